@@ -1,0 +1,64 @@
+"""``dat status``: a partnership's scorecard."""
+
+from __future__ import annotations
+
+import click
+
+from dat.cli.common import format_option, handle_errors, open_store, resolve_format
+from dat.cli.output import ARROWS, Column, emit, number, rag_cell
+
+
+def _value(v, row) -> str:
+    if v is None:
+        return row.get("text") or ""
+    text = number(v, row["unit"])
+    if row.get("denominator") and row.get("numerator") is not None:
+        text += f" ({number(row['numerator'])}/{number(row['denominator'])})"
+    return text
+
+
+def _target(v, row) -> str:
+    if v is None:
+        return (row.get("target_text") or "")[:40]
+    text = number(v, row["unit"])
+    extra = [f"{number(t['value'], row['unit'])} {t['kind']}" for t in row["targets"][1:]
+             if t["value"] is not None]
+    return f"{text} {row['target_kind']}" + (f"; {'; '.join(extra)}" if extra else "")
+
+
+COLUMNS = [
+    Column("code", "Indicator"), Column("name", "Name"),
+    Column("value", "Value", fmt=_value, justify="right"),
+    Column("target", "Target", fmt=_target),
+    Column("rag", "RAG", fmt=rag_cell),
+    Column("rag_basis", "Basis"),
+    Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or "")),
+]
+
+
+@click.command("status")
+@click.argument("partnership", metavar="PARTNERSHIP")
+@click.option("--period", "-P", metavar="PERIOD",
+              help="Financial year (2009/10), quarter (2009/10 Q1), year to date "
+                   "(2009/10 Q1-Q3) or date. Default: the latest period with figures.")
+@format_option
+@click.pass_context
+@handle_errors
+def status_cmd(ctx: click.Context, partnership: str, period: str | None, fmt: str | None) -> None:
+    """Show PARTNERSHIP's scorecard for a period: each indicator's value, target, RAG rating
+    (with its basis: rule, judgement or the partnership's own rule) and direction of travel
+    against the previous period.
+
+    \b
+    Examples:
+      dat status dudley --period "2007/08 Q1"
+      dat status dudley -P "Q1 2007-08" --format json
+    """
+    from dat.core.services import scorecard
+
+    store = open_store(ctx)
+    card = scorecard(store, partnership, period)
+    if card.get("reason"):
+        click.echo(f"dat: {card['reason']}", err=True)
+    emit(resolve_format(fmt), card["rows"], COLUMNS, result=card,
+         title=f"{partnership} scorecard, {card['period']}" if card["period"] else partnership)

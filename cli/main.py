@@ -1,0 +1,116 @@
+"""The ``dat`` command: a click group whose subcommands are imported only when used.
+
+Start-up cost matters (``dat --help`` must stay within 2x of importing click), so this module
+imports click and nothing heavy; database, rich and template code load inside commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+#: command name -> "module:attribute" (modules under dat.cli)
+LAZY_COMMANDS: dict[str, str] = {
+    "plugins": "dat.cli.commands.listing:plugins_cmd",
+    "partnerships": "dat.cli.commands.listing:partnerships_cmd",
+    "indicators": "dat.cli.commands.listing:indicators_cmd",
+    "status": "dat.cli.commands.status:status_cmd",
+}
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when the command is asked for, and
+    adds commands that plugins contribute through ``register_commands``."""
+
+    _plugins_added = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return sorted(set(LAZY_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(name)
+        if target is not None:
+            modname, attr = target.split(":")
+            return getattr(importlib.import_module(modname), attr)
+        self._add_plugin_commands()
+        return self.commands.get(name)
+
+    def _add_plugin_commands(self) -> None:
+        if LazyGroup._plugins_added:
+            return
+        LazyGroup._plugins_added = True
+        from dat.core.plugins import get_plugin_manager
+
+        try:
+            get_plugin_manager().pm.hook.register_commands(cli=self)
+        except Exception as exc:  # a plugin's command hook must not break dat
+            click.echo(f"dat: a plugin's register_commands failed: {exc}", err=True)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dat")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"dat {_version()}")
+        ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                              "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and exit.")
+@click.option("--db", "db_url", metavar="URL", envvar="DAT_DATABASE_URL",
+              help="Database URL (default: $DAT_DATABASE_URL, else an SQLite file in your "
+                   "user data folder, created and filled on first use). Examples: "
+                   "sqlite:///dat.sqlite3, postgresql+psycopg://user@host/dat")
+@click.option("--strict-plugins", is_flag=True, envvar="DAT_STRICT_PLUGINS",
+              help="Fail (exit 1) when any plugin fails to load or registers bad data, "
+                   "instead of skipping it.")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, strict_plugins: bool) -> None:
+    """dat: performance management for Drug Action Teams.
+
+    Browse partnerships' indicators, targets and RAG ratings, compare partnerships and
+    produce committee reports. Data comes from partnership plugins and imports.
+
+    \b
+    Examples:
+      dat partnerships
+      dat status dudley --period "2007/08 Q1"
+      dat indicators --partnership dudley --format csv
+      dat plugins
+
+    Results go to stdout, messages to stderr. Exit codes: 0 success, 1 an error in data
+    or a run, 2 bad usage (unknown names are listed with the valid choices).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db_url"] = db_url
+    ctx.obj["strict"] = strict_plugins
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="dat", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        click.echo("dat: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["cli", "main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE"]

@@ -1,0 +1,128 @@
+"""Rendering listings as table (rich), CSV, JSON or Markdown.
+
+A listing is a list of row dicts plus the columns to show. JSON always carries the whole
+result object the service returned (a documented, versioned ``schema`` key first); CSV and
+Markdown carry the listed columns; the table is for people (RAG as letter, word and colour).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+RAG_STYLE = {"R": "bold white on red", "A": "bold black on dark_orange", "G": "bold white on green4"}
+RAG_WORD = {"R": "Red", "A": "Amber", "G": "Green"}
+ARROWS = {"improved": "▲ improved", "worsened": "▼ worsened", "no change": "► no change",
+          "higher": "▲ higher", "lower": "▼ lower", "not comparable": "–"}
+
+
+@dataclass
+class Column:
+    key: str
+    header: str
+    fmt: Callable[[Any, dict], str] | None = None  # for table/markdown display
+    justify: str = "left"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def number(value: Any, unit: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal) or unit == "gbp":
+        return f"£{Decimal(str(value)):,.2f}".replace(".00", "")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = f"{value:,.4g}" if abs(value) >= 1 else f"{value:.3g}"
+    return text + ("%" if unit == "percent" else "")
+
+
+def cell_text(col: Column, row: dict) -> str:
+    value = row.get(col.key)
+    if col.fmt is not None:
+        return col.fmt(value, row)
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, Decimal)):
+        return number(value)
+    return str(value)
+
+
+def emit(fmt: str, rows: Sequence[dict], columns: Sequence[Column], *, result: Any = None,
+         title: str | None = None, caption: str | None = None, out: Any = None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(result if result is not None else list(rows), out, indent=2,
+                  default=_json_default, ensure_ascii=False)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([c.key for c in columns])
+        for row in rows:
+            writer.writerow(["" if row.get(c.key) is None else _csv_value(row.get(c.key)) for c in columns])
+    elif fmt == "markdown":
+        if title:
+            out.write(f"## {title}\n\n")
+        out.write("| " + " | ".join(c.header for c in columns) + " |\n")
+        out.write("|" + "|".join("---:" if c.justify == "right" else "---" for c in columns) + "|\n")
+        for row in rows:
+            out.write("| " + " | ".join(cell_text(c, row).replace("|", "\\|").replace("\n", " ")
+                                          for c in columns) + " |\n")
+        if caption:
+            out.write(f"\n{caption}\n")
+    else:
+        _rich_table(rows, columns, title, caption, out)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _rich_table(rows: Iterable[dict], columns: Sequence[Column], title: str | None,
+                caption: str | None, out: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    width = None if getattr(out, "isatty", lambda: False)() else 160
+    console = Console(file=out, soft_wrap=False, width=width)
+    table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
+    for c in columns:
+        table.add_column(c.header, justify=c.justify, overflow="fold")
+    for row in rows:
+        cells = []
+        for c in columns:
+            text = cell_text(c, row)
+            if c.key == "rag" and row.get("rag") in RAG_STYLE:
+                cells.append(Text(f" {text} ", style=RAG_STYLE[row["rag"]]))
+            else:
+                cells.append(Text(text))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def rag_cell(value: Any, row: dict) -> str:
+    return f"{value} {RAG_WORD[value]}" if value in RAG_WORD else "–"

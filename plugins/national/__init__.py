@@ -1,0 +1,6 @@
+"""Built-in national frameworks: the NTA treatment measures, DIP KPIs, the young people's
+(Annex H) measures and the national funding streams. Pure data, in data/*.toml."""
+
+from dat.core.datafile import DataPlugin
+
+plugin = DataPlugin(__name__, "data/nta.toml", "data/young_people.toml", "data/funding.toml")

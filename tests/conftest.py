@@ -1,0 +1,126 @@
+"""Test fixtures.
+
+Every database test runs twice: on SQLite (a fresh file) and on PostgreSQL (a fresh
+database on a real server). The server is ``$DAT_TEST_POSTGRES_URL`` when set (``.ci/run``
+starts one); otherwise, when PostgreSQL binaries are installed, the session starts a
+throwaway server itself. With no PostgreSQL at all the PostgreSQL half is skipped, except
+under ``CI=true`` where that is an error.
+
+Every test gets its own ``DAT_DATA_DIR`` (so the default database never touches your own)
+and a fresh plugin manager.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from helpers import FIXTURE_PLUGINS, make_entry_points, run_dat
+
+
+def _load_pgserver():
+    spec = importlib.util.spec_from_file_location("dat_tests_pgserver", Path(__file__).with_name("pgserver.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    url = os.environ.get("DAT_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    pgserver = _load_pgserver()
+    if pgserver.find_pg_bin() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no PostgreSQL: .ci/run must install and start it")
+        pytest.skip("no PostgreSQL installed (install Debian's postgresql to run these)")
+    server = pgserver.PgServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """A URL of an empty database, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    base = request.getfixturevalue("pg_server_url")
+    name = f"dat_{uuid.uuid4().hex[:12]}"
+    _pg_admin(base, f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    yield url
+    from dat.core.db import dispose_engines
+
+    dispose_engines()
+    _pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory, monkeypatch):
+    data_dir = tmp_path_factory.mktemp("datadir")
+    monkeypatch.setenv("DAT_DATA_DIR", str(data_dir))
+    for name in ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS",
+                 "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    from dat.core.db import dispose_engines
+    from dat.core.plugins import reset_plugin_manager
+
+    reset_plugin_manager()
+    from dat.cli.main import LazyGroup
+
+    LazyGroup._plugins_added = False
+    yield
+    reset_plugin_manager()
+    dispose_engines()
+
+
+@pytest.fixture
+def store(db_url):
+    from dat.core.services import Store
+
+    return Store(db_url)
+
+
+@pytest.fixture
+def fixture_plugins(tmp_path, monkeypatch):
+    """Install fixture plugins as entry points for this test: call with a mapping."""
+
+    def install(plugins: dict[str, str]) -> Path:
+        site = make_entry_points(tmp_path, plugins)
+        monkeypatch.syspath_prepend(str(site))
+        monkeypatch.syspath_prepend(str(FIXTURE_PLUGINS))
+        pythonpath = os.pathsep.join([str(site), str(FIXTURE_PLUGINS), os.environ.get("PYTHONPATH", "")])
+        monkeypatch.setenv("PYTHONPATH", pythonpath.rstrip(os.pathsep))
+        import importlib
+
+        importlib.invalidate_caches()
+        from dat.core.plugins import reset_plugin_manager
+
+        reset_plugin_manager()
+        return site
+
+    return install
+
+
+@pytest.fixture
+def dat():
+    """Run the real ``dat`` console script: ``dat("status", "dudley")``."""
+    return run_dat

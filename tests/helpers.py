@@ -1,0 +1,39 @@
+"""Helpers shared by tests (tests/ is on sys.path via pytest's ``pythonpath``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_PLUGINS = Path(__file__).with_name("plugins")
+
+
+def make_entry_points(tmp_path: Path, plugins: dict[str, str], dist: str = "dat-fixture-plugins") -> Path:
+    """Write a real distribution (dist-info with entry_points.txt) declaring ``plugins``
+    (entry-point name -> "module[:attr]") in the ``dat`` group; return the folder to put on
+    ``sys.path``/``PYTHONPATH``. importlib.metadata finds it like any installed package."""
+    site = tmp_path / "site"
+    info = site / f"{dist.replace('-', '_')}-0.0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
+    lines = "\n".join(f"{k} = {v}" for k, v in plugins.items())
+    (info / "entry_points.txt").write_text(f"[dat]\n{lines}\n")
+    return site
+
+
+def run_dat(*args: str, env: dict | None = None, input: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real ``dat`` console script in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    exe = Path(sys.executable).with_name("dat")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "dat.cli.main"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env,
+                          input=input, timeout=timeout)
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip()
