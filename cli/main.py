@@ -18,6 +18,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "partnerships": "dat.cli.commands.listing:partnerships_cmd",
     "indicators": "dat.cli.commands.listing:indicators_cmd",
     "status": "dat.cli.commands.status:status_cmd",
+    "funding": "dat.cli.commands.plans:funding_cmd",
+    "actions": "dat.cli.commands.plans:actions_cmd",
+    "report": "dat.cli.commands.plans:report_cmd",
+    "new-partnership": "dat.cli.commands.scaffold:new_partnership_cmd",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

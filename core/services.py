@@ -380,3 +380,29 @@ def actions(store: Store, partnership: str, status: str | None = None) -> dict[s
     } for a in rows if status is None or a.status == status]
     items.sort(key=lambda a: ((a["theme"] or "").lower(), a["ref"]))
     return {"schema": "dat.actions/1", "partnership": partnership, "actions": items}
+
+
+# -- everything a partnership has (reports, document checks) ------------------------------------
+
+def figures(store: Store, partnership: str) -> dict[str, Any]:
+    """Every current figure, target and indicator a partnership has:
+    ``{"figures": {code: {period: obs}}, "targets": {code: [target]}, "indicators": {code: ind}}``."""
+    with store.session() as s:
+        pid = _partnership_id(s, partnership)
+        inds = {i.id: i for i in s.scalars(select(Indicator))}
+        obs_rows = list(s.scalars(select(Observation).where(
+            Observation.partnership_id == pid, Observation.is_current.is_(True))))
+        target_rows = list(s.scalars(select(Target).where(Target.partnership_id == pid)))
+    figs: dict[str, dict[str, Any]] = {}
+    used: set[int] = set()
+    for o in sorted(obs_rows, key=lambda o: parse_period(o.period)):
+        figs.setdefault(inds[o.indicator_id].code, {})[o.period] = _obs_dict(o)
+        used.add(o.indicator_id)
+    targets: dict[str, list[dict[str, Any]]] = {}
+    for t in target_rows:
+        targets.setdefault(inds[t.indicator_id].code, []).append(_target_dict(t))
+        used.add(t.indicator_id)
+    for code in targets:
+        targets[code].sort(key=lambda t: parse_period(t["period"]))
+    return {"figures": figs, "targets": targets,
+            "indicators": {inds[i].code: _indicator_dict(inds[i]) for i in sorted(used)}}

@@ -31,7 +31,7 @@ class SpecError(ValueError):
 
 UNITS = ("count", "percent", "rate", "gbp", "weeks", "days", "ratio", "rag", "text")
 POLARITIES = ("higher", "lower", "none")
-FRAMEWORKS = ("NI", "PSA", "NTA", "DIP", "YP", "local")
+FRAMEWORKS = ("NI", "PSA", "NTA", "DIP", "YP", "FIN", "local")
 TARGET_KINDS = ("national", "local", "stretch", "compact")
 VALUE_KINDS = ("absolute", "change", "growth", "multiple", "text")
 OBS_STATUSES = ("provisional", "final")

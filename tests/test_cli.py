@@ -107,7 +107,7 @@ def test_period_with_no_figures_says_so(dat_db):
     (("status", "dudley", "--period", "2007/09"), "2007/08"),
     (("status", "dudley", "--period", "Q5 2007/08"), "Q1-Q4"),
     (("indicators", "--partnership", "nope"), "unknown partnership 'nope'"),
-    (("indicators", "--framework", "XX"), "choose from: NI, PSA, NTA, DIP, YP, local"),
+    (("indicators", "--framework", "XX"), "choose from: NI, PSA, NTA, DIP, YP, FIN, local"),
     (("status",), "Missing argument"),
     (("nosuchcommand",), "No such command"),
     (("status", "dudley", "--format", "xml"), "'xml' is not one of"),

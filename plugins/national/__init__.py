@@ -3,4 +3,13 @@
 
 from dat.core.datafile import DataPlugin
 
-plugin = DataPlugin(__name__, "data/nta.toml", "data/young_people.toml", "data/funding.toml")
+plugin = DataPlugin(
+    __name__,
+    "data/nta.toml",
+    "data/nta_waiting.toml",
+    "data/young_people.toml",
+    "data/ni.toml",
+    "data/psa.toml",
+    "data/finance.toml",
+    "data/funding.toml",
+)

@@ -1,0 +1,128 @@
+"""``dat funding``, ``dat actions`` and ``dat report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dat.cli.common import fail, format_option, handle_errors, open_store, resolve_format
+from dat.cli.output import Column, emit, number
+
+
+def _money(v, row) -> str:
+    if v is None:
+        return "not stated"
+    return ("~" if row.get("approximate") else "") + number(v, "gbp")
+
+
+@click.command("funding")
+@click.argument("partnership", metavar="PARTNERSHIP")
+@click.option("--year", "-y", metavar="YEAR", help="Financial year, e.g. 2009/10 (default: the latest with funding).")
+@format_option
+@click.pass_context
+@handle_errors
+def funding_cmd(ctx: click.Context, partnership: str, year: str | None, fmt: str | None) -> None:
+    """Show PARTNERSHIP's funding for a year: stream, line, amount, share, banked by and used for.
+
+    Amounts are exact (pence); streams a document names without an amount show "not stated"
+    and are left out of the total.
+
+    \b
+    Example:
+      dat funding bromley --year 2009/10
+    """
+    from dat.core.services import funding
+
+    store = open_store(ctx)
+    result = funding(store, partnership, year)
+    if result.get("reason"):
+        click.echo(f"dat: {result['reason']}", err=True)
+    rows = list(result["lines"])
+    out_fmt = resolve_format(fmt)
+    if out_fmt in ("table", "markdown") and result["total"] is not None:
+        rows.append({"stream": "Total", "amount": result["total"], "share": 1.0})
+    columns = [Column("stream", "Stream"), Column("stream_name", "Name"), Column("line", "Line"),
+               Column("amount", "Amount", fmt=_money, justify="right"),
+               Column("share", "Share", fmt=lambda v, r: "" if v is None else f"{v:.1%}", justify="right"),
+               Column("banked_by", "Banked by"), Column("used_for", "Used for")]
+    emit(out_fmt, rows, columns, result=result,
+         title=f"{partnership} funding, {result['year']}" if result["year"] else partnership)
+
+
+@click.command("actions")
+@click.argument("partnership", metavar="PARTNERSHIP")
+@click.option("--status", metavar="STATUS", help="Only actions with this status (e.g. 'in progress').")
+@format_option
+@click.pass_context
+@handle_errors
+def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: str | None) -> None:
+    """Show PARTNERSHIP's action plan: theme, action, lead, due date and status.
+
+    \b
+    Example:
+      dat actions dudley --status "in progress"
+    """
+    from dat.core.services import actions
+    from dat.core.specs import ActionSpec
+
+    if status is not None and status not in ActionSpec.STATUSES:
+        fail(f"unknown status {status!r}; choose from: {', '.join(ActionSpec.STATUSES)}", 2)
+    store = open_store(ctx)
+    result = actions(store, partnership, status)
+    columns = [Column("ref", "Ref"), Column("theme", "Theme"), Column("action", "Action"),
+               Column("lead", "Lead"), Column("due", "Due"), Column("status", "Status"),
+               Column("outcome", "Outcome")]
+    emit(resolve_format(fmt), result["actions"], columns, result=result,
+         title=f"{partnership} action plan")
+
+
+@click.command("report")
+@click.argument("partnership", metavar="PARTNERSHIP")
+@click.option("--template", "-t", "template", metavar="NAME",
+              help="A template the partnership's plugin (or dat) provides; see --list. "
+                   "Default: scorecard.")
+@click.option("--template-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your own Jinja2 template file; rendered in a sandbox.")
+@click.option("--period", "-P", metavar="PERIOD", help="Period of the scorecard (default: latest with figures).")
+@click.option("--year", "-y", metavar="YEAR", help="Financial year of the funding (default: the period's).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (format from the suffix: .md); default stdout.")
+@click.option("--list", "list_only", is_flag=True, help="List the templates PARTNERSHIP can use.")
+@click.pass_context
+@handle_errors
+def report_cmd(ctx: click.Context, partnership: str, template: str | None,
+               template_file: Path | None, period: str | None, year: str | None,
+               output: Path | None, list_only: bool) -> None:
+    """Render a report for PARTNERSHIP from a template.
+
+    \b
+    Examples:
+      dat report dudley --list
+      dat report dudley --template quarterly --period "2007/08 Q1" -o q1.md
+      dat report bromley --template-file my_brief.md.j2
+    """
+    from dat.core.reports import ReportError, list_templates, render_report
+    from dat.core.services import get_partnership
+
+    store = open_store(ctx)
+    if list_only:
+        get_partnership(store, partnership)
+        emit(resolve_format(None), list_templates(store, partnership),
+             [Column("name", "Template"), Column("title", "Title"), Column("partnership", "Owner"),
+              Column("description", "Description")], title=f"Templates for {partnership}")
+        return
+    if template and template_file:
+        fail("give --template or --template-file, not both", 2)
+    if output is not None and output.suffix.lower() not in (".md", ".markdown", ".txt"):
+        fail(f"cannot write {output.suffix or 'a file without a suffix'}: supported: .md", 2)
+    try:
+        text = render_report(store, partnership, template, period=period, year=year,
+                             template_file=template_file)
+    except ReportError as exc:
+        fail(str(exc), 1)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"dat: wrote {output} ({len(text.splitlines())} lines)", err=True)

@@ -1,0 +1,177 @@
+"""Reports: templates rendered by the core from a context it builds.
+
+A template is a Jinja2 file a plugin registers (``register_templates``). The core builds
+the context — the partnership, its scorecard for the period, its funding for the year, its
+action plan, every figure and target it has — and renders. Installed templates render with
+a normal environment (autoescape on for ``.html`` templates); a template file given by a
+user renders in Jinja2's sandbox with autoescape for HTML. A template error names the
+template, the line and the cause.
+
+Context (what a template can use):
+
+``partnership``  dict from :func:`services.get_partnership`
+``period``       canonical period string; ``scorecard`` from :func:`services.scorecard`
+``funding``      :func:`services.funding` for ``year`` (the period's financial year by default)
+``actions``      list from :func:`services.actions`
+``figures``      ``{code: {period: row}}`` of every current figure (value, rag, commentary…)
+``indicators``   ``{code: indicator dict}``
+``targets``      ``{code: [target dict, …]}``
+``generated``    today's date (ISO)
+
+Filters: ``money`` (£1,234), ``num`` (1,234 / 0.6), ``pct`` (57%), ``rag`` (``R`` → ``Red``),
+``signed_pct`` (+11.6%).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dat.core import services
+from dat.core.services import Store, UnknownName
+
+
+class ReportError(RuntimeError):
+    """A template that cannot be rendered: the message names the template, line and cause."""
+
+
+def _money(value: Any) -> str:
+    if value is None:
+        return "not stated"
+    d = Decimal(str(value))
+    text = f"{d:,.2f}"
+    return "£" + (text[:-3] if text.endswith(".00") else text)
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.6g}"
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{_num(value)}%"
+
+
+def _signed_pct(value: Any, places: int = 1) -> str:
+    return "–" if value is None else f"{value:+.{places}f}%"
+
+
+def _rag(value: Any) -> str:
+    return {"R": "Red", "A": "Amber", "G": "Green"}.get(value or "", "not rated")
+
+
+FILTERS = {"money": _money, "num": _num, "pct": _pct, "rag": _rag, "signed_pct": _signed_pct}
+
+
+def list_templates(store: Store, partnership: str | None = None) -> list[dict[str, Any]]:
+    """Templates a partnership can use: its own and the generic ones."""
+    reg = store.host.registry
+    out = []
+    for (owner, name), spec in sorted(reg.templates.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+        if partnership is None or owner in (None, partnership):
+            out.append({"name": name, "title": spec.title, "partnership": owner,
+                        "description": spec.description, "plugin": spec.plugin,
+                        "path": f"{spec.package}/{spec.path}"})
+    return out
+
+
+def find_template(store: Store, partnership: str, name: str):
+    reg = store.host.registry
+    spec = reg.templates.get((partnership, name)) or reg.templates.get((None, name))
+    if spec is None:
+        raise UnknownName("template", name, (t["name"] for t in list_templates(store, partnership)))
+    return spec
+
+
+def build_context(store: Store, partnership: str, period: str | None = None,
+                  year: str | None = None) -> dict[str, Any]:
+    part = services.get_partnership(store, partnership)
+    card = services.scorecard(store, partnership, period)
+    if year is None and card["period"]:
+        from dat.core.periods import parse_period
+
+        year = str(parse_period(card["period"]).fy)
+    fund = services.funding(store, partnership, year)
+    if not fund["lines"] and year is not None:
+        fund = services.funding(store, partnership, None)
+    everything = services.figures(store, partnership)
+    return {
+        "partnership": part, "period": card["period"], "scorecard": card, "funding": fund,
+        "actions": services.actions(store, partnership)["actions"],
+        "figures": everything["figures"], "indicators": everything["indicators"],
+        "targets": everything["targets"], "generated": date.today().isoformat(),
+    }
+
+
+def _environment(sandboxed: bool, autoescape: bool, loader: Any):
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    cls = SandboxedEnvironment if sandboxed else jinja2.Environment
+    env = cls(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
+              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+def render_source(source: str, context: dict[str, Any], *, name: str, html: bool,
+                  sandboxed: bool) -> str:
+    import jinja2
+
+    env = _environment(sandboxed, html, jinja2.DictLoader({name: source}))
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ReportError(f"template {name}, line {exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise ReportError(f"template {name}, line {_error_line(exc, name)}: "
+                          f"{type(exc).__name__}: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+        raise ReportError(f"template {name}, line {_error_line(exc, name)}: "
+                          f"{type(exc).__name__}: {exc}") from None
+
+
+def _error_line(exc: BaseException, name: str) -> str:
+    tb = exc.__traceback__
+    line = "?"
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in (name, f"<template>"):
+            line = str(tb.tb_lineno)
+        tb = tb.tb_next
+    return line
+
+
+def render_report(store: Store, partnership: str, template: str | None = None, *,
+                  period: str | None = None, year: str | None = None,
+                  template_file: str | Path | None = None) -> str:
+    """Render a registered template (``template``) or a user's file (``template_file``,
+    sandboxed) for a partnership."""
+    if template_file is not None:
+        path = Path(template_file)
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReportError(f"cannot read template {path}: {exc}") from None
+        context = build_context(store, partnership, period, year)
+        return render_source(source, context, name=str(path), html=_is_html(path.name),
+                             sandboxed=True)
+    spec = find_template(store, partnership, template or "scorecard")
+    try:
+        source = resources.files(spec.package).joinpath(spec.path).read_text(encoding="utf-8")
+    except (OSError, ModuleNotFoundError) as exc:
+        raise ReportError(f"template {spec.package}/{spec.path} cannot be read: {exc}") from None
+    context = build_context(store, partnership, period, year)
+    return render_source(source, context, name=f"{spec.package}/{spec.path}",
+                         html=_is_html(spec.path), sandboxed=False)
+
+
+def _is_html(name: str) -> bool:
+    return name.endswith((".html", ".html.j2", ".htm", ".htm.j2"))
