@@ -41,7 +41,10 @@ class LazyGroup(click.Group):
         target = LAZY_COMMANDS.get(name)
         if target is not None:
             modname, attr = target.split(":")
-            return getattr(importlib.import_module(modname), attr)
+            try:
+                return getattr(importlib.import_module(modname), attr)
+            except Exception as exc:  # one broken command must not take dat --help down
+                return _unavailable(name, f"{type(exc).__name__}: {exc}")
         self._add_plugin_commands()
         return self.commands.get(name)
 
@@ -55,6 +58,15 @@ class LazyGroup(click.Group):
             get_plugin_manager().pm.hook.register_commands(cli=self)
         except Exception as exc:  # a plugin's command hook must not break dat
             click.echo(f"dat: a plugin's register_commands failed: {exc}", err=True)
+
+
+def _unavailable(name: str, why: str) -> click.Command:
+    def run() -> None:
+        click.echo(f"dat: the {name} command is unavailable: {why}", err=True)
+        sys.exit(EXIT_ERROR)
+
+    return click.Command(name, callback=run, help=f"(unavailable: {why})",
+                         context_settings={"ignore_unknown_options": True})
 
 
 def _version() -> str:

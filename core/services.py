@@ -28,9 +28,13 @@ class UnknownName(LookupError):
     """A name (partnership, indicator, template...) that does not exist: bad usage."""
 
     def __init__(self, kind: str, value: str, choices: Iterable[str]):
+        from difflib import get_close_matches
+
         self.kind, self.value, self.choices = kind, value, sorted(choices)
+        close = get_close_matches(value, self.choices, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
         shown = ", ".join(self.choices[:30]) + (" …" if len(self.choices) > 30 else "")
-        super().__init__(f"unknown {kind} {value!r}; choose from: {shown or '(none)'}")
+        super().__init__(f"unknown {kind} {value!r}{hint}; choose from: {shown or '(none)'}")
 
 
 class BadPeriod(ValueError):

@@ -103,7 +103,7 @@ def test_period_with_no_figures_says_so(dat_db):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (("status", "dudly"), "unknown partnership 'dudly'; choose from: dudley"),
+    (("status", "dudly"), "unknown partnership 'dudly' (did you mean dudley?); choose from: "),
     (("status", "dudley", "--period", "2007/09"), "2007/08"),
     (("status", "dudley", "--period", "Q5 2007/08"), "Q1-Q4"),
     (("indicators", "--partnership", "nope"), "unknown partnership 'nope'"),
