@@ -22,6 +22,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "actions": "dat.cli.commands.plans:actions_cmd",
     "report": "dat.cli.commands.plans:report_cmd",
     "new-partnership": "dat.cli.commands.scaffold:new_partnership_cmd",
+    "compare": "dat.cli.commands.compare:compare_cmd",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

@@ -360,10 +360,74 @@ def funding(store: Store, partnership: str, year: str | None = None) -> dict[str
         l["share"] = (float(l["amount"] / total) if total and l["amount"] is not None else None)
     result["lines"] = lines
     result["total"] = total
+    result.update(_funding_analysis(store, partnership, wanted, allocs, lines, total))
     if not lines:
         result["reason"] = (f"no funding recorded for {partnership}"
                             + (f" in {wanted}" if wanted else ""))
     return result
+
+
+def _funding_analysis(store: Store, partnership: str, year: Period | None, allocs: list,
+                      lines: list[dict[str, Any]], total: Any) -> dict[str, Any]:
+    """Year-on-year change, management & admin share and cost per person in effective
+    treatment (NTA.EFFECTIVE for the same year), each ``None`` with a reason when it cannot
+    be worked out."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    out: dict[str, Any] = {"previous_year": None, "previous_total": None, "change": None,
+                           "change_pct": None, "management_admin": None,
+                           "management_admin_share": None, "in_effective_treatment": None,
+                           "cost_per_person": None, "notes": []}
+    if year is None or total is None:
+        return out
+    prev = str(year.previous())
+    prev_amounts = [a.amount_pence for a in allocs if a.year == prev and a.amount_pence is not None]
+    if prev_amounts:
+        prev_total = Decimal(sum(prev_amounts)) / 100
+        out.update(previous_year=prev, previous_total=prev_total, change=total - prev_total,
+                   change_pct=float((total - prev_total) / prev_total * 100) if prev_total else None)
+    else:
+        out["notes"].append(f"no funding recorded for {prev} to compare with")
+    ma = [l["amount"] for l in lines if l["management_admin"] and l["amount"] is not None]
+    if ma:
+        out["management_admin"] = sum(ma, Decimal("0"))
+        out["management_admin_share"] = float(out["management_admin"] / total * 100)
+    people = figures_for(store, partnership, "NTA.EFFECTIVE", str(year))
+    if people:
+        out["in_effective_treatment"] = people
+        out["cost_per_person"] = (total / Decimal(str(people))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    else:
+        out["notes"].append(f"no NTA.EFFECTIVE figure for {year}: cost per person not worked out")
+    return out
+
+
+def figures_for(store: Store, partnership: str, code: str, period: str) -> float | None:
+    """The current value of one figure, or ``None``."""
+    with store.session() as s:
+        return s.scalar(select(Observation.value).join(Indicator, Indicator.id == Observation.indicator_id)
+                        .join(Partnership, Partnership.id == Observation.partnership_id)
+                        .where(Partnership.slug == partnership, Indicator.code == code,
+                               Observation.period == period, Observation.is_current.is_(True)))
+
+
+def funding_compare(store: Store, partnerships: list[str], year: str | None = None) -> dict[str, Any]:
+    """Several partnerships' funding side by side: one row per stream, one column each."""
+    each = [funding(store, slug, year) for slug in partnerships]
+    streams: dict[str, dict[str, Any]] = {}
+    for f in each:
+        for line in f["lines"]:
+            row = streams.setdefault(line["stream"], {"stream": line["stream"],
+                                                      "stream_name": line["stream_name"]})
+            cur = row.get(f["partnership"])
+            if line["amount"] is not None:
+                row[f["partnership"]] = (cur or 0) + line["amount"]
+            elif cur is None:
+                row[f["partnership"]] = None
+    return {"schema": "dat.funding-compare/1", "year": year,
+            "partnerships": [{k: f[k] for k in ("partnership", "year", "total", "change_pct",
+                                                 "management_admin_share", "cost_per_person")}
+                             for f in each],
+            "streams": sorted(streams.values(), key=lambda r: r["stream"]), "detail": each}
 
 
 # -- actions ----------------------------------------------------------------------------------
@@ -410,3 +474,180 @@ def figures(store: Store, partnership: str) -> dict[str, Any]:
         targets[code].sort(key=lambda t: parse_period(t["period"]))
     return {"figures": figs, "targets": targets,
             "indicators": {inds[i].code: _indicator_dict(inds[i]) for i in sorted(used)}}
+
+
+# -- compare ----------------------------------------------------------------------------------
+
+BENCHMARKS = ("national", "group", "region", "parent", "mean")
+
+
+def _stat_kind(ind: dict[str, Any]) -> str:
+    return {"percent": "proportion", "rate": "rate"}.get(ind["unit"], "count")
+
+
+def _pooled(rows: list[dict[str, Any]], ind: dict[str, Any]) -> tuple[float | None, str]:
+    """A benchmark value pooled from rows' numerators and denominators (proportions, rates)
+    or their mean (counts and anything without both)."""
+    with_nd = [r for r in rows if r["numerator"] is not None and r["denominator"]]
+    if with_nd and len(with_nd) == len([r for r in rows if r["value"] is not None]):
+        num = sum(r["numerator"] for r in with_nd)
+        den = sum(r["denominator"] for r in with_nd)
+        scale = 100 if ind["unit"] == "percent" else (ind["per"] or 1)
+        return num / den * scale, f"pooled from {len(with_nd)} areas"
+    values = [r["value"] for r in rows if r["value"] is not None]
+    if not values:
+        return None, "no values to pool"
+    return sum(values) / len(values), f"mean of {len(values)} areas"
+
+
+def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
+            period: str | None = None, benchmark: str = "national",
+            include_sub_areas: bool = False) -> dict[str, Any]:
+    """One indicator across partnerships for one period: value, numerator, denominator, CI,
+    target and RAG, rank and quartile, comparison with the benchmark at 95% and 99.8%, and
+    direction of travel. Every partnership asked for gets a row; one without a figure says
+    why in ``reason``."""
+    from dat.core import stats
+
+    if benchmark not in BENCHMARKS:
+        raise UnknownName("benchmark", benchmark, BENCHMARKS)
+    wanted = _period(period)
+    ind_row = get_indicator(store, indicator)
+    with store.session() as s:
+        iid = s.scalar(select(Indicator.id).where(Indicator.code == indicator))
+        parts = {p.id: p for p in s.scalars(select(Partnership))}
+        by_slug = {p.slug: p for p in parts.values()}
+        for slug in partnerships or ():
+            if slug not in by_slug:
+                raise UnknownName("partnership", slug, by_slug)
+        periods_q = select(Observation.period).where(
+            Observation.indicator_id == iid, Observation.is_current.is_(True)).distinct()
+        available = sorted(parse_period(p) for p in s.scalars(periods_q))
+        if wanted is None and available:
+            wanted = available[-1]
+        result: dict[str, Any] = {
+            "schema": "dat.compare/1", "indicator": ind_row, "period": str(wanted) if wanted else None,
+            "periods_available": [str(p) for p in available], "benchmark": {"kind": benchmark},
+            "rows": [],
+        }
+        if wanted is None:
+            result["reason"] = f"no figures recorded for {indicator}"
+            return result
+        prev_period = str(wanted.previous()) if wanted.kind != "date" else None
+        obs = {o.partnership_id: o for o in s.scalars(select(Observation).where(
+            Observation.indicator_id == iid, Observation.is_current.is_(True),
+            Observation.period == str(wanted)))}
+        prev = {}
+        if prev_period:
+            prev = {o.partnership_id: o for o in s.scalars(select(Observation).where(
+                Observation.indicator_id == iid, Observation.is_current.is_(True),
+                Observation.period == prev_period))}
+        target_rows = list(s.scalars(select(Target).where(Target.indicator_id == iid)))
+    targets_by_part: dict[int, list[dict[str, Any]]] = {}
+    for t in target_rows:
+        targets_by_part.setdefault(t.partnership_id, []).append(_target_dict(t))
+
+    # every partnership's figure (for benchmarks), then the rows asked for
+    all_rows: dict[int, dict[str, Any]] = {}
+    for pid, o in obs.items():
+        all_rows[pid] = {"value": o.value, "numerator": o.numerator, "denominator": o.denominator}
+    if partnerships:
+        chosen = [by_slug[s_] for s_ in partnerships]
+    else:
+        chosen = sorted((p for p in parts.values()
+                         if include_sub_areas or p.parent_id is None), key=lambda p: p.name.lower())
+    national_value, national_how = _national_benchmark(obs, parts, ind_row, all_rows)
+    rows = []
+    for p in chosen:
+        o = obs.get(p.id)
+        row: dict[str, Any] = {
+            "partnership": p.slug, "name": p.name, "region": p.region,
+            "parent": parts[p.parent_id].slug if p.parent_id else None,
+            "comparator_group": p.comparator_group,
+            "value": None, "numerator": None, "denominator": None,
+            "ci_low": None, "ci_high": None, "target": None, "target_kind": None, "rag": None,
+            "rag_basis": "none", "rank": None, "quartile": None, "benchmark": None,
+            "vs_benchmark": "not compared", "vs_benchmark_998": "not compared",
+            "previous_value": None, "direction": "not comparable", "reason": None,
+        }
+        if o is None:
+            row["reason"] = f"no figure for {wanted}"
+            rows.append(row)
+            continue
+        od = _obs_dict(o)
+        row.update(value=o.value, numerator=o.numerator, denominator=o.denominator,
+                   ci_low=o.ci_low, ci_high=o.ci_high)
+        applicable = _choose_targets(targets_by_part.get(p.id, []), wanted)
+        rating = rate_figure(store, p.slug, ind_row, od, applicable, wanted)
+        if applicable:
+            row.update(target=applicable[0]["value"], target_kind=applicable[0]["kind"])
+        row.update(rag=rating["rag"], rag_basis=rating["basis"])
+        bench, how = _benchmark_for(benchmark, p, parts, obs, ind_row, all_rows,
+                                    national_value, national_how)
+        row["benchmark"] = bench
+        row["benchmark_basis"] = how
+        if o.value is None:
+            row["reason"] = "a judgement, not a value" if o.rag else "no value"
+        else:
+            cmp = stats.compare_value(o.value, bench, ind_row["polarity"], numerator=o.numerator,
+                                      denominator=o.denominator, kind=_stat_kind(ind_row),
+                                      per=ind_row["per"])
+            if o.ci_low is None and cmp.get("low95") is not None:
+                row.update(ci_low=cmp["low95"], ci_high=cmp["high95"])
+            row["vs_benchmark"] = _cmp_text(cmp["at95"])
+            row["vs_benchmark_998"] = _cmp_text(cmp["at998"])
+            if cmp.get("reason") and row["vs_benchmark"] == "not compared":
+                row["reason"] = cmp["reason"]
+        po = prev.get(p.id)
+        if po is not None:
+            row["previous_value"] = po.value
+        row["direction"] = direction_of_travel(o.value, po.value if po else None, ind_row["polarity"])
+        rows.append(row)
+    values = [r["value"] for r in rows]
+    ranks = stats.rank(values, ind_row["polarity"])
+    quartiles = stats.quartile(values)
+    for r, rk, qt in zip(rows, ranks, quartiles):
+        r["rank"], r["quartile"] = rk, qt
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"].lower()))
+    result["rows"] = rows
+    result["benchmark"].update(value=national_value if benchmark == "national" else None,
+                               basis=national_how if benchmark == "national" else None)
+    return result
+
+
+def _cmp_text(value: Any) -> str:
+    return getattr(value, "value", value) or "not compared"
+
+
+def _national_benchmark(obs: dict, parts: dict, ind: dict, all_rows: dict) -> tuple[float | None, str]:
+    """An imported national value (a partnership with area_type "nation") or the pooled
+    figure of every top-level partnership."""
+    for pid, o in obs.items():
+        if parts[pid].area_type == "nation" and o.value is not None:
+            return o.value, f"national figure ({parts[pid].name})"
+    rows = [all_rows[pid] for pid in all_rows
+            if parts[pid].parent_id is None and parts[pid].area_type != "nation"]
+    return _pooled(rows, ind)
+
+
+def _benchmark_for(kind: str, p: Partnership, parts: dict, obs: dict, ind: dict,
+                   all_rows: dict, national: float | None, national_how: str) -> tuple[float | None, str]:
+    if kind == "national":
+        return national, national_how
+    if kind == "parent":
+        if p.parent_id is None:
+            return None, "no parent area"
+        o = obs.get(p.parent_id)
+        return (o.value if o else None), f"parent area {parts[p.parent_id].slug}"
+    if kind == "mean":
+        vals = [r["value"] for pid, r in all_rows.items()
+                if r["value"] is not None and parts[pid].area_type != "nation"]
+        return (sum(vals) / len(vals) if vals else None), f"mean of {len(vals)} areas"
+    attr = "comparator_group" if kind == "group" else "region"
+    key = getattr(p, attr)
+    if not key:
+        return None, f"no {attr.replace('_', ' ')}"
+    peers = [all_rows[pid] for pid in all_rows
+             if getattr(parts[pid], attr) == key and parts[pid].area_type != "nation"]
+    value, how = _pooled(peers, ind)
+    return value, f"{key}: {how}"

@@ -17,24 +17,32 @@ def _money(v, row) -> str:
 
 
 @click.command("funding")
-@click.argument("partnership", metavar="PARTNERSHIP")
+@click.argument("partnerships", nargs=-1, required=True, metavar="PARTNERSHIP...")
 @click.option("--year", "-y", metavar="YEAR", help="Financial year, e.g. 2009/10 (default: the latest with funding).")
 @format_option
 @click.pass_context
 @handle_errors
-def funding_cmd(ctx: click.Context, partnership: str, year: str | None, fmt: str | None) -> None:
-    """Show PARTNERSHIP's funding for a year: stream, line, amount, share, banked by and used for.
+def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | None,
+                fmt: str | None) -> None:
+    """Show a partnership's funding for a year: stream, line, amount, share, banked by and
+    used for, the total, the change on the year before, the management & admin share and the
+    cost per person in effective treatment. With several partnerships: streams side by side.
 
     Amounts are exact (pence); streams a document names without an amount show "not stated"
     and are left out of the total.
 
     \b
-    Example:
+    Examples:
       dat funding bromley --year 2009/10
+      dat funding bromley cheshire
     """
-    from dat.core.services import funding
+    from dat.core.services import funding, funding_compare
 
     store = open_store(ctx)
+    if len(partnerships) > 1:
+        _funding_side_by_side(funding_compare(store, list(partnerships), year), fmt)
+        return
+    partnership = partnerships[0]
     result = funding(store, partnership, year)
     if result.get("reason"):
         click.echo(f"dat: {result['reason']}", err=True)
@@ -46,8 +54,39 @@ def funding_cmd(ctx: click.Context, partnership: str, year: str | None, fmt: str
                Column("amount", "Amount", fmt=_money, justify="right"),
                Column("share", "Share", fmt=lambda v, r: "" if v is None else f"{v:.1%}", justify="right"),
                Column("banked_by", "Banked by"), Column("used_for", "Used for")]
-    emit(out_fmt, rows, columns, result=result,
+    caption = _funding_caption(result)
+    emit(out_fmt, rows, columns, result=result, caption=caption if out_fmt != "csv" else None,
          title=f"{partnership} funding, {result['year']}" if result["year"] else partnership)
+    if out_fmt == "csv" and caption:
+        click.echo(f"dat: {caption}", err=True)
+
+
+def _funding_caption(r: dict) -> str:
+    parts = []
+    if r.get("change_pct") is not None:
+        parts.append(f"change on {r['previous_year']}: {r['change_pct']:+.1f}%")
+    if r.get("management_admin_share") is not None:
+        parts.append(f"management & admin: {r['management_admin_share']:.1f}%")
+    if r.get("cost_per_person") is not None:
+        parts.append(f"per person in effective treatment: {number(r['cost_per_person'], 'gbp')}"
+                     f" ({number(r['in_effective_treatment'])} people)")
+    return "; ".join(parts)
+
+
+def _funding_side_by_side(result: dict, fmt: str | None) -> None:
+    slugs = [p["partnership"] for p in result["partnerships"]]
+    rows = list(result["streams"])
+    out_fmt = resolve_format(fmt)
+    total = {"stream": "Total", "stream_name": ""}
+    total.update({p["partnership"]: p["total"] for p in result["partnerships"]})
+    rows.append(total)
+    columns = [Column("stream", "Stream"), Column("stream_name", "Name")] + [
+        Column(slug, f"{slug} ({p['year'] or '–'})",
+               fmt=lambda v, r, s=slug: "–" if s not in r or (v is None and r["stream"] == "Total")
+               else _money(v, r),
+               justify="right")
+        for slug, p in zip(slugs, result["partnerships"])]
+    emit(out_fmt, rows, columns, result=result, title="Funding side by side")
 
 
 @click.command("actions")
