@@ -23,6 +23,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "dat.cli.commands.plans:report_cmd",
     "new-partnership": "dat.cli.commands.scaffold:new_partnership_cmd",
     "compare": "dat.cli.commands.compare:compare_cmd",
+    "scenario": "dat.cli.commands.scenario:scenario_cmd",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
