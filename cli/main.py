@@ -24,6 +24,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "new-partnership": "dat.cli.commands.scaffold:new_partnership_cmd",
     "compare": "dat.cli.commands.compare:compare_cmd",
     "scenario": "dat.cli.commands.scenario:scenario_cmd",
+    "import": "dat.cli.commands.data:import_cmd",
+    "history": "dat.cli.commands.data:history_cmd",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

@@ -167,6 +167,8 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
         row = current.get(key)
         if row is not None and all(getattr(row, k) == v for k, v in values.items()):
             continue
+        if row is not None and (row.origin or "").startswith("import:"):
+            continue  # an imported correction wins over the plugin's figure
         revision = 1
         if row is not None:
             row.is_current = False
