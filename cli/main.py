@@ -26,6 +26,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "scenario": "dat.cli.commands.scenario:scenario_cmd",
     "import": "dat.cli.commands.data:import_cmd",
     "history": "dat.cli.commands.data:history_cmd",
+    "export": "dat.cli.commands.data:export_cmd",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

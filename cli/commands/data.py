@@ -102,3 +102,68 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
                Column("commentary", "Note")]
     emit(resolve_format(fmt), result["revisions"], columns, result=result,
          title=f"{partnership} {indicator}: history")
+
+
+@click.command("export")
+@click.option("--what", "kind", type=click.Choice(["observations", "targets", "funding"]),
+              default="observations", show_default=True, help="What to export.")
+@click.option("--partnership", "-p", "partnerships", multiple=True, metavar="SLUG", help="Only these partnerships (repeat).")
+@click.option("--indicator", "-i", "indicators", multiple=True, metavar="CODE", help="Only these indicators (repeat).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write; the format comes from its suffix (.csv, .json, .xlsx). Default: CSV to stdout.")
+@click.option("--fingertips", "ft_mapping", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write observations in Fingertips' layout, mapping partnerships and indicators "
+                   "back through this import mapping (TOML).")
+@click.option("--public", is_flag=True,
+              help="Suppress small counts (1-4 shown as *), with secondary suppression so totals "
+                   "and percentages do not reveal them; says what it suppressed.")
+@click.pass_context
+@handle_errors
+def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], indicators: tuple[str, ...],
+               output: Path | None, ft_mapping: Path | None, public: bool) -> None:
+    """Export figures, targets or funding, streamed row by row.
+
+    The observations CSV has dat's import columns, so it imports back unchanged.
+
+    \b
+    Examples:
+      dat export -o all.csv
+      dat export --public -p bromley -o bromley-public.xlsx
+      dat export --what funding -o funding.json
+    """
+    from dat.core.exporter import export
+    from dat.core.importer import ImportError_, load_mapping
+    from dat.core.services import get_indicator, get_partnership
+
+    fmt = "csv"
+    if output is not None:
+        fmt = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}.get(output.suffix.lower(), "")
+        if not fmt:
+            fail(f"cannot export to {output.suffix or 'a file without a suffix'}: use .csv, .json or .xlsx", 2)
+    store = open_store(ctx)
+    for slug in partnerships:
+        get_partnership(store, slug)
+    for code in indicators:
+        get_indicator(store, code)
+    mapping = None
+    if ft_mapping is not None:
+        try:
+            mapping = load_mapping(ft_mapping)
+        except ImportError_ as exc:
+            fail(str(exc), 1)
+    args = dict(kind=kind, fmt=fmt, partnerships=list(partnerships) or None,
+                indicators=list(indicators) or None, public=public, fingertips=mapping)
+    if output is None:
+        report = export(store, sys.stdout, **args)
+    elif fmt == "xlsx":
+        report = export(store, None, path=str(output), **args)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            report = export(store, fh, **args)
+    msg = f"dat: exported {report.rows} {kind} rows" + (f" to {output}" if output else "")
+    if public:
+        msg += (f"; suppressed {report.suppressed_primary} small counts (1-4) and "
+                f"{report.suppressed_secondary} further cells that would reveal them")
+    click.echo(msg, err=True)
+    for note in report.notes:
+        click.echo(f"dat: {note}", err=True)

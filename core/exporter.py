@@ -1,0 +1,245 @@
+"""Exporting figures, targets and funding: CSV, JSON lines-free JSON array, XLSX; streamed.
+
+Rows come from the database in batches (``yield_per``; a server-side cursor on PostgreSQL)
+and are written as they arrive, so memory does not grow with the data. The observation CSV
+has exactly dat's import columns, so an export imports back unchanged.
+
+Public exports (``public=True``) suppress small counts: a count (or a numerator) from 1 to 4
+is written as ``*``. Secondary suppression stops the hidden figure being worked out: a
+percentage whose numerator is hidden is hidden too, and when a parent area's figure is the
+sum of its sub-areas and exactly one sub-area is hidden, the next smallest sub-area is hidden
+as well. Every suppressed cell is counted in the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import IO, Any, Iterator
+
+from dat.core.importer import DAT_COLUMNS
+
+SUPPRESSED = "*"
+KINDS = ("observations", "targets", "funding")
+
+
+@dataclass
+class ExportReport:
+    kind: str
+    rows: int = 0
+    suppressed_primary: int = 0
+    suppressed_secondary: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _observations(store: Any, partnerships: list[str] | None, indicators: list[str] | None) -> Iterator[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from dat.core.models import Indicator, Observation, Partnership
+
+    q = (select(Partnership.slug, Partnership.name, Indicator.code, Indicator.unit, Observation.period,
+                Observation.value, Observation.numerator, Observation.denominator,
+                Observation.ci_low, Observation.ci_high,
+                Observation.commentary, Partnership.parent_id, Partnership.id)
+         .join(Partnership, Partnership.id == Observation.partnership_id)
+         .join(Indicator, Indicator.id == Observation.indicator_id)
+         .where(Observation.is_current.is_(True), Observation.value.is_not(None))
+         .order_by(Indicator.code, Observation.period, Partnership.slug))
+    if partnerships:
+        q = q.where(Partnership.slug.in_(partnerships))
+    if indicators:
+        q = q.where(Indicator.code.in_(indicators))
+    with store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(q)
+        for r in result:
+            yield {"partnership": r.slug, "indicator": r.code, "period": r.period,
+                   "value": r.value, "numerator": r.numerator, "denominator": r.denominator,
+                   "note": r.commentary, "_unit": r.unit, "_parent": r.parent_id, "_id": r.id,
+                   "_name": r.name, "_ci_low": r.ci_low, "_ci_high": r.ci_high}
+
+
+def _targets(store: Any, partnerships: list[str] | None, indicators: list[str] | None) -> Iterator[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from dat.core.models import Indicator, Partnership, Target
+
+    q = (select(Partnership.slug, Indicator.code, Target)
+         .join(Partnership, Partnership.id == Target.partnership_id)
+         .join(Indicator, Indicator.id == Target.indicator_id)
+         .order_by(Partnership.slug, Indicator.code, Target.period))
+    if partnerships:
+        q = q.where(Partnership.slug.in_(partnerships))
+    if indicators:
+        q = q.where(Indicator.code.in_(indicators))
+    with store.session() as s:
+        for slug, code, t in s.execute(q).yield_per(2000):
+            yield {"partnership": slug, "indicator": code, "period": t.period,
+                   "target_kind": t.target_kind, "label": t.label, "value_kind": t.value_kind,
+                   "value": t.value, "baseline": t.baseline, "baseline_period": t.baseline_period,
+                   "years": t.years, "text": t.text, "source": t.source}
+
+
+def _funding(store: Any, partnerships: list[str] | None, indicators: list[str] | None) -> Iterator[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from dat.core.models import Allocation, FundingStream, Partnership
+
+    q = (select(Partnership.slug, FundingStream.code, Allocation)
+         .join(Partnership, Partnership.id == Allocation.partnership_id)
+         .join(FundingStream, FundingStream.id == Allocation.stream_id)
+         .order_by(Partnership.slug, Allocation.year, FundingStream.code, Allocation.line))
+    if partnerships:
+        q = q.where(Partnership.slug.in_(partnerships))
+    with store.session() as s:
+        for slug, code, a in s.execute(q).yield_per(2000):
+            yield {"partnership": slug, "stream": code, "year": a.year, "line": a.line,
+                   "amount": None if a.amount_pence is None else Decimal(a.amount_pence) / 100,
+                   "banked_by": a.banked_by, "used_for": a.used_for, "source": a.source}
+
+
+COLUMNS = {
+    "observations": DAT_COLUMNS,
+    "targets": ("partnership", "indicator", "period", "target_kind", "label", "value_kind", "value",
+                "baseline", "baseline_period", "years", "text", "source"),
+    "funding": ("partnership", "stream", "year", "line", "amount", "banked_by", "used_for", "source"),
+}
+
+
+def _small(x: Any) -> bool:
+    return isinstance(x, (int, float)) and 1 <= x <= 4
+
+
+def _suppress(rows: Iterator[dict[str, Any]], report: ExportReport) -> Iterator[dict[str, Any]]:
+    """Primary and secondary suppression, one (indicator, period) group at a time (rows come
+    ordered by indicator and period, so only one group is held in memory)."""
+    group: list[dict[str, Any]] = []
+    key = None
+    for row in rows:
+        k = (row["indicator"], row["period"])
+        if key is not None and k != key:
+            yield from _suppress_group(group, report)
+            group = []
+        key = k
+        group.append(row)
+    if group:
+        yield from _suppress_group(group, report)
+
+
+def _suppress_group(group: list[dict[str, Any]], report: ExportReport) -> list[dict[str, Any]]:
+    hidden: set[int] = set()
+    for i, row in enumerate(group):
+        if row["_unit"] == "count" and _small(row["value"]):
+            row["value"] = SUPPRESSED
+            hidden.add(i)
+            report.suppressed_primary += 1
+        if _small(row["numerator"]):
+            row["numerator"] = SUPPRESSED
+            report.suppressed_primary += 1
+            if row["value"] != SUPPRESSED:  # a rate or percentage with its denominator reveals it
+                row["value"] = SUPPRESSED
+                report.suppressed_secondary += 1
+            hidden.add(i)
+    # a parent's total minus its other sub-areas would reveal a single hidden sub-area
+    by_parent: dict[int, list[int]] = {}
+    for i, row in enumerate(group):
+        if row["_parent"] is not None:
+            by_parent.setdefault(row["_parent"], []).append(i)
+    ids = {row["_id"] for row in group}
+    for parent, children in by_parent.items():
+        if parent not in ids:
+            continue
+        hidden_children = [i for i in children if i in hidden]
+        if len(hidden_children) == 1:
+            others = [i for i in children if i not in hidden and isinstance(group[i]["value"], (int, float))]
+            if others:
+                j = min(others, key=lambda i: group[i]["value"])
+                group[j]["value"] = SUPPRESSED
+                if group[j]["numerator"] is not None:
+                    group[j]["numerator"] = SUPPRESSED
+                hidden.add(j)
+                report.suppressed_secondary += 1
+    return group
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+FINGERTIPS_OUT = ("Indicator ID", "Area Code", "Area Name", "Time period", "Value",
+                  "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Count", "Denominator", "Value note")
+
+
+def _fingertips(rows: Iterator[dict[str, Any]], mapping: dict[str, dict[str, str]],
+                report: ExportReport) -> Iterator[dict[str, Any]]:
+    """Rows in Fingertips' layout, through the reverse of an import mapping; rows whose area
+    or indicator the mapping does not name are left out and counted in the notes."""
+    areas = {v: k for k, v in mapping.get("areas", {}).items()}
+    inds = {v: k for k, v in mapping.get("indicators", {}).items()}
+    skipped = 0
+    for row in rows:
+        if row["partnership"] not in areas or row["indicator"] not in inds:
+            skipped += 1
+            continue
+        yield {"Indicator ID": inds[row["indicator"]], "Area Code": areas[row["partnership"]],
+               "Area Name": row["_name"], "Time period": row["period"], "Value": row["value"],
+               "Lower CI 95.0 limit": row["_ci_low"], "Upper CI 95.0 limit": row["_ci_high"],
+               "Count": row["numerator"], "Denominator": row["denominator"], "Value note": row["note"]}
+    if skipped:
+        report.notes.append(f"{skipped} rows left out: their area or indicator is not in the mapping")
+
+
+def export(store: Any, out: IO[str] | Any, *, kind: str = "observations", fmt: str = "csv",
+           partnerships: list[str] | None = None, indicators: list[str] | None = None,
+           public: bool = False, path: str | None = None,
+           fingertips: dict[str, dict[str, str]] | None = None) -> ExportReport:
+    """Write ``kind`` rows to ``out`` (a text stream; for xlsx, ``path``) as they are read.
+    With ``fingertips`` (an import mapping), observations are written in Fingertips' layout."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown export {kind!r}; choose from: {', '.join(KINDS)}")
+    report = ExportReport(kind=kind)
+    source = {"observations": _observations, "targets": _targets, "funding": _funding}[kind]
+    rows = source(store, partnerships, indicators)
+    if public:
+        if kind == "observations":
+            rows = _suppress(rows, report)
+        else:
+            report.notes.append(f"--public suppresses counts in observations; {kind} are not counts of people")
+    cols = COLUMNS[kind]
+    if fingertips is not None and kind == "observations":
+        rows = _fingertips(rows, fingertips, report)
+        cols = FINGERTIPS_OUT
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in cols])
+            report.rows += 1
+    elif fmt == "json":
+        out.write("[")
+        for row in rows:
+            out.write(("," if report.rows else "") + "\n  " + json.dumps(
+                {c: (str(row[c]) if isinstance(row.get(c), Decimal) else row.get(c)) for c in cols},
+                ensure_ascii=False))
+            report.rows += 1
+        out.write("\n]\n")
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(kind)
+        ws.append(list(cols))
+        for row in rows:
+            ws.append([_cell(row.get(c)) if _cell(row.get(c)) != "" else None for c in cols])
+            report.rows += 1
+        wb.save(path)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; choose from: csv, json, xlsx")
+    return report
