@@ -38,7 +38,7 @@ from dat.core.specs import (
 ENTRY_POINT_GROUP = "dat"
 
 #: Built-in plugins, always loaded (in this order) before entry points.
-BUILTIN_PLUGINS: tuple[str, ...] = ("dat.plugins.national:plugin",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("dat.plugins.national:plugin", "dat.plugins.renderers")
 
 #: contribution hook name -> spec class
 CONTRIBUTION_HOOKS: dict[str, type] = {

@@ -173,5 +173,53 @@ def render_report(store: Store, partnership: str, template: str | None = None, *
                          html=_is_html(spec.path), sandboxed=False)
 
 
+def write_report(store: Store, partnership: str, path: str | Path, template: str | None = None, *,
+                 period: str | None = None, year: str | None = None,
+                 template_file: str | Path | None = None) -> dict[str, Any]:
+    """Render a report and write it to ``path`` with the renderer registered for its suffix
+    (``.md``, ``.html``, ``.docx``, ``.xlsx`` built in; plugins may add more)."""
+    path = Path(path)
+    renderer = find_renderer(store, path.suffix)
+    if template_file is not None:
+        tpath = Path(template_file)
+        try:
+            source = tpath.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReportError(f"cannot read template {tpath}: {exc}") from None
+        name, sandboxed, title = str(tpath), True, tpath.name
+    else:
+        spec = find_template(store, partnership, template or "scorecard")
+        try:
+            source = resources.files(spec.package).joinpath(spec.path).read_text(encoding="utf-8")
+        except (OSError, ModuleNotFoundError) as exc:
+            raise ReportError(f"template {spec.package}/{spec.path} cannot be read: {exc}") from None
+        name, sandboxed, title = f"{spec.package}/{spec.path}", False, spec.title
+    context = build_context(store, partnership, period, year)
+    if _is_html(name):  # an HTML template renders with autoescape and is written as it is
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ReportError(f"template {name} is HTML: write it to a .html file")
+        html = render_source(source, context, name=name, html=True, sandboxed=sandboxed)
+        path.write_text(html, encoding="utf-8")
+        return {"path": str(path), "renderer": "html-template", "title": title}
+    markdown = render_source(source, context, name=name, html=False, sandboxed=sandboxed)
+    doc_title = f"{context['partnership']['name']}: {title}" + (f", {context['period']}" if context["period"] else "")
+    try:
+        renderer.render(markdown=markdown, context=context, path=path, title=doc_title)
+    except ReportError:
+        raise
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return {"path": str(path), "renderer": renderer.name, "title": doc_title}
+
+
+def find_renderer(store: Store, suffix: str):
+    suffix = suffix.lower()
+    for spec in store.host.registry.renderers.values():
+        if suffix in spec.suffixes:
+            return spec
+    known = sorted({s for spec in store.host.registry.renderers.values() for s in spec.suffixes})
+    raise UnknownName("output format", suffix or "(no suffix)", known)
+
+
 def _is_html(name: str) -> bool:
     return name.endswith((".html", ".html.j2", ".htm", ".htm.j2"))

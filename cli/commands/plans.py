@@ -126,7 +126,8 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
 @click.option("--period", "-P", metavar="PERIOD", help="Period of the scorecard (default: latest with figures).")
 @click.option("--year", "-y", metavar="YEAR", help="Financial year of the funding (default: the period's).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (format from the suffix: .md); default stdout.")
+              help="Write to this file; the format comes from the suffix: .md, .html, .docx, .xlsx "
+                   "(plugins may add more). Default: Markdown to stdout.")
 @click.option("--list", "list_only", is_flag=True, help="List the templates PARTNERSHIP can use.")
 @click.pass_context
 @handle_errors
@@ -153,15 +154,17 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
         return
     if template and template_file:
         fail("give --template or --template-file, not both", 2)
-    if output is not None and output.suffix.lower() not in (".md", ".markdown", ".txt"):
-        fail(f"cannot write {output.suffix or 'a file without a suffix'}: supported: .md", 2)
+    from dat.core.reports import find_renderer, write_report
+
     try:
-        text = render_report(store, partnership, template, period=period, year=year,
-                             template_file=template_file)
+        if output is None:
+            text = render_report(store, partnership, template, period=period, year=year,
+                                 template_file=template_file)
+            click.echo(text, nl=False)
+            return
+        find_renderer(store, output.suffix)
+        done = write_report(store, partnership, output, template, period=period, year=year,
+                            template_file=template_file)
     except ReportError as exc:
         fail(str(exc), 1)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"dat: wrote {output} ({len(text.splitlines())} lines)", err=True)
+    click.echo(f"dat: wrote {output} ({done['renderer']}): {done['title']}", err=True)

@@ -1,0 +1,360 @@
+"""Built-in report renderers: Markdown, standalone accessible HTML with inline SVG charts,
+Word (.docx) and Excel (.xlsx). A renderer receives the rendered Markdown, the report context
+and the output path.
+
+HTML: Markdown is converted with raw HTML disabled (anything in the data is escaped); charts
+are inline SVG with a title and description, each followed by a table of its data; RAG is
+always shown as a word as well as a colour; a print stylesheet keeps tables whole.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+from pathlib import Path
+from typing import Any
+
+from dat.core import hookimpl
+
+RAG_COLOURS = {"R": "#c0392b", "A": "#e67e22", "G": "#2e7d32"}
+RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
+
+
+def _md():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+def render_markdown(*, markdown: str, context: dict, path: Path, title: str) -> None:
+    Path(path).write_text(markdown, encoding="utf-8")
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}
+table{border-collapse:collapse;margin:1rem 0;width:100%}th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#eee}figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.4rem}
+.rag{font-weight:700;padding:0 .3rem;border-radius:.2rem;color:#fff}.rag-R{background:#c0392b}.rag-A{background:#b35900}.rag-G{background:#2e7d32}
+details{margin:.5rem 0}.charts h2{margin-top:2.5rem}
+@media print{body{max-width:none;margin:0}figure,table,tr{break-inside:avoid}details{display:block}a{color:inherit}}
+"""
+
+
+def _esc(x: Any) -> str:
+    return htmllib.escape("" if x is None else str(x))
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) else f"{float(v):,.4g}"
+
+
+def _data_table(caption: str, headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th scope=\"col\">{_esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return (f"<details open><summary>Data for: {_esc(caption)}</summary>"
+            f"<table><caption class=\"visually-hidden\">{_esc(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
+
+
+def _figure(chart_id: str, title: str, desc: str, svg_body: str, width: int, height: int, table: str) -> str:
+    return (f'<figure class="chart" id="{chart_id}"><figcaption id="{chart_id}-t">{_esc(title)}</figcaption>'
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" aria-labelledby="{chart_id}-st {chart_id}-d">'
+            f'<title id="{chart_id}-st">{_esc(title)}</title><desc id="{chart_id}-d">{_esc(desc)}</desc>'
+            f"{svg_body}</svg>{table}</figure>")
+
+
+def rag_chart(card: dict) -> str:
+    rows = card.get("rows") or []
+    counts = {k: sum(1 for r in rows if r.get("rag") == k) for k in ("R", "A", "G")}
+    unrated = sum(1 for r in rows if not r.get("rag"))
+    total = max(1, sum(counts.values()))
+    width, bar_h = 560, 28
+    parts, y = [], 10
+    for k in ("R", "A", "G"):
+        w = int(400 * counts[k] / total)
+        parts.append(f'<text x="0" y="{y + 19}" font-size="14">{RAG_WORDS[k]}</text>'
+                     f'<rect x="70" y="{y}" width="{w}" height="{bar_h}" fill="{RAG_COLOURS[k]}"/>'
+                     f'<text x="{76 + w}" y="{y + 19}" font-size="14">{counts[k]} ({RAG_WORDS[k]})</text>')
+        y += bar_h + 10
+    desc = ", ".join(f"{counts[k]} {RAG_WORDS[k]}" for k in ("R", "A", "G")) + f"; {unrated} not rated"
+    table_rows = [[f'<span class="rag rag-{r["rag"]}">{r["rag"]}</span> {RAG_WORDS[r["rag"]]}' if r.get("rag") else "not rated",
+                   _esc(r["name"]), _esc(r["code"]), _num(r.get("value")), _num(r.get("target"))] for r in rows]
+    table = _data_table("RAG scorecard", ["RAG", "Indicator", "Code", "Value", "Target"], table_rows)
+    return _figure("chart-rag", f"RAG ratings, {card.get('period') or ''}", desc, "".join(parts),
+                   width, y + 4, table)
+
+
+def trend_chart(code: str, ind: dict, series: dict, targets: list) -> str | None:
+    from dat.core.periods import parse_period
+
+    points = [(p, v["value"]) for p, v in series.items() if v.get("value") is not None]
+    if len(points) < 2:
+        return None
+    points.sort(key=lambda pv: parse_period(pv[0]))
+    target = next((t["value"] for t in targets if t.get("value") is not None), None)
+    values = [v for _, v in points] + ([target] if target is not None else [])
+    lo, hi = min(values + [0]), max(values)
+    hi = hi if hi > lo else lo + 1
+    width, height, left, top, plot_w, plot_h = 560, 240, 50, 15, 480, 180
+    xs = [left + i * plot_w / (len(points) - 1) for i in range(len(points))]
+    ys = [top + plot_h - (v - lo) / (hi - lo) * plot_h for _, v in points]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(zip(xs, ys)))
+    parts = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
+             f'<path d="{path}" fill="none" stroke="#1f4e79" stroke-width="2"/>']
+    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f4e79"/>' for x, y in zip(xs, ys)]
+    parts += [f'<text x="{x:.1f}" y="{height - 25}" font-size="10" text-anchor="middle">{_esc(p)}</text>'
+              for x, (p, _) in zip(xs, points)]
+    if target is not None:
+        ty = top + plot_h - (target - lo) / (hi - lo) * plot_h
+        parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + plot_w}" y2="{ty:.1f}" stroke="#c0392b" '
+                     f'stroke-dasharray="6 4"/><text x="{left + plot_w}" y="{ty - 4:.1f}" font-size="11" '
+                     f'text-anchor="end">target {_num(target)}</text>')
+    desc = "; ".join(f"{p}: {_num(v)}" for p, v in points) + (f"; target {_num(target)}" if target is not None else "")
+    table = _data_table(f"{ind['name']} over time", ["Period", "Value", "Target"],
+                        [[_esc(p), _num(v), _num(target)] for p, v in points])
+    return _figure(f"chart-trend-{code.replace('.', '-')}", f"{ind['name']} ({code}): trend", desc,
+                   "".join(parts), width, height, table)
+
+
+def funding_chart(funding: dict) -> str | None:
+    lines = [l for l in funding.get("lines") or [] if l.get("amount") is not None]
+    if not lines:
+        return None
+    top_amount = max(float(l["amount"]) for l in lines) or 1
+    width, bar_h, y, parts = 640, 22, 8, []
+    for l in lines:
+        label = l["stream_name"] + (f" ({l['line']})" if l.get("line") else "")
+        w = int(300 * float(l["amount"]) / top_amount)
+        parts.append(f'<text x="0" y="{y + 16}" font-size="12">{_esc(label[:38])}</text>'
+                     f'<rect x="250" y="{y}" width="{w}" height="{bar_h}" fill="#1f4e79"/>'
+                     f'<text x="{256 + w}" y="{y + 16}" font-size="12">£{float(l["amount"]):,.0f}</text>')
+        y += bar_h + 8
+    desc = "; ".join(f"{l['stream_name']} £{float(l['amount']):,.0f}" for l in lines)
+    table = _data_table("Funding", ["Stream", "Line", "Amount", "Banked by"],
+                        [[_esc(l["stream_name"]), _esc(l.get("line")), f"£{float(l['amount']):,.2f}",
+                          _esc(l.get("banked_by"))] for l in lines]
+                        + [["<strong>Total</strong>", "", f"<strong>£{float(funding['total']):,.2f}</strong>", ""]])
+    return _figure("chart-funding", f"Funding by stream, {funding.get('year') or ''}", desc,
+                   "".join(parts), width, y + 4, table)
+
+
+def charts_html(context: dict) -> str:
+    parts = []
+    card = context.get("scorecard") or {}
+    if card.get("rows"):
+        parts.append(rag_chart(card))
+    for code, series in (context.get("figures") or {}).items():
+        ind = (context.get("indicators") or {}).get(code)
+        if ind and ind["unit"] not in ("rag", "text"):
+            chart = trend_chart(code, ind, series, (context.get("targets") or {}).get(code, []))
+            if chart:
+                parts.append(chart)
+    fchart = funding_chart(context.get("funding") or {})
+    if fchart:
+        parts.append(fchart)
+    if not parts:
+        return ""
+    return '<section class="charts"><h2>Charts</h2>' + "".join(parts) + "</section>"
+
+
+def _rag_words_in_tables(body: str) -> str:
+    # RAG cells written by templates as words get a colour badge as well (the word stays)
+    for k, word in RAG_WORDS.items():
+        body = body.replace(f"<td>{word}</td>", f'<td><span class="rag rag-{k}">{k}</span> {word}</td>')
+    return body
+
+
+def render_html(*, markdown: str, context: dict, path: Path, title: str) -> None:
+    body = _rag_words_in_tables(_md().render(markdown))
+    doc = (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+           f"<title>{_esc(title)}</title><style>{CSS}"
+           ".visually-hidden{position:absolute;left:-9999px}</style></head>"
+           f"<body><main>{body}{charts_html(context)}</main></body></html>\n")
+    Path(path).write_text(doc, encoding="utf-8")
+
+
+# -- Word -------------------------------------------------------------------------------------
+
+def _inline_text(token) -> str:
+    return "".join(c.content for c in (token.children or []) if c.type in ("text", "code_inline", "softbreak")
+                   ) if token.children else token.content
+
+
+def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None:
+    from docx import Document
+
+    doc = Document()
+    doc.core_properties.title = title
+    tokens = _md().parse(markdown)
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.type == "heading_open":
+            level = int(t.tag[1])
+            doc.add_heading(_inline_text(tokens[i + 1]), level=min(level, 4) if level > 1 else 0)
+            i += 3
+            continue
+        if t.type == "paragraph_open":
+            para = doc.add_paragraph()
+            for child in tokens[i + 1].children or []:
+                if child.type in ("text", "code_inline"):
+                    para.add_run(child.content)
+                elif child.type == "softbreak":
+                    para.add_run(" ")
+            _bold_runs(para, tokens[i + 1])
+            i += 3
+            continue
+        if t.type == "list_item_open":
+            j = i + 1
+            while tokens[j].type != "inline":
+                j += 1
+            doc.add_paragraph(_inline_text(tokens[j]), style="List Bullet")
+            while tokens[i].type != "list_item_close":
+                i += 1
+            i += 1
+            continue
+        if t.type == "table_open":
+            rows, cur = [], None
+            while tokens[i].type != "table_close":
+                if tokens[i].type == "tr_open":
+                    cur = []
+                elif tokens[i].type == "inline":
+                    cur.append(_inline_text(tokens[i]))
+                elif tokens[i].type == "tr_close":
+                    rows.append(cur)
+                i += 1
+            width = max(len(r) for r in rows)
+            table = doc.add_table(rows=len(rows), cols=width)
+            table.style = "Table Grid"
+            for r, row in enumerate(rows):
+                for c, text in enumerate(row):
+                    table.cell(r, c).text = text
+                    if r == 0:
+                        for run in table.cell(r, c).paragraphs[0].runs:
+                            run.bold = True
+            i += 1
+            continue
+        i += 1
+    doc.save(str(path))
+
+
+def _bold_runs(para, inline) -> None:
+    """Re-apply **bold** spans: markdown-it marks them with strong_open/close around text."""
+    children = inline.children or []
+    if not any(c.type == "strong_open" for c in children):
+        return
+    for run in list(para.runs):
+        run._element.getparent().remove(run._element)
+    bold = False
+    for c in children:
+        if c.type == "strong_open":
+            bold = True
+        elif c.type == "strong_close":
+            bold = False
+        elif c.type in ("text", "code_inline"):
+            para.add_run(c.content).bold = bold
+        elif c.type == "softbreak":
+            para.add_run(" ")
+
+
+# -- Excel ------------------------------------------------------------------------------------
+
+def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None:
+    """One table per sheet: the scorecard (RAG as text with conditional fills), funding,
+    actions, then every table of the rendered report."""
+    from openpyxl import Workbook
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Scorecard"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    header = ["Code", "Indicator", "Period", "Value", "Target", "RAG", "Basis", "Direction"]
+    ws.append(header)
+    for row in (context.get("scorecard") or {}).get("rows") or []:
+        ws.append([row["code"], row["name"], row["period"], row.get("value") if row.get("value") is not None else row.get("text"),
+                   row.get("target"), RAG_WORDS.get(row.get("rag") or "", "not rated"), row["rag_basis"], row["direction"]])
+    last = ws.max_row
+    for word, colour in (("Red", "F4C7C3"), ("Amber", "FCE8B2"), ("Green", "B7E1CD")):
+        ws.conditional_formatting.add(f"F3:F{max(last, 3)}", CellIsRule(operator="equal", formula=[f'"{word}"'],
+                                                                       fill=PatternFill("solid", fgColor=colour)))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    fund = context.get("funding") or {}
+    fs = wb.create_sheet("Funding")
+    fs.append(["Stream", "Line", "Amount (£)", "Banked by", "Used for"])
+    for l in fund.get("lines") or []:
+        fs.append([l["stream_name"], l.get("line"), None if l["amount"] is None else float(l["amount"]),
+                   l.get("banked_by"), l.get("used_for")])
+    if fund.get("total") is not None:
+        fs.append(["Total", None, float(fund["total"]), None, None])
+    for cell in fs[1]:
+        cell.font = Font(bold=True)
+    acts = wb.create_sheet("Actions")
+    acts.append(["Ref", "Theme", "Action", "Lead", "Due", "Status", "Outcome"])
+    for a in context.get("actions") or []:
+        acts.append([a["ref"], a.get("theme"), a["action"], a.get("lead"), a.get("due"), a["status"], a.get("outcome")])
+    for cell in acts[1]:
+        cell.font = Font(bold=True)
+    # every table in the rendered report, one per sheet
+    tokens = _md().parse(markdown)
+    n, heading, i = 0, "Table", 0
+    while i < len(tokens):
+        if tokens[i].type == "heading_open":
+            heading = _inline_text(tokens[i + 1])
+        if tokens[i].type == "table_open":
+            n += 1
+            sheet = wb.create_sheet(_sheet_name(f"{n} {heading}", wb.sheetnames))
+            cur = None
+            while tokens[i].type != "table_close":
+                if tokens[i].type == "tr_open":
+                    cur = []
+                elif tokens[i].type == "inline":
+                    cur.append(_cell_value(_inline_text(tokens[i])))
+                elif tokens[i].type == "tr_close":
+                    sheet.append(cur)
+                i += 1
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+        i += 1
+    wb.save(str(path))
+
+
+def _cell_value(text: str) -> Any:
+    s = text.strip().replace(",", "").replace("£", "")
+    try:
+        return int(s) if s.isdigit() else float(s) if s.replace(".", "", 1).lstrip("-").isdigit() else text
+    except ValueError:
+        return text
+
+
+def _sheet_name(name: str, existing: list[str]) -> str:
+    clean = "".join(ch for ch in name if ch not in '[]:*?/\\')[:31] or "Sheet"
+    base, k = clean, 2
+    while clean in existing:
+        clean = f"{base[:28]} {k}"
+        k += 1
+    return clean
+
+
+@hookimpl
+def register_renderers(register):
+    register(name="markdown", suffixes=(".md", ".markdown", ".txt"), render=render_markdown,
+             description="The rendered Markdown as it is.")
+    register(name="html", suffixes=(".html", ".htm"), render=render_html,
+             description="Standalone accessible HTML with inline SVG charts; prints cleanly.")
+    register(name="docx", suffixes=(".docx",), render=render_docx,
+             description="Word document for committee papers (python-docx).")
+    register(name="xlsx", suffixes=(".xlsx",), render=render_xlsx,
+             description="Excel workbook: one table per sheet, RAG as text with conditional fills.")
