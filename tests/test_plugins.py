@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dat.core import hookspecs
-from dat.core.plugins import PluginError, get_plugin_manager
+from dat.core.plugins import BUILTIN_PLUGINS, PluginError, get_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = sorted(n for n in dir(hookspecs) if n.startswith("register_") or n == "rag_rule")
@@ -63,7 +63,9 @@ def test_allow_list(fixture_plugins, monkeypatch):
     assert "national" in host.plugins  # built-ins always load
     monkeypatch.setenv("DAT_LOAD_PLUGINS", "")
     host = get_plugin_manager(reload=True)
-    assert set(host.plugins) == {"national"}
+    builtins = {t.split(":")[0].rsplit(".", 1)[-1] for t in BUILTIN_PLUGINS}
+    assert builtins == {"national", "renderers"}
+    assert set(host.plugins) == builtins  # an empty allow-list loads no entry points
 
 
 def test_trace_writes_hook_calls_to_stderr(monkeypatch, capsys):
