@@ -1,0 +1,216 @@
+"""``dat new-partnership NAME``: write an installable partnership plugin package."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import click
+
+from dat.cli.common import fail
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def slugify(name: str) -> str:
+    """``"St Helens & Knowsley"`` -> ``"st_helens_knowsley"``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:40].rstrip("_")
+
+
+def _files(name: str, slug: str, region: str | None, dat_version: str) -> dict[str, str]:
+    pkg = f"dat_{slug}"
+    region_line = f'region = "{region}"\n' if region else '# region = "North West"\n'
+    toml_name = name.replace("\\", "\\\\").replace('"', '\\"')
+    return {
+        "pyproject.toml": f'''\
+[build-system]
+requires = ["setuptools>=68", "wheel"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "dat-{slug.replace("_", "-")}"
+version = "0.1.0"
+description = "dat plugin: {toml_name} Drug Action Team's indicators, targets, funding and reports"
+requires-python = ">=3.11"
+dependencies = ["dat>={dat_version}"]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+
+# This line is what makes dat find the plugin once the package is installed.
+[project.entry-points.dat]
+{slug} = "{pkg}:plugin"
+
+[tool.setuptools]
+packages = ["{pkg}"]
+
+[tool.setuptools.package-data]
+{pkg} = ["data/*.toml", "templates/*.j2"]
+''',
+        f"{pkg}/__init__.py": f'''\
+"""{name}: a dat partnership plugin. Its figures live in data/{slug}.toml; add hook
+functions here only for what data files cannot say (a RAG rule of your own, a command)."""
+
+from dat.core.datafile import DataPlugin
+
+plugin = DataPlugin(__name__, "data/{slug}.toml")
+''',
+        f"{pkg}/data/{slug}.toml": f'''\
+# {name}: the partnership's figures. Each [[section]] is one item handed to the matching
+# hook (register_partnerships, register_indicators, ...); the fields are documented in
+# docs/plugins.md of dat. Give every figure a `source` so readers can trace it.
+
+[defaults]
+partnership = "{slug}"
+period = "2009/10"
+source = "replace with the document and section each figure comes from"
+
+[[partnerships]]
+slug = "{slug}"
+name = "{toml_name}"
+{region_line}area_type = "partnership"
+accountable_bodies = []
+
+# An indicator of the partnership's own: codes are "<slug>.<name>". National indicators
+# (NI40, NTA.RET12, ...) come with dat and need no declaring.
+[[indicators]]
+code = "{slug}.example_in_treatment"
+name = "Example: adults in structured treatment"
+unit = "count"          # count, percent, rate, gbp, weeks, days, ratio, rag
+polarity = "higher"     # higher, lower, none
+framework = "local"
+
+[[observations]]
+indicator = "{slug}.example_in_treatment"
+value = 100
+
+[[targets]]
+indicator = "{slug}.example_in_treatment"
+target_kind = "local"   # national, local, stretch, compact
+value = 110
+
+[[allocations]]
+stream = "PTB"          # national streams: PTB, DIP, YPSMPG, PCT, ACS, ABG, IDTS, LOCAL
+year = "2009/10"
+amount = "100000.00"    # exact: a string or an integer, never a float
+banked_by = "the council"
+used_for = "adult treatment"
+
+[[actions]]
+ref = "1"
+theme = "Treatment"
+action = "Example: open an evening clinic"
+lead = "Commissioning manager"
+due = "2010-03-31"
+status = "in progress"  # not started, in progress, done, dropped
+
+[[templates]]
+name = "summary"
+title = "Summary report"
+path = "templates/summary.md.j2"
+''',
+        f"{pkg}/templates/summary.md.j2": '''\
+# {{ partnership.name }}: summary{% if period %}, {{ period }}{% endif %}
+
+## Scorecard
+
+| Indicator | Value | Target | RAG |
+|---|---|---|---|
+{% for row in scorecard.rows %}
+| {{ row.name }} | {{ row.value | num }} | {{ row.target | num }} | {{ row.rag | rag }} |
+{% endfor %}
+
+## Funding {{ funding.year or "" }}
+
+{% for line in funding.lines %}
+- {{ line.stream_name }}: {{ line.amount | money }}
+{% endfor %}
+- Total: {{ funding.total | money }}
+
+## Action plan
+
+{% for a in actions %}
+- {{ a.ref }}. {{ a.action }} ({{ a.lead or "no lead" }}; {{ a.status }})
+{% endfor %}
+''',
+        f"tests/test_{slug}.py": f'''\
+"""The plugin's own check: every item valid, every template renders."""
+
+from dat.core.testing import check_plugin
+
+
+def test_plugin_is_valid_and_templates_render(tmp_path):
+    result = check_plugin("{slug}", tmp_path)
+    assert result.ok, result.text()
+    assert "{slug}/summary" in result.rendered
+''',
+        "README.md": f'''\
+# dat-{slug.replace("_", "-")}
+
+A [dat](https://example.invalid/dat) plugin for {name} Drug Action Team.
+
+```sh
+python3 -m pip install -e '.[test]'   # dat then lists it: dat plugins
+python3 -m pytest                     # checks the data and renders the templates
+dat status {slug}                     # its scorecard
+dat report {slug} --template summary -o summary.md
+```
+
+Edit `{pkg}/data/{slug}.toml` to add the partnership's indicators, targets, figures, funding
+and actions, and `{pkg}/templates/` for its reports.
+''',
+    }
+
+
+@click.command("new-partnership")
+@click.argument("name")
+@click.option("--slug", help="Machine name (default: from NAME, e.g. 'St Helens' -> st_helens).")
+@click.option("--region", help="Region of England, written into the partnership.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to create the package folder.")
+@click.option("--force", is_flag=True, help="Write into the folder even if it exists.")
+def new_partnership_cmd(name: str, slug: str | None, region: str | None, directory: Path,
+                        force: bool) -> None:
+    """Write a new partnership plugin: an installable package that dat finds by its entry point.
+
+    NAME is the partnership's display name. The package (dat-<slug>/) holds a pyproject.toml
+    with the entry point, the hook module, data/<slug>.toml with one example of every kind of
+    item, a report template and a test that checks the data and renders the template. It
+    installs and shows in `dat plugins` with no edits.
+
+    \b
+    Examples:
+      dat new-partnership "Sefton"
+      dat new-partnership "St Helens & Knowsley" --slug st_helens --region "North West"
+      cd dat-sefton && python3 -m pip install -e '.[test]' && python3 -m pytest && dat plugins
+    """
+    name = name.strip()
+    if not name:
+        fail("NAME must not be empty", 2)
+    slug = slug or slugify(name)
+    if not SLUG_RE.match(slug):
+        fail(f"slug {slug!r} is not valid: 2-40 characters, lower-case letters, digits and _, "
+             f"starting with a letter (give one with --slug)", 2)
+    if region is not None and ('"' in region or "\n" in region):
+        fail("--region must not contain quotes or new lines", 2)
+    target = directory / f"dat-{slug.replace('_', '-')}"
+    if target.exists() and not force:
+        fail(f"{target} already exists (use --force to write into it)", 1)
+    from dat.cli.main import _version
+
+    version = _version()
+    files = _files(name, slug, region, version if version[0].isdigit() else "0.1")
+    try:
+        for rel, text in files.items():
+            path = target / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}", 1)
+    for rel in files:
+        click.echo(str(target / rel))
+    click.echo(f"dat: created plugin {slug!r} in {target}. Next:\n"
+               f"  cd {target} && python3 -m pip install -e '.[test]' && python3 -m pytest\n"
+               f"  dat plugins    # lists {slug}", err=True)
