@@ -1,5 +1,6 @@
 """Built-in national frameworks: the NTA treatment measures, DIP KPIs, the young people's
-(Annex H) measures and the national funding streams. Pure data, in data/*.toml."""
+(Annex H) measures, the National Indicator Set, the PSAs and the national funding streams.
+Pure data, in data/*.toml."""
 
 from dat.core.datafile import DataPlugin
 
@@ -10,6 +11,5 @@ plugin = DataPlugin(
     "data/young_people.toml",
     "data/ni.toml",
     "data/psa.toml",
-    "data/finance.toml",
     "data/funding.toml",
 )
