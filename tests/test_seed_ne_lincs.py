@@ -206,12 +206,7 @@ ROWS = [
     # the partnership and its comparator family (§3.2.1 footnote)
     pytest.param("partnership", SLUG, "comparator_group", GROUP, id="ne_lincs family group"),
     pytest.param("partnership", SLUG, "name", "North East Lincolnshire", id="ne_lincs name"),
-    *[pytest.param("partnership", s, "comparator_group", GROUP, id=f"family {s}",
-                   marks=[pytest.mark.xfail(
-                       reason="halton is registered by the cheshire plugin without the family "
-                              "comparator group; the two entries need merging", strict=False)]
-                   if s == "halton" else [])
-      for s in FAMILY],
+    *[pytest.param("partnership", s, "comparator_group", GROUP, id=f"family {s}") for s in FAMILY],
 ]
 
 
