@@ -247,10 +247,61 @@ def periods_with_data(store: Store, partnership: str) -> list[str]:
     return [str(p) for p in sorted(parse_period(x) for x in found)]
 
 
+def _travel(ind: dict[str, Any], wanted: Period, now: Any,
+            lookup: Any) -> dict[str, Any]:
+    """Direction of travel against the previous period and the same period last year, and
+    the recent trend over the last five consecutive periods. ``lookup(period_text)`` gives
+    the current :class:`Observation` of that period or ``None``; ``now`` is the figure
+    compared (a RAG letter for judgement-only indicators)."""
+    from dat.core import stats
+
+    is_rag = ind["unit"] == "rag"
+
+    def val(o: Observation | None) -> Any:
+        return None if o is None else (o.rag if is_rag else o.value)
+
+    prev_p = year_p = None
+    if wanted.kind != "date":
+        prev_p, year_p = wanted.previous(), wanted.same_period_last_year()
+    po = lookup(str(prev_p)) if prev_p is not None else None
+    yo = lookup(str(year_p)) if year_p is not None else None
+    out: dict[str, Any] = {
+        "previous_period": str(prev_p) if po is not None else None,
+        "previous_value": val(po),
+        "direction": direction_of_travel(now, val(po), ind["polarity"]),
+        "last_year_period": str(year_p) if yo is not None else None,
+        "last_year_value": val(yo),
+        "direction_last_year": direction_of_travel(now, val(yo), ind["polarity"]),
+    }
+    kind = _stat_kind(ind)
+    if kind not in stats.KINDS:
+        out.update(trend=stats.CANNOT, trend_assessment=None,
+                   trend_reason=f"no significance test for a trend in figures of unit {ind['unit']!r}")
+        return out
+    points: list[dict[str, Any]] = []
+    p: Period | None = wanted
+    while p is not None and len(points) < stats.TREND_POINTS:
+        o = lookup(str(p))
+        if o is None or o.value is None:
+            break
+        points.append({"period": str(p), "value": o.value, "numerator": o.numerator,
+                       "denominator": o.denominator})
+        p = p.previous() if p.kind != "date" else None
+    points.reverse()
+    t = stats.trend(points, kind, ind["polarity"])
+    reason = t["reason"]
+    if t["trend"] == stats.CANNOT and len(points) < stats.TREND_POINTS:
+        reason = (f"figures for {len(points)} consecutive period{'s' if len(points) != 1 else ''} "
+                  f"up to {wanted}; {stats.TREND_POINTS} are needed")
+    out.update(trend=t["trend"], trend_assessment=t["assessment"], trend_reason=reason)
+    return out
+
+
 def scorecard(store: Store, partnership: str, period: str | None = None) -> dict[str, Any]:
     """The scorecard of a partnership for a period (default: the latest period with figures):
-    each indicator's value, target, RAG with its basis, and direction of travel against the
-    previous period."""
+    each indicator's value, target, RAG with its basis, direction of travel against the
+    previous period and the same period last year, the recent trend, and the comparison with
+    the national benchmark at 95% and 99.8%."""
     wanted = _period(period)
     with store.session() as s:
         pid = _partnership_id(s, partnership)
@@ -273,21 +324,22 @@ def scorecard(store: Store, partnership: str, period: str | None = None) -> dict
     targets_by_ind: dict[int, list[dict[str, Any]]] = {}
     for t in target_rows:
         targets_by_ind.setdefault(t.indicator_id, []).append(_target_dict(t))
-    prev_period = str(wanted.previous()) if wanted.kind != "date" else None
+    current = [o for o in obs_rows if o.period == str(wanted)]
+    with store.session() as s:
+        is_nation = s.scalar(select(Partnership.area_type).where(Partnership.id == pid)) == "nation"
+    national = ({} if is_nation else
+                _national_benchmarks(store, {o.indicator_id for o in current}, str(wanted)))
     rows = []
-    for o in obs_rows:
-        if o.period != str(wanted):
-            continue
+    for o in current:
         ind = _indicator_dict(inds[o.indicator_id])
         obs = _obs_dict(o)
         applicable = _choose_targets(targets_by_ind.get(o.indicator_id, []), wanted)
         rating = rate_figure(store, partnership, ind, obs, applicable, wanted)
-        prev = by_key.get((o.indicator_id, prev_period)) if prev_period else None
-        prev_obs = _obs_dict(prev) if prev is not None else None
-        if ind["unit"] == "rag":
-            now_v, prev_v = rating["rag"], prev_obs["rag"] if prev_obs else None
-        else:
-            now_v, prev_v = obs["value"], prev_obs["value"] if prev_obs else None
+        now_v = rating["rag"] if ind["unit"] == "rag" else obs["value"]
+        travel = _travel(ind, wanted, now_v, lambda p, i=o.indicator_id: by_key.get((i, p)))
+        bench, how = national.get(o.indicator_id, (None, "the national figure itself" if is_nation
+                                                   else "no other figures"))
+        cmp = _compare_row(o, ind, bench, how)
         target = applicable[0] if applicable else None
         rows.append({
             "code": ind["code"], "name": ind["name"], "unit": ind["unit"],
@@ -302,9 +354,11 @@ def scorecard(store: Store, partnership: str, period: str | None = None) -> dict
             "rag": rating["rag"], "rag_word": RAG(rating["rag"]).word if rating["rag"] else None,
             "rag_basis": rating["basis"], "rag_reason": rating["reason"],
             "expected": rating["expected"],
-            "previous_period": prev_period if prev_obs else None,
-            "previous_value": prev_v,
-            "direction": direction_of_travel(now_v, prev_v, ind["polarity"]),
+            **travel,
+            "ci_low": cmp["ci_low"], "ci_high": cmp["ci_high"],
+            "benchmark": bench, "benchmark_basis": how,
+            "vs_benchmark": cmp["vs_benchmark"], "vs_benchmark_998": cmp["vs_benchmark_998"],
+            "benchmark_reason": cmp["reason"],
             "commentary": obs["commentary"], "source": obs["source"],
             "revision": obs["revision"],
         })
@@ -314,6 +368,57 @@ def scorecard(store: Store, partnership: str, period: str | None = None) -> dict
         result["reason"] = (f"no figures for {partnership} in {wanted}; periods with figures: "
                             + (", ".join(str(p) for p in available) or "none"))
     return result
+
+
+def _national_benchmarks(store: Store, indicator_ids: set[int], period: str) -> dict[int, tuple[float | None, str]]:
+    """The national benchmark of each indicator for ``period``, as :func:`_national_benchmark`
+    works it out (an imported national figure, else pooled from the top-level partnerships),
+    but summed by the database rather than row by row: a scorecard needs one per indicator."""
+    from sqlalchemy import and_, case, func, or_
+
+    if not indicator_ids:
+        return {}
+    out: dict[int, tuple[float | None, str]] = {}
+    with store.session() as s:
+        parts = s.execute(select(Partnership.id, Partnership.name, Partnership.parent_id,
+                                 Partnership.area_type)).all()
+        nation = {pid: name for pid, name, _, kind in parts if kind == "nation"}
+        top = [pid for pid, _, parent, kind in parts if parent is None and kind != "nation"]
+        inds = {i.id: _indicator_dict(i) for i in s.scalars(
+            select(Indicator).where(Indicator.id.in_(indicator_ids)))}
+        current = (Observation.period == period, Observation.is_current.is_(True))
+        if nation:
+            q = select(Observation.indicator_id, Observation.partnership_id, Observation.value).where(
+                Observation.indicator_id.in_(indicator_ids), Observation.partnership_id.in_(nation),
+                Observation.value.is_not(None), *current).order_by(Observation.partnership_id)
+            for iid, pid, value in s.execute(q):
+                out.setdefault(iid, (value, f"national figure ({nation[pid]})"))
+        rest = set(indicator_ids) - set(out)
+        if not rest:
+            return out
+        num, den = Observation.numerator, Observation.denominator
+        percent = [iid for iid in rest if inds[iid]["unit"] == "percent"]
+        possible = and_(or_(den.is_(None), den > 0), or_(num.is_(None), num >= 0),
+                        or_(num.is_(None), den.is_(None), num <= den,
+                            Observation.indicator_id.not_in(percent)))
+        both = case((and_(num.is_not(None), den.is_not(None)), 1), else_=0)
+        q = select(Observation.indicator_id, func.count(), func.sum(Observation.value), func.sum(both),
+                   func.sum(num), func.sum(den)).where(
+            Observation.indicator_id.in_(rest), Observation.partnership_id.in_(top),
+            Observation.value.is_not(None), possible, *current).group_by(Observation.indicator_id)
+        sums = {row[0]: row[1:] for row in s.execute(q)}
+    for iid in rest:
+        n, total, n_both, total_num, total_den = sums.get(iid, (0, None, 0, None, None))
+        if n < MIN_POOL:
+            out[iid] = (None, f"no national figure and {_too_few(n)}")
+            continue
+        kind = _stat_kind(inds[iid])
+        if kind in ("proportion", "rate") and n_both == n:
+            scale = 100 if kind == "proportion" else (inds[iid]["per"] or 1)
+            out[iid] = (float(total_num) / float(total_den) * scale, f"pooled from {n} areas")
+        else:
+            out[iid] = (float(total) / n, f"mean of {n} areas")
+    return out
 
 
 # -- funding ----------------------------------------------------------------------------------
@@ -349,7 +454,7 @@ def funding(store: Store, partnership: str, year: str | None = None) -> dict[str
         lines.append({
             "stream": st.code, "stream_name": st.name, "line": a.line,
             "funders": json.loads(st.funders or "[]"), "ring_fenced": st.ring_fenced,
-            "amount": None if a.amount_pence is None else Decimal(a.amount_pence) / 100,
+            "amount": None if a.amount_pence is None else Decimal(a.amount_pence).scaleb(-2),
             "banked_by": a.banked_by, "used_for": a.used_for, "approximate": a.approximate,
             "management_admin": a.management_admin, "source": a.source,
         })
@@ -383,7 +488,7 @@ def _funding_analysis(store: Store, partnership: str, year: Period | None, alloc
     prev = str(year.previous())
     prev_amounts = [a.amount_pence for a in allocs if a.year == prev and a.amount_pence is not None]
     if prev_amounts:
-        prev_total = Decimal(sum(prev_amounts)) / 100
+        prev_total = Decimal(sum(prev_amounts)).scaleb(-2)
         out.update(previous_year=prev, previous_total=prev_total, change=total - prev_total,
                    change_pct=float((total - prev_total) / prev_total * 100) if prev_total else None)
     else:
@@ -479,34 +584,110 @@ def figures(store: Store, partnership: str) -> dict[str, Any]:
 # -- compare ----------------------------------------------------------------------------------
 
 BENCHMARKS = ("national", "group", "region", "parent", "mean")
+#: a benchmark pooled (or averaged) from other areas needs at least this many of them
+MIN_POOL = 2
 
 
 def _stat_kind(ind: dict[str, Any]) -> str:
-    return {"percent": "proportion", "rate": "rate"}.get(ind["unit"], "count")
+    """How a figure's confidence interval is worked out: ``proportion`` (percentages),
+    ``rate`` (per N), ``count``; otherwise the unit itself (weeks, days, gbp, ratio, rag,
+    text), which has no interval method."""
+    return {"percent": "proportion", "rate": "rate", "count": "count"}.get(ind["unit"], ind["unit"])
+
+
+def _bad_counts(row: dict[str, Any], kind: str) -> str | None:
+    """Why a figure's numerator/denominator are impossible, or ``None``."""
+    num, den = row.get("numerator"), row.get("denominator")
+    if num is None and den is None:
+        return None
+    if (den is None or den > 0) and (num is None or 0 <= num) and (
+            kind != "proportion" or num is None or den is None or num <= den):
+        return None  # the common case, without the checks' overhead (NaN falls through)
+    from dat.core import stats
+
+    try:
+        if den is None:
+            stats._check_counts(num)
+        else:
+            stats._check_counts(0 if num is None else num, den, proportion=kind == "proportion")
+    except stats.StatsError as exc:
+        return str(exc)
+    return None
 
 
 def _pooled(rows: list[dict[str, Any]], ind: dict[str, Any]) -> tuple[float | None, str]:
-    """A benchmark value pooled from rows' numerators and denominators (proportions, rates)
-    or their mean (counts and anything without both)."""
-    with_nd = [r for r in rows if r["numerator"] is not None and r["denominator"]]
-    if with_nd and len(with_nd) == len([r for r in rows if r["value"] is not None]):
-        num = sum(r["numerator"] for r in with_nd)
-        den = sum(r["denominator"] for r in with_nd)
-        scale = 100 if ind["unit"] == "percent" else (ind["per"] or 1)
-        return num / den * scale, f"pooled from {len(with_nd)} areas"
-    values = [r["value"] for r in rows if r["value"] is not None]
-    if not values:
-        return None, "no values to pool"
+    """A benchmark from other areas' figures: their numerators over their denominators when
+    every one has both and the figure is a proportion or rate, else the mean of their values.
+    Figures with impossible counts are left out; fewer than :data:`MIN_POOL` areas give none."""
+    kind = _stat_kind(ind)
+    usable = [r for r in rows if r["value"] is not None and _bad_counts(r, kind) is None]
+    if len(usable) < MIN_POOL:
+        return None, _too_few(len(usable))
+    if kind in ("proportion", "rate") and all(
+            r["numerator"] is not None and r["denominator"] for r in usable):
+        num = sum(r["numerator"] for r in usable)
+        den = sum(r["denominator"] for r in usable)
+        scale = 100 if kind == "proportion" else (ind["per"] or 1)
+        return num / den * scale, f"pooled from {len(usable)} areas"
+    values = [r["value"] for r in usable]
     return sum(values) / len(values), f"mean of {len(values)} areas"
+
+
+def _too_few(n: int) -> str:
+    return f"only {n} area{'s' if n != 1 else ''} with a figure to pool, {MIN_POOL} needed"
+
+
+def _compare_row(o: Observation, ind: dict[str, Any], bench: float | None, how: str) -> dict[str, Any]:
+    """A figure's intervals and its comparison with ``bench`` at 95% and 99.8%, with the
+    reason whenever it could not be compared."""
+    from dat.core import stats
+
+    out: dict[str, Any] = {"ci_low": o.ci_low, "ci_high": o.ci_high, "ci_low_998": None,
+                           "ci_high_998": None, "ci_method": "recorded" if o.ci_low is not None else None,
+                           "vs_benchmark": stats.NOT_COMPARED, "vs_benchmark_998": stats.NOT_COMPARED,
+                           "reason": None}
+    if o.value is None:
+        out["reason"] = ("a judgement, not a value" if o.rag else
+                         "a text entry, not a value" if o.text else "no value")
+        return out
+    recorded = (o.ci_low, o.ci_high) if o.ci_low is not None and o.ci_high is not None else None
+    cmp = stats.compare_value(o.value, bench, ind["polarity"], numerator=o.numerator,
+                              denominator=o.denominator, kind=_stat_kind(ind), per=ind["per"],
+                              ci95=recorded)
+    if cmp["low95"] is not None and recorded is None:
+        out.update(ci_low=cmp["low95"], ci_high=cmp["high95"], ci_method=cmp["method"])
+    out.update(ci_low_998=cmp["low998"], ci_high_998=cmp["high998"],
+               vs_benchmark=cmp["at95"], vs_benchmark_998=cmp["at998"])
+    if cmp["low95"] is not None and bench is None:
+        out["reason"] = f"no benchmark: {how}"
+    else:
+        out["reason"] = cmp["reason"]
+    return out
+
+
+def _series(wanted: Period) -> list[str]:
+    """The periods the trend and direction of travel look at: :data:`stats.TREND_POINTS`
+    consecutive periods ending at ``wanted`` and the same period last year."""
+    from dat.core import stats
+
+    if wanted.kind == "date":
+        return [str(wanted)]
+    out, p = [wanted], wanted
+    for _ in range(stats.TREND_POINTS - 1):
+        p = p.previous()
+        out.append(p)
+    out.append(wanted.same_period_last_year())
+    return sorted({str(p) for p in out})
 
 
 def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
             period: str | None = None, benchmark: str = "national",
             include_sub_areas: bool = False) -> dict[str, Any]:
     """One indicator across partnerships for one period: value, numerator, denominator, CI,
-    target and RAG, rank and quartile, comparison with the benchmark at 95% and 99.8%, and
-    direction of travel. Every partnership asked for gets a row; one without a figure says
-    why in ``reason``."""
+    target and RAG, rank and quartile, comparison with the benchmark at 95% and 99.8%,
+    direction of travel (previous period, same period last year) and the recent trend.
+    Every partnership asked for gets a row; one that cannot be compared says why in
+    ``reason``."""
     from dat.core import stats
 
     if benchmark not in BENCHMARKS:
@@ -527,36 +708,39 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
             wanted = available[-1]
         result: dict[str, Any] = {
             "schema": "dat.compare/1", "indicator": ind_row, "period": str(wanted) if wanted else None,
-            "periods_available": [str(p) for p in available], "benchmark": {"kind": benchmark},
+            "periods_available": [str(p) for p in available],
+            "benchmark": {"kind": benchmark, "value": None, "basis": None}, "not_reporting": [],
             "rows": [],
         }
         if wanted is None:
             result["reason"] = f"no figures recorded for {indicator}"
             return result
-        prev_period = str(wanted.previous()) if wanted.kind != "date" else None
-        obs = {o.partnership_id: o for o in s.scalars(select(Observation).where(
+        reporting = set(s.scalars(select(Observation.partnership_id).where(
+            Observation.indicator_id == iid, Observation.is_current.is_(True)).distinct()))
+        history = {(o.partnership_id, o.period): o for o in s.scalars(select(Observation).where(
             Observation.indicator_id == iid, Observation.is_current.is_(True),
-            Observation.period == str(wanted)))}
-        prev = {}
-        if prev_period:
-            prev = {o.partnership_id: o for o in s.scalars(select(Observation).where(
-                Observation.indicator_id == iid, Observation.is_current.is_(True),
-                Observation.period == prev_period))}
+            Observation.period.in_(_series(wanted))))}
         target_rows = list(s.scalars(select(Target).where(Target.indicator_id == iid)))
+    obs = {pid: o for (pid, per), o in history.items() if per == str(wanted)}
+    if not obs:
+        result["reason"] = (f"no figures for {indicator} in {wanted}; periods with figures: "
+                            + (", ".join(str(p) for p in available) or "none"))
     targets_by_part: dict[int, list[dict[str, Any]]] = {}
     for t in target_rows:
         targets_by_part.setdefault(t.partnership_id, []).append(_target_dict(t))
 
     # every partnership's figure (for benchmarks), then the rows asked for
-    all_rows: dict[int, dict[str, Any]] = {}
-    for pid, o in obs.items():
-        all_rows[pid] = {"value": o.value, "numerator": o.numerator, "denominator": o.denominator}
+    all_rows = {pid: {"value": o.value, "numerator": o.numerator, "denominator": o.denominator}
+                for pid, o in obs.items()}
     if partnerships:
-        chosen = [by_slug[s_] for s_ in partnerships]
-    else:
-        chosen = sorted((p for p in parts.values()
-                         if include_sub_areas or p.parent_id is None), key=lambda p: p.name.lower())
-    national_value, national_how = _national_benchmark(obs, parts, ind_row, all_rows)
+        chosen = [by_slug[s_] for s_ in dict.fromkeys(partnerships)]
+    else:  # every area that reports the indicator (or has a target for it); the rest are named
+        involved = reporting | set(targets_by_part)
+        candidates = sorted((p for p in parts.values() if p.area_type != "nation"
+                             and (include_sub_areas or p.parent_id is None)), key=lambda p: p.name.lower())
+        chosen = [p for p in candidates if p.id in involved]
+        result["not_reporting"] = [p.slug for p in candidates if p.id not in involved]
+    national_value, national_how = _national_benchmark(all_rows, parts, ind_row)
     rows = []
     for p in chosen:
         o = obs.get(p.id)
@@ -565,92 +749,109 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
             "parent": parts[p.parent_id].slug if p.parent_id else None,
             "comparator_group": p.comparator_group,
             "value": None, "numerator": None, "denominator": None,
-            "ci_low": None, "ci_high": None, "target": None, "target_kind": None, "rag": None,
+            "ci_low": None, "ci_high": None, "ci_low_998": None, "ci_high_998": None,
+            "ci_method": None, "target": None, "target_kind": None, "rag": None,
             "rag_basis": "none", "rank": None, "quartile": None, "benchmark": None,
-            "vs_benchmark": "not compared", "vs_benchmark_998": "not compared",
-            "previous_value": None, "direction": "not comparable", "reason": None,
+            "benchmark_basis": None,
+            "vs_benchmark": stats.NOT_COMPARED, "vs_benchmark_998": stats.NOT_COMPARED,
+            "previous_period": None, "previous_value": None, "direction": "not comparable",
+            "last_year_period": None, "last_year_value": None,
+            "direction_last_year": "not comparable",
+            "trend": stats.CANNOT, "trend_assessment": None, "trend_reason": None, "reason": None,
         }
         if o is None:
-            row["reason"] = f"no figure for {wanted}"
+            if p.id in reporting:
+                row["reason"] = f"no figure for {wanted}"
+            else:
+                row["reason"] = f"{p.slug} does not report {indicator}"
+            row["trend_reason"] = row["reason"]
             rows.append(row)
             continue
         od = _obs_dict(o)
-        row.update(value=o.value, numerator=o.numerator, denominator=o.denominator,
-                   ci_low=o.ci_low, ci_high=o.ci_high)
+        row.update(value=o.value, numerator=o.numerator, denominator=o.denominator)
         applicable = _choose_targets(targets_by_part.get(p.id, []), wanted)
         rating = rate_figure(store, p.slug, ind_row, od, applicable, wanted)
         if applicable:
             row.update(target=applicable[0]["value"], target_kind=applicable[0]["kind"])
         row.update(rag=rating["rag"], rag_basis=rating["basis"])
-        bench, how = _benchmark_for(benchmark, p, parts, obs, ind_row, all_rows,
-                                    national_value, national_how)
-        row["benchmark"] = bench
-        row["benchmark_basis"] = how
-        if o.value is None:
-            row["reason"] = "a judgement, not a value" if o.rag else "no value"
-        else:
-            cmp = stats.compare_value(o.value, bench, ind_row["polarity"], numerator=o.numerator,
-                                      denominator=o.denominator, kind=_stat_kind(ind_row),
-                                      per=ind_row["per"])
-            if o.ci_low is None and cmp.get("low95") is not None:
-                row.update(ci_low=cmp["low95"], ci_high=cmp["high95"])
-            row["vs_benchmark"] = _cmp_text(cmp["at95"])
-            row["vs_benchmark_998"] = _cmp_text(cmp["at998"])
-            if cmp.get("reason") and row["vs_benchmark"] == "not compared":
-                row["reason"] = cmp["reason"]
-        po = prev.get(p.id)
-        if po is not None:
-            row["previous_value"] = po.value
-        row["direction"] = direction_of_travel(o.value, po.value if po else None, ind_row["polarity"])
+        bench, how = _benchmark_for(benchmark, p, parts, ind_row, all_rows, national_value, national_how)
+        row.update(benchmark=bench, benchmark_basis=how)
+        cmp = _compare_row(o, ind_row, bench, how)
+        row.update({k: cmp[k] for k in ("ci_low", "ci_high", "ci_low_998", "ci_high_998",
+                                        "ci_method", "vs_benchmark", "vs_benchmark_998", "reason")})
+        now = rating["rag"] if ind_row["unit"] == "rag" else o.value
+        row.update(_travel(ind_row, wanted, now, lambda per, pid=p.id: history.get((pid, per))))
         rows.append(row)
-    values = [r["value"] for r in rows]
+    values = [None if r["value"] is None or _bad_counts(r, _stat_kind(ind_row)) else r["value"]
+              for r in rows]
     ranks = stats.rank(values, ind_row["polarity"])
-    quartiles = stats.quartile(values)
+    quartiles = stats.quartile(values, ind_row["polarity"])
     for r, rk, qt in zip(rows, ranks, quartiles):
         r["rank"], r["quartile"] = rk, qt
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"].lower()))
     result["rows"] = rows
-    result["benchmark"].update(value=national_value if benchmark == "national" else None,
-                               basis=national_how if benchmark == "national" else None)
+    if benchmark == "national":
+        result["benchmark"].update(value=national_value, basis=national_how)
+    else:
+        result["benchmark"]["basis"] = {
+            "group": "each area's comparator group, pooled", "region": "each area's region, pooled",
+            "parent": "each area's parent area", "mean": "mean of the top-level areas"}[benchmark]
+        if benchmark == "mean":
+            result["benchmark"]["value"] = _benchmark_for("mean", None, parts, ind_row, all_rows,
+                                                          None, "")[0]
     return result
 
 
-def _cmp_text(value: Any) -> str:
-    return getattr(value, "value", value) or "not compared"
+def _national_benchmark(rows: dict[int, dict[str, Any]], parts: dict[int, Partnership],
+                        ind: dict[str, Any]) -> tuple[float | None, str]:
+    """An imported national value (a partnership with area_type "nation") or the figure
+    pooled from every top-level partnership (see :func:`_pooled`). ``rows`` maps partnership
+    ids to ``{"value", "numerator", "denominator"}`` for one period."""
+    for pid, r in rows.items():
+        if parts[pid].area_type == "nation" and r["value"] is not None:
+            return r["value"], f"national figure ({parts[pid].name})"
+    top = [r for pid, r in rows.items() if parts[pid].parent_id is None and parts[pid].area_type != "nation"]
+    value, how = _pooled(top, ind)
+    return value, (how if value is not None else f"no national figure and {how}")
 
 
-def _national_benchmark(obs: dict, parts: dict, ind: dict, all_rows: dict) -> tuple[float | None, str]:
-    """An imported national value (a partnership with area_type "nation") or the pooled
-    figure of every top-level partnership."""
-    for pid, o in obs.items():
-        if parts[pid].area_type == "nation" and o.value is not None:
-            return o.value, f"national figure ({parts[pid].name})"
-    rows = [all_rows[pid] for pid in all_rows
-            if parts[pid].parent_id is None and parts[pid].area_type != "nation"]
-    return _pooled(rows, ind)
-
-
-def _benchmark_for(kind: str, p: Partnership, parts: dict, obs: dict, ind: dict,
-                   all_rows: dict, national: float | None, national_how: str) -> tuple[float | None, str]:
+def _benchmark_for(kind: str, p: Partnership | None, parts: dict, ind: dict, all_rows: dict,
+                   national: float | None, national_how: str) -> tuple[float | None, str]:
+    """The benchmark of ``kind`` for partnership ``p``, and how it was reached. Comparator
+    groups and regions pool areas of the same level as ``p`` (top-level partnerships with
+    each other, sub-areas with sub-areas), so an area is never counted twice."""
     if kind == "national":
+        if p is not None and p.area_type == "nation":
+            return None, "the national figure itself"
         return national, national_how
+    if kind == "mean":
+        top = [r for pid, r in all_rows.items()
+               if parts[pid].parent_id is None and parts[pid].area_type != "nation"]
+        usable = [r["value"] for r in top
+                  if r["value"] is not None and _bad_counts(r, _stat_kind(ind)) is None]
+        if len(usable) < MIN_POOL:
+            return None, (f"only {len(usable)} top-level area{'s' if len(usable) != 1 else ''} "
+                          f"with a figure, {MIN_POOL} needed")
+        return sum(usable) / len(usable), f"mean of {len(usable)} top-level areas"
+    assert p is not None
     if kind == "parent":
         if p.parent_id is None:
             return None, "no parent area"
-        o = obs.get(p.parent_id)
-        return (o.value if o else None), f"parent area {parts[p.parent_id].slug}"
-    if kind == "mean":
-        vals = [r["value"] for pid, r in all_rows.items()
-                if r["value"] is not None and parts[pid].area_type != "nation"]
-        return (sum(vals) / len(vals) if vals else None), f"mean of {len(vals)} areas"
+        r = all_rows.get(p.parent_id)
+        slug = parts[p.parent_id].slug
+        if r is None or r["value"] is None:
+            return None, f"no figure for the parent area {slug}"
+        return r["value"], f"parent area {slug}"
     attr = "comparator_group" if kind == "group" else "region"
     key = getattr(p, attr)
+    label = attr.replace("_", " ")
     if not key:
-        return None, f"no {attr.replace('_', ' ')}"
-    peers = [all_rows[pid] for pid in all_rows
-             if getattr(parts[pid], attr) == key and parts[pid].area_type != "nation"]
+        return None, f"no {label}"
+    peers = [r for pid, r in all_rows.items()
+             if getattr(parts[pid], attr) == key and parts[pid].area_type != "nation"
+             and (parts[pid].parent_id is None) == (p.parent_id is None)]
     value, how = _pooled(peers, ind)
-    return value, f"{key}: {how}"
+    return value, f"{label} {key}: {how}"
 
 
 # -- option appraisal: split a partnership into its sub-areas, or merge several ----------------
@@ -733,3 +934,21 @@ def scenario_merge(store: Store, partnerships: list[str], year: str | None = Non
             "years": {p["partnership"]: p["year"] for p in side["partnerships"]},
             "floor": floor_d, "lines": lines,
             "total": sum(stated, Decimal("0.00")) if stated else None}
+
+
+# -- TUI support --
+
+def latest_periods(store: Store) -> dict[str, str | None]:
+    """Every partnership's latest period with current figures (``None`` when it has none),
+    in one query: the TUI marks empty partnerships and opens on one that has figures."""
+    with store.session() as s:
+        slugs = list(s.scalars(select(Partnership.slug)))
+        pairs = s.execute(select(Partnership.slug, Observation.period).join(
+            Observation, Observation.partnership_id == Partnership.id).where(
+            Observation.is_current.is_(True)).distinct()).all()
+    latest: dict[str, Period] = {}
+    for slug, text in pairs:
+        p = parse_period(text)
+        if slug not in latest or latest[slug] < p:
+            latest[slug] = p
+    return {slug: (str(latest[slug]) if slug in latest else None) for slug in slugs}

@@ -7,12 +7,58 @@ import click
 from dat.cli.common import format_option, handle_errors, open_store, resolve_format
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
 
+#: the CSV columns, in order (documented in docs/cli.md; new ones go at the end)
+CSV_COLUMNS = (
+    "partnership", "value", "numerator", "denominator", "ci_low", "ci_high", "target",
+    "rag", "rank", "quartile", "benchmark", "vs_benchmark", "vs_benchmark_998",
+    "previous_value", "direction", "reason", "ci_low_998", "ci_high_998", "last_year_value",
+    "direction_last_year", "trend",
+)
 
-def _ci(v, row) -> str:
-    if row.get("ci_low") is None:
-        return ""
-    unit = row.get("_unit")
-    return f"{number(round(row['ci_low'], 2), unit)} – {number(round(row['ci_high'], 2), unit)}"
+TREND_SHORT = {"increasing": "↑ increasing", "decreasing": "↓ decreasing",
+               "no significant change": "→ no sig. change", "cannot be calculated": "–"}
+
+
+def _ci(unit: str | None):
+    def fmt(v, row) -> str:
+        if row.get("ci_low") is None:
+            return ""
+        return f"{number(round(row['ci_low'], 2), unit)} – {number(round(row['ci_high'], 2), unit)}"
+    return fmt
+
+
+def _area(v, row) -> str:
+    return f"  {v}" if row.get("parent") else v
+
+
+def table_columns(result: dict) -> list[Column]:
+    unit = result["indicator"]["unit"]
+    kind = result["benchmark"]["kind"]
+    return [
+        Column("rank", "Rank", justify="right"), Column("partnership", "Partnership", fmt=_area),
+        Column("value", "Value", fmt=lambda v, r: number(v, unit), justify="right"),
+        Column("numerator", "Num.", justify="right"), Column("denominator", "Denom.", justify="right"),
+        Column("ci", "95% CI", fmt=_ci(unit)),
+        Column("target", "Target", fmt=lambda v, r: number(v, unit)),
+        Column("rag", "RAG", fmt=rag_cell),
+        Column("vs_benchmark", f"vs {kind} (95%)"),
+        Column("vs_benchmark_998", "(99.8%)"),
+        Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or "")),
+        Column("trend", "Trend", fmt=lambda v, r: TREND_SHORT.get(v, v or "")),
+        Column("reason", "Note"),
+    ]
+
+
+def caption(result: dict) -> str:
+    b = result["benchmark"]
+    unit = result["indicator"]["unit"]
+    text = f"Benchmark: {b['kind']}"
+    if b.get("value") is not None:
+        text += f" {number(round(b['value'], 2), unit)}"
+    if b.get("basis"):
+        text += f" ({b['basis']})"
+    return (text + ". Ranked best first; 95% intervals; travel is against the previous "
+            "period; trend is the test over the last five periods.")
 
 
 @click.command("compare")
@@ -31,10 +77,12 @@ def compare_cmd(ctx: click.Context, partnerships: tuple[str, ...], indicator: st
                 benchmark: str, include_sub_areas: bool, fmt: str | None) -> None:
     """Compare one indicator across partnerships (all top-level ones when none are named):
     value, numerator/denominator, 95% confidence interval, target and RAG, rank and quartile,
-    significance against the benchmark at 95% and 99.8%, and direction of travel.
+    significance against the benchmark at 95% and 99.8%, direction of travel and the recent
+    trend.
 
-    A partnership with no figure for the period, a zero denominator or a numerator larger than
-    its denominator is listed with the reason instead of a comparison.
+    A partnership with no figure for the period, one that does not report the indicator, a
+    zero denominator or a numerator larger than its denominator is listed with the reason
+    instead of a comparison.
 
     \b
     Examples:
@@ -48,27 +96,15 @@ def compare_cmd(ctx: click.Context, partnerships: tuple[str, ...], indicator: st
     result = compare(store, indicator, list(partnerships) or None, period, benchmark, include_sub_areas)
     if result.get("reason"):
         click.echo(f"dat: {result['reason']}", err=True)
-    unit = result["indicator"]["unit"]
-    for r in result["rows"]:
-        r["_unit"] = unit
-    columns = [
-        Column("rank", "Rank", justify="right"), Column("partnership", "Partnership"),
-        Column("value", "Value", fmt=lambda v, r: number(v, unit), justify="right"),
-        Column("numerator", "Num.", justify="right"), Column("denominator", "Denom.", justify="right"),
-        Column("ci", "95% CI", fmt=_ci),
-        Column("target", "Target", fmt=lambda v, r: number(v, unit)),
-        Column("rag", "RAG", fmt=rag_cell),
-        Column("vs_benchmark", f"vs {benchmark}"),
-        Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or "")),
-        Column("reason", "Note"),
-    ]
+    if result.get("not_reporting"):
+        missing = result["not_reporting"]
+        click.echo(f"dat: {len(missing)} partnership{'s' if len(missing) != 1 else ''} not listed, "
+                   f"with no figures or targets for {indicator}: {', '.join(missing)}", err=True)
     out_fmt = resolve_format(fmt)
     if out_fmt == "csv":
-        columns = [Column(k, k) for k in (
-            "partnership", "value", "numerator", "denominator", "ci_low", "ci_high", "target",
-            "rag", "rank", "quartile", "benchmark", "vs_benchmark", "vs_benchmark_998",
-            "previous_value", "direction", "reason")]
-    for r in result["rows"]:
-        r.pop("_unit", None) if out_fmt == "json" else None
+        columns = [Column(k, k) for k in CSV_COLUMNS]
+    else:
+        columns = table_columns(result)
     title = f"{result['indicator']['code']} {result['indicator']['name']}, {result['period']}"
-    emit(out_fmt, result["rows"], columns, result=result, title=title)
+    emit(out_fmt, result["rows"], columns, result=result, title=title,
+         caption=caption(result) if out_fmt in ("table", "markdown") else None)

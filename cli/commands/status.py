@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dat.cli.common import format_option, handle_errors, open_store, resolve_format
+from dat.cli.commands.compare import TREND_SHORT
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
 
 
@@ -26,14 +27,29 @@ def _target(v, row) -> str:
     return f"{text} {row['target_kind']}" + (f"; {'; '.join(extra)}" if extra else "")
 
 
+def _vs(v, row) -> str:
+    if v is None or v == "not compared":
+        return "–"
+    if row.get("vs_benchmark_998") not in (None, "not compared", "similar"):
+        return f"{v} (99.8%)"
+    return v
+
+
 COLUMNS = [
     Column("code", "Indicator"), Column("name", "Name"),
     Column("value", "Value", fmt=_value, justify="right"),
     Column("target", "Target", fmt=_target),
     Column("rag", "RAG", fmt=rag_cell),
     Column("rag_basis", "Basis"),
+    Column("vs_benchmark", "vs national", fmt=_vs),
     Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or "")),
+    Column("direction_last_year", "vs last year", fmt=lambda v, r: ARROWS.get(v, v or "")),
+    Column("trend", "Trend", fmt=lambda v, r: TREND_SHORT.get(v, v or "")),
 ]
+
+#: the CSV columns, in order (documented in docs/cli.md; new ones go at the end)
+CSV_COLUMNS = ("code", "name", "period", "value", "target", "rag", "rag_basis", "direction",
+               "vs_benchmark", "vs_benchmark_998", "direction_last_year", "trend")
 
 
 @click.command("status")
@@ -46,8 +62,10 @@ COLUMNS = [
 @handle_errors
 def status_cmd(ctx: click.Context, partnership: str, period: str | None, fmt: str | None) -> None:
     """Show PARTNERSHIP's scorecard for a period: each indicator's value, target, RAG rating
-    (with its basis: rule, judgement or the partnership's own rule) and direction of travel
-    against the previous period.
+    (with its basis: rule, judgement or the partnership's own rule), the comparison with the
+    national benchmark (better/similar/worse at 95%, marked when also at 99.8%), direction of
+    travel against the previous period and the same period last year, and the recent trend
+    over the last five periods.
 
     \b
     Examples:
@@ -60,5 +78,7 @@ def status_cmd(ctx: click.Context, partnership: str, period: str | None, fmt: st
     card = scorecard(store, partnership, period)
     if card.get("reason"):
         click.echo(f"dat: {card['reason']}", err=True)
-    emit(resolve_format(fmt), card["rows"], COLUMNS, result=card,
+    out_fmt = resolve_format(fmt)
+    columns = [Column(k, k) for k in CSV_COLUMNS] if out_fmt == "csv" else COLUMNS
+    emit(out_fmt, card["rows"], columns, result=card,
          title=f"{partnership} scorecard, {card['period']}" if card["period"] else partnership)
