@@ -297,8 +297,22 @@ def _travel(ind: dict[str, Any], wanted: Period, now: Any,
     return out
 
 
+def default_period(periods: Iterable[str]) -> Period | None:
+    """The period a scorecard shows when none is asked for: the latest period holding at least
+    half as many figures as the busiest one. A quarter being filled in, or a lone figure
+    about next year (a planned budget cut), does not hide the last complete period."""
+    counts: dict[Period, int] = {}
+    for text in periods:
+        p = parse_period(text)
+        counts[p] = counts.get(p, 0) + 1
+    if not counts:
+        return None
+    busiest = max(counts.values())
+    return max(p for p, n in counts.items() if n * 2 >= busiest)
+
+
 def scorecard(store: Store, partnership: str, period: str | None = None) -> dict[str, Any]:
-    """The scorecard of a partnership for a period (default: the latest period with figures):
+    """The scorecard of a partnership for a period (default: :func:`default_period`):
     each indicator's value, target, RAG with its basis, direction of travel against the
     previous period and the same period last year, the recent trend, and the comparison with
     the national benchmark at 95% and 99.8%."""
@@ -311,7 +325,7 @@ def scorecard(store: Store, partnership: str, period: str | None = None) -> dict
         target_rows = list(s.scalars(select(Target).where(Target.partnership_id == pid)))
     available = sorted({parse_period(o.period) for o in obs_rows})
     if wanted is None and available:
-        wanted = available[-1]
+        wanted = default_period([o.period for o in obs_rows])
     result: dict[str, Any] = {
         "schema": "dat.scorecard/1", "partnership": partnership,
         "period": str(wanted) if wanted else None,
