@@ -86,11 +86,13 @@ def test_status_csv_and_markdown(dat_db):
     assert (ret["value"], ret["target"], ret["rag"]) == ("70", "85", "R")
     md = dat_db("status", "dudley", "-P", "2007/08 Q1", "-f", "markdown").stdout
     assert "| NTA.RET12 |" in md and "R Red" in md
+    under = next(r for r in rows if r["code"] == "YP.UNDERSPEND_0506")
+    assert (under["value"], under["text"]) == ("", "Grant return")  # words in text, not value
 
 
-def test_default_period_is_latest_with_figures(dat_db):
+def test_default_period_is_latest_well_filled_period(dat_db):
     card = json.loads(dat_db("status", "dudley", "-f", "json").stdout)
-    assert card["period"] == "2007/08 Q2"
+    assert card["period"] == "2007/08 Q1"  # Q2 holds only three narrative RAG moves
     assert card["periods_available"] == ["2007/08 Q1", "2007/08 Q2"]
 
 

@@ -33,7 +33,7 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
     \b
     Examples:
       dat scenario split cheshire --floor 50000
-      dat scenario split cheshire --share cheshire_west_chester=0.55 --share cheshire_east=0.45
+      dat scenario split cheshire --share cheshire_west=0.55 --share cheshire_east=0.45
       dat scenario split cheshire --by NTA.EFFECTIVE
     """
     from dat.core.services import scenario_split
@@ -82,7 +82,7 @@ def merge_cmd(ctx, partnerships, year, floor, fmt) -> None:
 
     \b
     Example:
-      dat scenario merge cheshire_west_chester cheshire_east --floor 100000
+      dat scenario merge cheshire_west cheshire_east --floor 100000
     """
     from dat.core.services import scenario_merge
 

@@ -49,7 +49,8 @@ COLUMNS = [
 
 #: the CSV columns, in order (documented in docs/cli.md; new ones go at the end)
 CSV_COLUMNS = ("code", "name", "period", "value", "target", "rag", "rag_basis", "direction",
-               "vs_benchmark", "vs_benchmark_998", "direction_last_year", "trend")
+               "vs_benchmark", "vs_benchmark_998", "direction_last_year", "trend", "text",
+               "target_text")
 
 
 @click.command("status")
