@@ -17,6 +17,9 @@ Context (what a template can use):
 ``indicators``   ``{code: indicator dict}``
 ``targets``      ``{code: [target dict, …]}``
 ``generated``    today's date (ISO)
+``sub_areas``    list of ``{partnership, depth, figures, indicators, funding}`` for every area
+                 below the partnership (councils, then their localities), depth 1 first level
+``peers``        partnership dicts of the other members of its comparator group
 
 Filters: ``money`` (£1,234), ``num`` (1,234 / 0.6), ``pct`` (57%), ``rag`` (``R`` → ``Red``),
 ``signed_pct`` (+11.6%).
@@ -103,12 +106,40 @@ def build_context(store: Store, partnership: str, period: str | None = None,
     if not fund["lines"] and year is not None:
         fund = services.funding(store, partnership, None)
     everything = services.figures(store, partnership)
+    every_part = services.list_partnerships(store)
     return {
         "partnership": part, "period": card["period"], "scorecard": card, "funding": fund,
         "actions": services.actions(store, partnership)["actions"],
         "figures": everything["figures"], "indicators": everything["indicators"],
         "targets": everything["targets"], "generated": date.today().isoformat(),
+        "sub_areas": _sub_areas(store, part, every_part, year),
+        "peers": [p for p in every_part if part["comparator_group"] and p["slug"] != partnership
+                  and p["comparator_group"] == part["comparator_group"]],
     }
+
+
+def _sub_areas(store: Store, part: dict[str, Any], every_part: list[dict[str, Any]],
+               year: str | None) -> list[dict[str, Any]]:
+    """Each sub-area below the partnership (children, then theirs), with its figures and its
+    funding for the report's year."""
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for p in every_part:
+        children.setdefault(p["parent"], []).append(p)
+    out: list[dict[str, Any]] = []
+
+    def walk(slug: str, depth: int) -> None:
+        for child in children.get(slug, []):
+            figs = services.figures(store, child["slug"])
+            try:
+                fund = services.funding(store, child["slug"], year)
+            except services.BadPeriod:
+                fund = services.funding(store, child["slug"], None)
+            out.append({"partnership": child, "depth": depth, "figures": figs["figures"],
+                        "indicators": figs["indicators"], "funding": fund})
+            walk(child["slug"], depth + 1)
+
+    walk(part["slug"], 1)
+    return out
 
 
 def _environment(sandboxed: bool, autoescape: bool, loader: Any):

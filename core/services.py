@@ -75,7 +75,7 @@ def _partnership_dict(p: Partnership, by_id: dict[int, Partnership]) -> dict[str
         "parent": parent.slug if parent else None, "comparator_group": p.comparator_group,
         "accountable_bodies": json.loads(p.accountable_bodies or "[]"),
         "sub_areas": sorted(c.slug for c in by_id.values() if c.parent_id == p.id),
-        "plugin": p.plugin,
+        "description": p.description, "plugin": p.plugin,
     }
 
 

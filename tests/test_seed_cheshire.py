@@ -335,6 +335,10 @@ KEY_FIGURES_MD = [
     "## 6. Options for 2011 onwards", "| 1 | Keep one DAT shared across Cheshire |", "| 2 | Form two DATs",
     "| 2010-09-30 | not started |", "| Dated | 2010-04-29 |", "## 4. Priorities 2010/11",
     "## 8. Pressing issues 2010/11", "ACC Phil Thompson", "cheshire_east, cheshire_west",
+    # the council areas' own figures and money, from the report context's sub_areas
+    "| Cheshire West and Chester | Adults in structured drug treatment | 2009/10 Q1-Q3 | 1,180 |",
+    "| Chester | Share of Cheshire West and Chester's adult clients living in the area | 2009/10 Q1-Q3 | 50% |",
+    "| £75,000 |", "| £46,000 |",
 ]
 
 SECTIONS = ["## 1. Background", "## 2. Finance, 2009/10", "## 3. Performance", "## 4. Priorities",

@@ -331,7 +331,9 @@ def test_document_check(seed):
 
 KEY_FIGURES = ("12.3%", "18.5%", "| 15 |", "30%", "2,600", "| 157 |", "84.7%", "| 16 |", "| 35 |",
                "| 75 |", "2006-03-31", "133.1", "-20% on the baseline", "2 weeks", "3 weeks",
-               "Peter Elwis", "Cynthia Manson-Siddle", "£56k", "250,000", "£115m", "| 57 |")
+               "Peter Elwis", "Cynthia Manson-Siddle", "£56k", "250,000", "£115m", "| 57 |",
+               # the comparator family, from the report context's peers
+               "(NE Lincs DAT family), 10 areas", "Halton, Kirklees")
 
 
 @pytest.mark.parametrize("template", ["framework", "project_proforma"])
