@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -147,16 +147,96 @@ def open_database(url: str | None = None, *, sync: bool = True, host: Any = None
             migrate(engine)
         if sync:
             from dat.core.plugins import get_plugin_manager
-            from dat.core.sync import sync_plugins
 
             host = host or get_plugin_manager()
-            with Session(engine) as session:
-                sync_plugins(session, host.registry)
+            sync_if_changed(engine, host)
     except OperationalError as exc:
         raise DatabaseError(f"cannot open the database {safe_url(url)}: {_first_line(exc)}") from None
     except SQLAlchemyError as exc:
         raise DatabaseError(f"database error on {safe_url(url)}: {_first_line(exc)}") from None
     return engine
+
+
+#: prefix of the meta key under which each installation records :func:`plugin_sources`
+SOURCES_KEY = "plugin_sources"
+
+#: the hooks whose contributions are synced into the database
+_DATA_HOOKS = frozenset({"register_partnerships", "register_indicators", "register_funding_streams",
+                         "register_allocations", "register_targets", "register_observations",
+                         "register_actions"})
+
+
+def _sources_key() -> str:
+    """One meta row per installation (host, Python environment, dat folder), so users of a
+    shared server do not overwrite each other's record."""
+    import hashlib
+    import socket
+    import sys
+
+    ident = f"{socket.gethostname()}|{sys.prefix}|{Path(__file__).parent}"
+    return f"{SOURCES_KEY}:{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
+
+
+def plugin_sources(host: Any) -> str | None:
+    """A cheap fingerprint of where the plugins' data comes from: each plugin's name and, for
+    data plugins, the path, size and modification time of each data file (plus the core
+    modules that turn data into rows). ``None`` when some plugin contributes data from code,
+    which only running it can tell; then the full registry fingerprint decides.
+
+    Building the registry parses and validates every item every plugin contributes; with a
+    national dataset that is most of a short command's run, so when this fingerprint is
+    unchanged since the last sync the registry is not built at all."""
+    import hashlib
+
+    from dat.core.datafile import DataPlugin
+
+    digest = hashlib.sha256()
+    core_dir = Path(__file__).parent
+    for name in ("specs.py", "sync.py", "datafile.py", "plugins.py", "models.py"):
+        st = (core_dir / name).stat()
+        digest.update(f"core|{name}|{st.st_mtime_ns}|{st.st_size}\n".encode())
+    for name, plugin in sorted(host.pm.list_name_plugin(), key=lambda np: str(np[0])):
+        hooks = {c.name for c in host.pm.get_hookcallers(plugin) or ()}
+        digest.update(f"plugin|{name}|{sorted(hooks)}\n".encode())
+        if not hooks & _DATA_HOOKS:
+            continue
+        if type(plugin) is not DataPlugin:
+            return None
+        from importlib import resources
+
+        for path in plugin.paths:
+            try:
+                file = Path(str(resources.files(plugin.package).joinpath(path)))
+                st = file.stat()
+            except (OSError, TypeError, ModuleNotFoundError):
+                return None
+            digest.update(f"data|{plugin.package}|{path}|{file}|{st.st_mtime_ns}|{st.st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def sync_if_changed(engine: Engine, host: Any) -> None:
+    """Sync plugin data into the database unless nothing it comes from has changed.
+
+    The shortcut is taken only when this installation's :func:`plugin_sources` equal the
+    ones it recorded at its last sync *and* the database's registry fingerprint is still the
+    one that sync left (nobody synced other data since); otherwise the registry is built and
+    :func:`dat.core.sync.sync_plugins` decides as it always does."""
+    from dat.core.models import Meta
+    from dat.core.sync import FINGERPRINT_KEY, sync_plugins
+
+    quick = None if host.strict else plugin_sources(host)
+    key = _sources_key()
+    with Session(engine) as s:
+        if quick is not None:
+            mine = s.get(Meta, key)
+            synced = s.get(Meta, FINGERPRINT_KEY)
+            if mine is not None and synced is not None and mine.value == f"{quick} {synced.value}":
+                return
+        sync_plugins(s, host.registry)
+        synced = s.get(Meta, FINGERPRINT_KEY)
+        if quick is not None and synced is not None:
+            s.merge(Meta(key=key, value=f"{quick} {synced.value}"))
+            s.commit()
 
 
 def session(engine: Engine) -> Session:

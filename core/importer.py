@@ -19,7 +19,6 @@ mapping file (TOML: ``[areas] "E08000027" = "dudley"`` and ``[indicators] "90244
 from __future__ import annotations
 
 import csv
-import io
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -83,37 +82,50 @@ class Row:
 
 # -- reading ----------------------------------------------------------------------------------
 
-def _read_text(path: Path) -> str:
+def _check_start(path: Path) -> None:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+            more = bool(fh.read(1))
     except OSError as exc:
         raise ImportError_(f"{path}: cannot read ({exc.strerror})") from None
-    if not raw.strip():
+    if not more and not head.strip():
         raise ImportError_(f"{path}: the file is empty")
-    if raw.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04"):
         raise ImportError_(f"{path}: this is a zip/xlsx file; give it an .xlsx suffix")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportError_(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                           "save it as CSV UTF-8") from None
+
+
+def _not_utf8(path: Path, line: int, exc: UnicodeDecodeError) -> ImportError_:
+    return ImportError_(f"{path}: not UTF-8 text (near line {line}: {exc.object[exc.start:exc.start + 1]!r}); "
+                        "save it as CSV UTF-8")
 
 
 def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    text = _read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    """The header and a stream of (line number, fields); the file is read as it goes, so a
+    file of a million rows is never held in memory."""
+    _check_start(path)
+    fh = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(fh, strict=True)
     try:
         header = next(reader)
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise _not_utf8(path, 1, exc) from None
     except (StopIteration, csv.Error) as exc:
+        fh.close()
         raise ImportError_(f"{path}: no header row ({exc})") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for rec in reader:
-                if any(c.strip() for c in rec):
+                if any(rec) and (rec[0].strip() or any(c.strip() for c in rec)):
                     yield reader.line_num, rec
         except csv.Error as exc:
             raise ImportError_(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, reader.line_num + 1, exc) from None
+        finally:
+            fh.close()
 
     return [h.strip() for h in header], rows()
 
@@ -158,46 +170,67 @@ def detect_format(header: list[str]) -> str:
         f"; expected dat's columns ({', '.join(DAT_COLUMNS)}) or Fingertips' ({', '.join(FINGERTIPS_COLUMNS)}, ...)")
 
 
+_INF = (float("inf"), float("-inf"))
+
+
 def _number(text: str, line: int, column: str, file: str, rejects: list[Rejection]) -> float | None:
-    s = text.strip().replace(",", "")
-    if s == "":
+    if not text:
         return None
-    if s.endswith("%"):
-        s = s[:-1]
     try:
-        value = float(s)
+        value = float(text)
     except ValueError:
-        rejects.append(Rejection(file, line, column, f"{text!r} is not a number"))
-        return None
-    if math.isnan(value) or math.isinf(value):
+        s = text.strip().replace(",", "")
+        if s == "":
+            return None
+        if s.endswith("%"):
+            s = s[:-1]
+        try:
+            value = float(s)
+        except ValueError:
+            rejects.append(Rejection(file, line, column, f"{text!r} is not a number"))
+            return None
+    if value != value or value in _INF:
         rejects.append(Rejection(file, line, column, f"{text!r} is not a finite number"))
         return None
     return value
 
 
-def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None) -> tuple[str, list[Row], list[Rejection], int]:
-    """Parse a file into rows; return (format, rows, rejections, data row count)."""
+def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
+                ) -> tuple[str, Iterator[Row], list[Rejection], Callable[[], int]]:
+    """Parse a file as it is read: (format, rows, rejections so far, a function giving the
+    number of data rows read). Rejections are appended while the rows are consumed."""
     reader = _xlsx_records if path.suffix.lower() == ".xlsx" else _csv_records
     header, records = reader(path)
     fmt = detect_format(header)
     name = str(path)
     rejects: list[Rejection] = []
-    rows: list[Row] = []
     count = 0
-    if fmt == "dat":
+
+    def dat_rows() -> Iterator[Row]:
+        nonlocal count
         idx = {h.lower(): i for i, h in enumerate(header)}
+        width = len(header)
+        ip, ii, iper, iv = (idx[c] for c in REQUIRED)
+        inum, iden, inote = idx.get("numerator"), idx.get("denominator"), idx.get("note")
         for line, rec in records:
             count += 1
-            get = lambda c: rec[idx[c]].strip() if c in idx and idx[c] < len(rec) else ""  # noqa: E731
-            if len(rec) > len(header):
-                rejects.append(Rejection(name, line, "row", f"{len(rec)} fields, the header has {len(header)}"))
+            n = len(rec)
+            if n > width:
+                rejects.append(Rejection(name, line, "row", f"{n} fields, the header has {width}"))
                 continue
-            rows.append(Row(line, get("partnership"), get("indicator"), get("period"),
-                            _number(get("value"), line, "value", name, rejects),
-                            _number(get("numerator"), line, "numerator", name, rejects),
-                            _number(get("denominator"), line, "denominator", name, rejects),
-                            note=get("note") or None))
-    else:
+            if n < width:
+                rec = rec + [""] * (width - n)
+            note = rec[inote].strip() if inote is not None else ""
+            yield Row(line, rec[ip].strip(), rec[ii].strip(), rec[iper].strip(),
+                      _number(rec[iv], line, "value", name, rejects),
+                      _number(rec[inum], line, "numerator", name, rejects) if inum is not None else None,
+                      _number(rec[iden], line, "denominator", name, rejects) if iden is not None else None,
+                      note=note or None)
+        if count == 0:
+            raise ImportError_(f"{path}: a header but no data rows")
+
+    def fingertips_rows() -> Iterator[Row]:
+        nonlocal count
         areas = (mapping or {}).get("areas", {})
         indicators = (mapping or {}).get("indicators", {})
         idx = {h: i for i, h in enumerate(header)}
@@ -212,16 +245,24 @@ def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None) -> t
             if ind_id not in indicators:
                 rejects.append(Rejection(name, line, "Indicator ID", f"{ind_id!r} is not mapped to an indicator"))
                 continue
-            rows.append(Row(line, areas[area], indicators[ind_id], get("Time period"),
-                            _number(get("Value"), line, "Value", name, rejects),
-                            _number(get("Count"), line, "Count", name, rejects),
-                            _number(get("Denominator"), line, "Denominator", name, rejects),
-                            ci_low=_number(get("Lower CI 95.0 limit"), line, "Lower CI 95.0 limit", name, rejects),
-                            ci_high=_number(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit", name, rejects),
-                            note=get("Value note") or None))
-    if count == 0:
-        raise ImportError_(f"{path}: a header but no data rows")
-    return fmt, rows, rejects, count
+            yield Row(line, areas[area], indicators[ind_id], get("Time period"),
+                      _number(get("Value"), line, "Value", name, rejects),
+                      _number(get("Count"), line, "Count", name, rejects),
+                      _number(get("Denominator"), line, "Denominator", name, rejects),
+                      ci_low=_number(get("Lower CI 95.0 limit"), line, "Lower CI 95.0 limit", name, rejects),
+                      ci_high=_number(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit", name, rejects),
+                      note=get("Value note") or None)
+        if count == 0:
+            raise ImportError_(f"{path}: a header but no data rows")
+
+    return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, lambda: count
+
+
+def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None) -> tuple[str, list[Row], list[Rejection], int]:
+    """Parse a whole file into rows; return (format, rows, rejections, data row count)."""
+    fmt, rows, rejects, counter = stream_rows(path, mapping)
+    out = list(rows)
+    return fmt, out, rejects, counter()
 
 
 def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
@@ -237,46 +278,86 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
 
 # -- checking and writing -----------------------------------------------------------------------
 
-def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
-                mapping: str | Path | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Check every row, then (unless ``dry_run`` or anything was rejected) write them all in
-    one transaction. Returns the report; the database is untouched when ``written`` is False."""
-    from sqlalchemy import insert, select, update
+#: rows per bulk statement (executemany on SQLite, a COPY buffer on PostgreSQL)
+BATCH = 20000
 
-    from dat.core.models import Indicator, Observation, Partnership
+_OBS_COLUMNS = ("partnership_id", "indicator_id", "period", "revision", "is_current", "value",
+                "numerator", "denominator", "ci_low", "ci_high", "status", "commentary",
+                "source", "origin", "recorded_at")
 
-    path = Path(path)
-    fmt, rows, rejects, count = read_rows(path, load_mapping(Path(mapping) if mapping else None))
-    report = ImportReport(file=str(path), format=fmt, rows=count, rejected=rejects)
-    name = str(path)
-    with store.session() as s:
-        parts = dict(s.execute(select(Partnership.slug, Partnership.id)).all())
-        inds = {code: (iid, unit) for code, iid, unit in
-                s.execute(select(Indicator.code, Indicator.id, Indicator.unit)).all()}
-    seen: dict[tuple, tuple[int, tuple]] = {}
-    clean: list[tuple[Row, tuple]] = []
+
+class _Writer:
+    """Bulk writes into ``observation`` on one connection inside the caller's transaction:
+    driver ``executemany`` of plain tuples on SQLite, ``COPY ... FROM STDIN`` on PostgreSQL.
+    No ORM object and no per-row SQLAlchemy parameter processing."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        self.buffer: list[tuple] = []
+        cols = ", ".join(_OBS_COLUMNS)
+        self.insert_sql = f"INSERT INTO observation ({cols}) VALUES ({', '.join(['?'] * len(_OBS_COLUMNS))})"
+        self.copy_sql = f"COPY observation ({cols}) FROM STDIN"
+
+    def add(self, row: tuple) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        raw = self.conn.connection.driver_connection
+        if self.dialect == "postgresql":
+            with raw.cursor() as cur, cur.copy(self.copy_sql) as copy:
+                for row in self.buffer:
+                    copy.write_row(row)
+        else:
+            raw.cursor().executemany(self.insert_sql, self.buffer)
+        self.buffer.clear()
+
+    def retire(self, ids: list[int]) -> None:
+        from sqlalchemy import update
+
+        from dat.core.models import Observation
+
+        for chunk in (ids[i:i + 1000] for i in range(0, len(ids), 1000)):
+            self.conn.execute(update(Observation).where(Observation.id.in_(chunk)).values(is_current=False))
+
+
+def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str, tuple[int, str]],
+           rejects: list[Rejection], parsing_rejects: set[int]) -> Iterator[tuple[Row, tuple, tuple]]:
+    """The rules every row must pass; yields (row, key, values) for the good ones. The key is
+    (partnership id, indicator id, canonical period)."""
+    periods: dict[str, str | PeriodError] = {}
+    seen: dict[tuple, tuple[int, int]] = {}
     for row in rows:
         bad = False
-        if row.partnership not in parts:
+        pid = parts.get(row.partnership)
+        ind = inds.get(row.indicator)
+        if pid is None:
             rejects.append(Rejection(name, row.line, "partnership", f"unknown partnership {row.partnership!r}"))
             bad = True
-        if row.indicator not in inds:
+        if ind is None:
             rejects.append(Rejection(name, row.line, "indicator", f"unknown indicator {row.indicator!r}"))
             bad = True
-        try:
-            period = str(parse_period(row.period))
-        except PeriodError as exc:
-            rejects.append(Rejection(name, row.line, "period", str(exc)))
+        period = periods.get(row.period)
+        if period is None:
+            try:
+                period = str(parse_period(row.period))
+            except PeriodError as exc:
+                period = exc
+            periods[row.period] = period
+        if isinstance(period, PeriodError):
+            rejects.append(Rejection(name, row.line, "period", str(period)))
             continue
         if bad:
             continue
-        unit = inds[row.indicator][1]
         if row.value is None and row.numerator is None:
-            if not any(r.line == row.line for r in rejects):  # not already rejected as non-numeric
+            if row.line not in parsing_rejects:  # not already rejected as non-numeric
                 rejects.append(Rejection(name, row.line, "value", "no value"))
             continue
-        if unit == "percent" and row.value is not None and not 0 <= row.value <= 100:
+        if ind[1] == "percent" and row.value is not None and not 0 <= row.value <= 100:
             rejects.append(Rejection(name, row.line, "value", f"{row.value:g} is not a percentage (0-100)"))
             continue
         if row.denominator is not None and row.denominator <= 0:
@@ -286,69 +367,106 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
             rejects.append(Rejection(name, row.line, "numerator",
                                      f"{row.numerator:g} is larger than the denominator {row.denominator:g}"))
             continue
-        key = (parts[row.partnership], inds[row.indicator][0], period)
+        key = (pid, ind[0], period)
         values = (row.value, row.numerator, row.denominator, row.ci_low, row.ci_high, row.note)
-        if key in seen:
-            first_line, first_values = seen[key]
-            if first_values != values:
+        first = seen.get(key)
+        if first is not None:
+            # only a hash of the first row's values is kept, to hold 1M+ keys in little memory
+            if first[1] != hash(values):
                 rejects.append(Rejection(name, row.line, "row",
-                                         f"duplicate of line {first_line} with a different value"))
+                                         f"duplicate of line {first[0]} with a different value"))
             continue
-        seen[key] = (row.line, values)
-        clean.append((row, key))
-    report.rejected.sort(key=lambda r: r.line)
-    if report.rejected:
-        return report
+        seen[key] = (row.line, hash(values))
+        yield row, key, values
 
+
+def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
+                mapping: str | Path | None = None,
+                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Check every row and write the good ones in one transaction, streaming: rows are bulk
+    inserted as they are checked, and the transaction is rolled back at the end when any row
+    was rejected (or on ``dry_run``). Returns the report; the database is untouched when
+    ``written`` is False."""
+    from sqlalchemy import select
+
+    from dat.core.models import Indicator, Observation, Partnership
+
+    path = Path(path)
+    fmt, rows, rejects, counter = stream_rows(path, load_mapping(Path(mapping) if mapping else None))
+    report = ImportReport(file=str(path), format=fmt, rejected=rejects)
+    name = str(path)
     with store.session() as s:
-        current: dict[tuple, Any] = {}
-        ind_ids = sorted({k[1] for _, k in clean})
-        for chunk in (ind_ids[i:i + 500] for i in range(0, len(ind_ids), 500)):
-            q = select(Observation.id, Observation.partnership_id, Observation.indicator_id,
-                       Observation.period, Observation.revision, Observation.value,
-                       Observation.numerator, Observation.denominator, Observation.ci_low,
-                       Observation.ci_high, Observation.commentary).where(
-                Observation.indicator_id.in_(chunk), Observation.is_current.is_(True))
-            for r in s.execute(q):
-                current[(r.partnership_id, r.indicator_id, r.period)] = r
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        new_rows: list[dict[str, Any]] = []
-        retire: list[int] = []
-        for n, (row, key) in enumerate(clean, 1):
-            old = current.get(key)
-            values = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
-                      "ci_low": row.ci_low, "ci_high": row.ci_high, "commentary": row.note}
-            if old is not None and all(getattr(old, k) == v for k, v in values.items()):
-                report.unchanged += 1
-                continue
-            revision = 1
-            if old is not None:
-                retire.append(old.id)
-                revision = old.revision + 1
-                report.changed += 1
-            else:
-                report.added += 1
-            new_rows.append({"partnership_id": key[0], "indicator_id": key[1], "period": key[2],
-                             "revision": revision, "is_current": True, "status": "final",
-                             "source": f"import: {path.name}", "origin": f"import:{path.name}",
-                             "recorded_at": now, **values})
-            if progress and n % 10000 == 0:
-                progress(n, len(clean))
-        if dry_run:
-            return report
+        parts = dict(s.execute(select(Partnership.slug, Partnership.id)).all())
+        inds = {code: (iid, unit) for code, iid, unit in
+                s.execute(select(Indicator.code, Indicator.id, Indicator.unit)).all()}
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    source, origin = f"import: {path.name}", f"import:{path.name}"
+    parsing_rejects: set[int] = set()
+    n = 0
+    with store.engine.connect() as conn:
+        trans = conn.begin()
         try:
-            for chunk in (retire[i:i + 1000] for i in range(0, len(retire), 1000)):
-                s.execute(update(Observation).where(Observation.id.in_(chunk)).values(is_current=False))
-            for chunk in (new_rows[i:i + 5000] for i in range(0, len(new_rows), 5000)):
-                s.execute(insert(Observation), chunk)
-            s.commit()
-        except Exception:
-            s.rollback()
+            writer = _Writer(conn)
+            stamp: Any = now if writer.dialect != "sqlite" else now.isoformat(sep=" ", timespec="microseconds")
+            current: dict[tuple, Any] = {}
+            loaded: set[int] = set()
+            retire: list[int] = []
+            for row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
+                                           rejects, parsing_rejects):
+                n += 1
+                iid = key[1]
+                if iid not in loaded:  # the current figures of each indicator, once
+                    loaded.add(iid)
+                    q = select(Observation.id, Observation.partnership_id, Observation.period,
+                               Observation.revision, Observation.value, Observation.numerator,
+                               Observation.denominator, Observation.ci_low, Observation.ci_high,
+                               Observation.commentary).where(
+                        Observation.indicator_id == iid, Observation.is_current.is_(True))
+                    for r in conn.execute(q):
+                        current[(r[1], iid, r[2])] = (r[0], r[3], tuple(r[4:]))
+                old = current.get(key)
+                if old is not None and old[2] == values:
+                    report.unchanged += 1
+                    continue
+                revision = 1
+                if old is not None:
+                    retire.append(old[0])
+                    revision = old[1] + 1
+                    report.changed += 1
+                else:
+                    report.added += 1
+                if not (dry_run or rejects):
+                    writer.add((key[0], iid, key[2], revision, True, *values[:5], "final", values[5],
+                                source, origin, stamp))
+                if progress and n % 10000 == 0:
+                    progress(n, n)
+            report.rows = counter()
+            report.rejected.sort(key=lambda r: r.line)
+            if dry_run or report.rejected:
+                trans.rollback()
+                return report
+            writer.flush()
+            writer.retire(retire)
+            trans.commit()
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
             raise
-        report.written = True
+    report.written = True
     if progress:
-        progress(len(clean), len(clean))
+        progress(n, n)
     return report
+
+
+def _noting(rows: Iterable[Row], rejects: list[Rejection], lines: set[int]) -> Iterator[Row]:
+    """Pass rows through, remembering which lines already have a parsing rejection (so a
+    non-numeric value is not reported twice)."""
+    seen = 0
+    for row in rows:
+        while seen < len(rejects):
+            lines.add(rejects[seen].line)
+            seen += 1
+        yield row
 
 
 def history(store: Any, partnership: str, indicator: str, period: str | None = None) -> dict[str, Any]:
@@ -376,4 +494,4 @@ def history(store: Any, partnership: str, indicator: str, period: str | None = N
                           for o in obs]}
 
 
-__all__ = ["import_file", "history", "ImportReport", "ImportError_", "Rejection", "read_rows"]
+__all__ = ["import_file", "history", "ImportReport", "ImportError_", "Rejection", "read_rows", "stream_rows"]

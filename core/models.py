@@ -89,7 +89,9 @@ class Observation(SQLModel, table=True):
         UniqueConstraint("partnership_id", "indicator_id", "period", "revision",
                          name="uq_observation_revision"),
         Index("ix_observation_current", "indicator_id", "period", "is_current"),
-        Index("ix_observation_partnership", "partnership_id", "period"),
+        # covers "which periods / figures does this partnership have" (scorecards, the TUI's
+        # first screen) without reading the table (revision 0002)
+        Index("ix_observation_partnership_current", "partnership_id", "period", "is_current"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id")

@@ -1,0 +1,1 @@
+"""dat's benchmark harness: python -m bench --help."""

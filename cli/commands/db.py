@@ -1,0 +1,131 @@
+"""``dat db``: the database itself: ``info``, ``upgrade`` and ``copy --to URL``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dat.cli.common import fail, format_option, resolve_format
+
+
+def _source(ctx: click.Context) -> str:
+    from dat.core.db import database_url
+
+    return database_url((ctx.find_root().obj or {}).get("db_url"))
+
+
+@click.group("db")
+def db_cmd() -> None:
+    """The database: what is in it, bring it up to date, copy it to another server.
+
+    \b
+    Examples:
+      dat db info
+      dat db upgrade
+      dat db copy --to postgresql+psycopg://dat@dbserver/dat_london
+    """
+
+
+@db_cmd.command("info")
+@format_option
+@click.pass_context
+def info_cmd(ctx: click.Context, fmt: str | None) -> None:
+    """The database URL (password hidden), its schema revision and the rows in each table."""
+    from dat.cli.output import Column, emit
+    from dat.core.db import HEAD_REVISION, DatabaseError, current_revision, get_engine, safe_url
+    from dat.core.dbcopy import row_counts
+
+    url = _source(ctx)
+    try:
+        engine = get_engine(url)
+        revision = current_revision(engine)
+        counts = row_counts(engine) if revision else {}
+    except DatabaseError as exc:
+        fail(str(exc), 1)
+    except Exception as exc:  # an unreachable server, a file that is not a database
+        fail(f"cannot read {safe_url(url)}: {str(exc).splitlines()[0]}", 1)
+    result = {"schema": "dat.dbinfo/1", "url": safe_url(url), "engine": engine.dialect.name,
+              "revision": revision, "head": HEAD_REVISION,
+              "tables": [{"table": k, "rows": v} for k, v in counts.items()]}
+    click.echo(f"dat: {safe_url(url)} ({engine.dialect.name}), schema revision {revision or 'none'}"
+               f" (this dat expects {HEAD_REVISION})", err=True)
+    emit(resolve_format(fmt), result["tables"],
+         [Column("table", "Table"), Column("rows", "Rows", justify="right")], result=result,
+         title="rows per table")
+
+
+@db_cmd.command("upgrade")
+@click.pass_context
+def upgrade_cmd(ctx: click.Context) -> None:
+    """Create the database if needed and migrate it to this dat's schema (no plugin sync)."""
+    from dat.core.db import DatabaseError, current_revision, open_database, safe_url
+
+    url = _source(ctx)
+    try:
+        engine = open_database(url, sync=False)
+    except DatabaseError as exc:
+        fail(str(exc), 1)
+    click.echo(f"dat: {safe_url(url)} is at schema revision {current_revision(engine)}", err=True)
+
+
+@db_cmd.command("copy")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The database to copy into, e.g. postgresql+psycopg://dat@dbserver/dat_london. "
+                   "It is created (SQLite) and migrated if needed, and must be empty.")
+@click.option("--replace", "--force", "replace", is_flag=True,
+              help="Delete the rows already in the target first (otherwise a non-empty target is refused).")
+@click.option("--verify", is_flag=True,
+              help="Afterwards compare a digest of every table on both sides (reads both databases again).")
+@format_option
+@click.pass_context
+def copy_cmd(ctx: click.Context, target: str, replace: bool, verify: bool, fmt: str | None) -> None:
+    """Copy this database (--db / DAT_DATABASE_URL / the default file) into another one:
+    every partnership, indicator, target, observation with its revision history, funding
+    stream, allocation, action and the plugin sync state, keeping their ids.
+
+    Use it to move an embedded SQLite file onto a shared PostgreSQL server, then point
+    everyone's DAT_DATABASE_URL at the server. Progress goes to stderr.
+
+    \b
+    Examples:
+      dat db copy --to postgresql+psycopg://dat@dbserver/dat_london
+      dat --db sqlite:///old.sqlite3 db copy --to sqlite:///new.sqlite3 --verify
+    """
+    from dat.cli.output import Column, emit
+    from dat.core.db import DatabaseError, get_engine, safe_url
+    from dat.core.dbcopy import CopyError, copy_database, table_digests
+
+    source = _source(ctx)
+    tty = sys.stderr.isatty()
+    last: dict[str, int] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        step = max(1, total // 20)
+        if done == 0 or done == total or done - last.get(table, 0) >= step:
+            last[table] = done
+            end = "\n" if done == total else ("\r" if tty else "\n")
+            if done == total or tty or done == 0:
+                click.echo(f"dat: copying {table}: {done:,}/{total:,} rows", err=True, nl=False)
+                click.echo(end, err=True, nl=False)
+
+    try:
+        report = copy_database(source, target, replace=replace, progress=progress)
+    except CopyError as exc:
+        fail(str(exc), 1)
+    except DatabaseError as exc:
+        fail(str(exc), 1)
+    except Exception as exc:  # a driver error half way: the target transaction was rolled back
+        fail(f"the copy failed and the target was left as it was: {str(exc).splitlines()[0]}", 1)
+    result = report.as_dict()
+    if verify:
+        a, b = table_digests(get_engine(source)), table_digests(get_engine(target))
+        differ = sorted(k for k in a if a[k] != b.get(k))
+        result["verified"] = not differ
+        if differ:
+            fail(f"copied, but these tables differ: {', '.join(differ)}", 1)
+    emit(resolve_format(fmt), [{"table": k, "rows": v} for k, v in report.rows.items()],
+         [Column("table", "Table"), Column("rows", "Rows copied", justify="right")], result=result,
+         title=f"copied to {safe_url(target)}")
+    click.echo(f"dat: copied {result['total']:,} rows from {report.source} to {report.target}"
+               + ("; every table verified identical" if verify else ""), err=True)
