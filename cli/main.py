@@ -27,6 +27,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "import": "dat.cli.commands.data:import_cmd",
     "history": "dat.cli.commands.data:history_cmd",
     "export": "dat.cli.commands.data:export_cmd",
+    "db": "dat.cli.commands.db:db_cmd",
+    "tui": "dat.cli.commands.tui:tui_cmd",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
