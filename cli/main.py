@@ -39,9 +39,13 @@ class LazyGroup(click.Group):
     adds commands that plugins contribute through ``register_commands``."""
 
     _plugins_added = False
+    #: command name -> the plugin that added it (filled when plugins are loaded)
+    plugin_commands: dict[str, str] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_plugin_commands()
+        # Only the built-in commands: loading every plugin to list theirs would double the
+        # start-up time of `dat --help` (DESIGN.md §7). Plugin commands still run by name,
+        # have their own --help, and `dat plugins` lists them.
         return sorted(set(LAZY_COMMANDS) | set(self.commands))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
@@ -61,10 +65,15 @@ class LazyGroup(click.Group):
         LazyGroup._plugins_added = True
         from dat.core.plugins import get_plugin_manager
 
-        try:
-            get_plugin_manager().pm.hook.register_commands(cli=self)
-        except Exception as exc:  # a plugin's command hook must not break dat
-            click.echo(f"dat: a plugin's register_commands failed: {exc}", err=True)
+        for impl in get_plugin_manager().pm.hook.register_commands.get_hookimpls():
+            before = set(self.commands)
+            try:
+                impl.function(cli=self)
+            except Exception as exc:  # a plugin's command hook must not break dat
+                click.echo(f"dat: plugin {impl.plugin_name}'s register_commands failed: {exc}",
+                           err=True)
+            for name in set(self.commands) - before:
+                LazyGroup.plugin_commands[name] = impl.plugin_name
 
 
 def _unavailable(name: str, why: str) -> click.Command:
@@ -115,6 +124,8 @@ def cli(ctx: click.Context, db_url: str | None, strict_plugins: bool) -> None:
       dat status dudley --period "2007/08 Q1"
       dat indicators --partnership dudley --format csv
       dat plugins
+
+    Plugins may add commands of their own: `dat plugins` lists them.
 
     Results go to stdout, messages to stderr. Exit codes: 0 success, 1 an error in data
     or a run, 2 bad usage (unknown names are listed with the valid choices).

@@ -86,8 +86,10 @@ class DataPlugin:
         self._bundle: dict[str, list[dict[str, Any]]] | None = None
         self.__name__ = package  # pluggy and `dat plugins` show it
 
-    @property
+    # A method, not a property: pluggy reads every attribute of a plugin when registering it,
+    # and a property would parse every data file on every command, even `dat --help`.
     def bundle(self) -> dict[str, list[dict[str, Any]]]:
+        """The data files, read and parsed on first use."""
         if self._bundle is None:
             self._bundle = read_bundle(self.package, *self.paths)
             for item in self._bundle["templates"]:
@@ -95,7 +97,7 @@ class DataPlugin:
         return self._bundle
 
     def _register(self, kind: str, register: Callable[..., None]) -> None:
-        _register_all(self.bundle[kind], register)
+        _register_all(self.bundle()[kind], register)
 
     @hookimpl
     def register_partnerships(self, register):

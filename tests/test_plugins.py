@@ -3,6 +3,7 @@ one test per hook proving the host calls it and uses what it returns."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -262,7 +263,14 @@ def test_hook_register_commands(fixture_plugins, dat):
     result = dat("fixture-hello")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "hello from a plugin"
-    assert "fixture-hello" in dat("--help").stdout
+    # `dat --help` lists built-in commands only (loading plugins would double its start-up);
+    # `dat plugins` names plugin commands and each has its own --help
+    assert "fixture-hello" not in dat("--help").stdout
+    assert "dat plugins" in dat("--help").stdout
+    listed = {p["name"]: p for p in json.loads(dat("plugins", "-f", "json").stdout)["plugins"]}
+    assert listed["rules"]["commands"] == ["fixture-hello"]
+    assert "fixture-hello" in listed["rules"]["contributes"]
+    assert dat("fixture-hello", "--help").returncode == 0
 
 
 def test_hook_rag_rule(fixture_plugins, db_url):

@@ -33,13 +33,21 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
         host.registry  # noqa: B018 - collecting contributions finds bad data
     except PluginError as exc:
         fail(str(exc), 1)
+    from dat.cli.main import LazyGroup, cli
+
+    cli._add_plugin_commands()  # fills LazyGroup.plugin_commands
     rows = []
     for info in host.plugins.values():
         counts = {k.removeprefix("register_"): v for k, v in info.counts.items() if v}
+        commands = sorted(n for n, p in LazyGroup.plugin_commands.items() if p == info.name)
+        if commands:
+            counts["commands"] = len(commands)
         rows.append({
             "name": info.name, "status": info.status, "origin": info.origin,
             "module": info.module, "version": info.version,
-            "contributes": ", ".join(f"{v} {k}" for k, v in counts.items()),
+            "contributes": ", ".join(f"{v} {k}" for k, v in counts.items())
+                           + (f" ({', '.join(commands)})" if commands else ""),
+            "commands": commands,
             "counts": counts, "error": info.error, "problems": info.problems,
         })
     columns = [Column("name", "Plugin"), Column("status", "Status"), Column("origin", "From"),
