@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 
@@ -139,6 +140,9 @@ class Allocation(SQLModel, table=True):
     used_for: Optional[str] = Field(default=None, sa_column=Column(Text))
     approximate: bool = False
     management_admin: bool = False
+    # the document's own total of all the year's funding: the other lines are parts of it
+    is_total: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                          server_default=sa_false()))
     source: Optional[str] = Field(default=None, sa_column=Column(Text))
     plugin: Optional[str] = Field(default=None, max_length=100)
 

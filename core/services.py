@@ -437,10 +437,24 @@ def _national_benchmarks(store: Store, indicator_ids: set[int], period: str) -> 
 
 # -- funding ----------------------------------------------------------------------------------
 
+def _year_total(amounts: list[tuple[Any, bool]]) -> Any:
+    """The year's total from ``(amount, is_total)`` pairs: the stated total line(s) when the
+    document gives one, else the sum of the stated lines; ``None`` when nothing is stated."""
+    from decimal import Decimal
+
+    totals = [a for a, is_total in amounts if is_total and a is not None]
+    parts = [a for a, is_total in amounts if not is_total and a is not None]
+    if totals:
+        return sum(totals, Decimal("0.00"))
+    return sum(parts, Decimal("0.00")) if parts else None
+
+
 def funding(store: Store, partnership: str, year: str | None = None) -> dict[str, Any]:
     """A partnership's funding for a financial year (default: the latest with allocations):
     each line with its stream, amount (exact ``Decimal``; ``None`` when not stated), banked
-    by, used for, and the total of the stated amounts."""
+    by, used for, and the total: the document's own total line when it gives one
+    (``total_basis`` "stated total"; the other lines are parts of it), else the sum of the
+    stated amounts ("sum of lines")."""
     from decimal import Decimal
 
     from dat.core.models import Allocation, FundingStream
@@ -470,15 +484,20 @@ def funding(store: Store, partnership: str, year: str | None = None) -> dict[str
             "funders": json.loads(st.funders or "[]"), "ring_fenced": st.ring_fenced,
             "amount": None if a.amount_pence is None else Decimal(a.amount_pence).scaleb(-2),
             "banked_by": a.banked_by, "used_for": a.used_for, "approximate": a.approximate,
-            "management_admin": a.management_admin, "source": a.source,
+            "management_admin": a.management_admin, "is_total": a.is_total, "source": a.source,
         })
-    lines.sort(key=lambda l: (l["amount"] is None, -(l["amount"] or 0), l["stream"], l["line"]))
-    stated = [l["amount"] for l in lines if l["amount"] is not None]
-    total = sum(stated, Decimal("0.00")) if stated else None
+    lines.sort(key=lambda l: (not l["is_total"], l["amount"] is None, -(l["amount"] or 0),
+                              l["stream"], l["line"]))
+    total = _year_total([(l["amount"], l["is_total"]) for l in lines])
+    stated_total = any(l["is_total"] and l["amount"] is not None for l in lines)
     for l in lines:
         l["share"] = (float(l["amount"] / total) if total and l["amount"] is not None else None)
     result["lines"] = lines
     result["total"] = total
+    result["total_basis"] = "stated total" if stated_total else ("sum of lines" if lines else None)
+    result["total_approximate"] = any(l["approximate"] for l in lines
+                                      if l["is_total"] == stated_total and l["amount"] is not None)
+    result["itemised_total"] = _year_total([(l["amount"], False) for l in lines if not l["is_total"]])
     result.update(_funding_analysis(store, partnership, wanted, allocs, lines, total))
     if not lines:
         result["reason"] = (f"no funding recorded for {partnership}"
@@ -500,9 +519,10 @@ def _funding_analysis(store: Store, partnership: str, year: Period | None, alloc
     if year is None or total is None:
         return out
     prev = str(year.previous())
-    prev_amounts = [a.amount_pence for a in allocs if a.year == prev and a.amount_pence is not None]
+    prev_amounts = [(Decimal(a.amount_pence).scaleb(-2), a.is_total) for a in allocs
+                    if a.year == prev and a.amount_pence is not None]
     if prev_amounts:
-        prev_total = Decimal(sum(prev_amounts)).scaleb(-2)
+        prev_total = _year_total(prev_amounts)
         out.update(previous_year=prev, previous_total=prev_total, change=total - prev_total,
                    change_pct=float((total - prev_total) / prev_total * 100) if prev_total else None)
     else:
@@ -910,7 +930,8 @@ def scenario_split(store: Store, partnership: str, year: str | None = None, *,
     lines = []
     for line in fund["lines"]:
         row = {"stream": line["stream"], "stream_name": line["stream_name"], "line": line["line"],
-               "amount": line["amount"], "successors": {}, "below_floor": []}
+               "amount": line["amount"], "is_total": line["is_total"], "successors": {},
+               "below_floor": []}
         for s_ in subs:
             share = None
             if line["amount"] is not None:
@@ -919,8 +940,8 @@ def scenario_split(store: Store, partnership: str, year: str | None = None, *,
                     row["below_floor"].append(s_)
             row["successors"][s_] = share
         lines.append(row)
-    totals = {s_: sum((l["successors"][s_] for l in lines if l["successors"][s_] is not None),
-                      Decimal("0.00")) for s_ in subs}
+    totals = {s_: _year_total([(l["successors"][s_], l["is_total"]) for l in lines]) or Decimal("0.00")
+              for s_ in subs}
     return {"schema": "dat.scenario/1", "scenario": "split", "partnership": partnership,
             "year": fund["year"], "basis": basis, "shares": frac, "floor": floor_d,
             "successors": subs, "lines": lines, "totals": totals,
@@ -943,7 +964,9 @@ def scenario_merge(store: Store, partnerships: list[str], year: str | None = Non
                       "by_partnership": {s_: row.get(s_) for s_ in partnerships},
                       "amount": merged,
                       "below_floor": floor_d is not None and merged is not None and merged < floor_d})
-    stated = [l["amount"] for l in lines if l["amount"] is not None]
+    # each partnership's own total (its stated total line when it has one), so lines that are
+    # parts of a stated total are not counted twice
+    stated = [p["total"] for p in side["partnerships"] if p["total"] is not None]
     return {"schema": "dat.scenario/1", "scenario": "merge", "partnerships": partnerships,
             "years": {p["partnership"]: p["year"] for p in side["partnerships"]},
             "floor": floor_d, "lines": lines,

@@ -29,7 +29,8 @@ class SpecError(ValueError):
     """A contribution that breaks a rule; the message names the field and the rule."""
 
 
-UNITS = ("count", "percent", "rate", "gbp", "weeks", "days", "ratio", "rag", "text")
+#: "percent" is a share (0-100); "pct_change" a percentage change, which may be negative or over 100
+UNITS = ("count", "percent", "pct_change", "rate", "gbp", "weeks", "days", "ratio", "rag", "text")
 POLARITIES = ("higher", "lower", "none")
 FRAMEWORKS = ("NI", "PSA", "NTA", "DIP", "YP", "FIN", "local")
 TARGET_KINDS = ("national", "local", "stretch", "compact")
@@ -309,6 +310,7 @@ class AllocationSpec(_Spec):
     line: str = ""  # distinguishes two lines of one stream (PCT mainstream: drugs / alcohol)
     approximate: bool = False  # "about £6m": the document gives a rounded figure
     management_admin: bool = False  # spent on management & administration
+    is_total: bool = False  # the document's own total of all sources; other lines are parts of it
     source: str | None = None
 
     def key(self) -> tuple:

@@ -133,7 +133,8 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             "partnership_id": key[0], "stream_id": key[1], "year": spec.year, "line": spec.line,
             "amount_pence": None if spec.amount is None else int(spec.amount * 100), "banked_by": spec.banked_by,
             "used_for": spec.used_for, "approximate": spec.approximate,
-            "management_admin": spec.management_admin, "source": spec.source,
+            "management_admin": spec.management_admin, "is_total": spec.is_total,
+            "source": spec.source,
             "plugin": spec.plugin,
         }, "allocations", report)
     _remove_stale(session, rows, seen, "allocations", report)

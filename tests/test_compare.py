@@ -298,7 +298,8 @@ def test_status_shows_benchmark_and_travel(fixture_store, fixture_plugins, dat, 
     out = dat("--db", db_url, "status", "alpha", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert list(rows[0]) == ["code", "name", "period", "value", "target", "rag", "rag_basis", "direction",
-                             "vs_benchmark", "vs_benchmark_998", "direction_last_year", "trend"]
+                             "vs_benchmark", "vs_benchmark_998", "direction_last_year", "trend",
+                             "text", "target_text"]
     fix = next(r for r in rows if r["code"] == "FIX.RET")
     assert (fix["value"], fix["rag"], fix["vs_benchmark"], fix["direction"]) == ("81", "A", "better", "improved")
     table = dat("--db", db_url, "status", "beta", "-f", "table").stdout

@@ -139,8 +139,11 @@ def test_db_upgrade_moves_a_0001_database_to_head(dat, db_url):
     out = dat("--db", db_url, "db", "upgrade")
     assert out.returncode == 0, out.stderr
     engine = get_engine(db_url)
-    assert current_revision(engine) == HEAD_REVISION == "0002"
+    assert current_revision(engine) == HEAD_REVISION == "0003"
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("observation")}
     assert indexes["ix_observation_partnership_current"] == ["partnership_id", "period", "is_current"]
     assert "ix_observation_partnership" not in indexes
+    # 0003: allocation.is_total, false for rows that existed before
+    columns = {c["name"]: c for c in inspect(engine).get_columns("allocation")}
+    assert "is_total" in columns and not columns["is_total"]["nullable"]
     dispose_engines()

@@ -29,7 +29,9 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
     cost per person in effective treatment. With several partnerships: streams side by side.
 
     Amounts are exact (pence); streams a document names without an amount show "not stated"
-    and are left out of the total.
+    and are left out of the total. When the document states its own total (a line marked
+    is_total, e.g. Cheshire's "about £6m"), that is the total and the other lines are parts
+    of it; "~" marks a rounded amount.
 
     \b
     Examples:
@@ -49,7 +51,9 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
     rows = list(result["lines"])
     out_fmt = resolve_format(fmt)
     if out_fmt in ("table", "markdown") and result["total"] is not None:
-        rows.append({"stream": "Total", "amount": result["total"], "share": 1.0})
+        rows.append({"stream": "Total", "amount": result["total"], "share": 1.0,
+                     "approximate": result["total_approximate"],
+                     "line": "stated" if result["total_basis"] == "stated total" else ""})
     columns = [Column("stream", "Stream"), Column("stream_name", "Name"), Column("line", "Line"),
                Column("amount", "Amount", fmt=_money, justify="right"),
                Column("share", "Share", fmt=lambda v, r: "" if v is None else f"{v:.1%}", justify="right"),
@@ -63,6 +67,9 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
 
 def _funding_caption(r: dict) -> str:
     parts = []
+    if r.get("total_basis") == "stated total" and r.get("itemised_total") is not None:
+        parts.append(f"total as the document states it; itemised lines come to "
+                     f"{number(r['itemised_total'], 'gbp')}")
     if r.get("change_pct") is not None:
         parts.append(f"change on {r['previous_year']}: {r['change_pct']:+.1f}%")
     if r.get("management_admin_share") is not None:
