@@ -47,7 +47,7 @@ def number(value: Any, unit: str | None = None) -> str:
         text = f"{value:,}"
     else:
         text = f"{value:,.4g}" if abs(value) >= 1 else f"{value:.3g}"
-    return text + ("%" if unit == "percent" else "")
+    return text + ("%" if unit in ("percent", "pct_change") else "")
 
 
 def cell_text(col: Column, row: dict) -> str:

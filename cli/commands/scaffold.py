@@ -78,7 +78,7 @@ accountable_bodies = []
 [[indicators]]
 code = "{slug}.example_in_treatment"
 name = "Example: adults in structured treatment"
-unit = "count"          # count, percent, rate, gbp, weeks, days, ratio, rag
+unit = "count"          # count, percent, pct_change, rate, gbp, weeks, days, ratio, rag, text
 polarity = "higher"     # higher, lower, none
 framework = "local"
 
