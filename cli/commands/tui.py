@@ -1,0 +1,26 @@
+"""``dat tui``: start the terminal UI (Textual is imported only when the command runs)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("tui")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder for reports and CSV exports made from the TUI.")
+@click.pass_context
+def tui_cmd(ctx: click.Context, out_dir: str) -> None:
+    """Browse scorecards, funding, action plans and comparisons in a terminal UI.
+
+    \b
+    Keys: ? help   ctrl+p jump to a partnership, indicator or report
+          a partnerships   1-4 tabs   p period   f RAG filter   / search
+          c compare   r report   e export CSV   F5 reload   t light/dark   q quit
+    Works in 80x24 and with NO_COLOR. See docs/tui.md.
+    """
+    try:
+        from dat.cli.tui.app import DatApp
+    except ImportError as exc:
+        click.echo(f"dat: the TUI needs its extras: pip install 'dat[tui]' ({exc})", err=True)
+        raise SystemExit(1)
+    DatApp((ctx.find_root().obj or {}).get("db_url"), out_dir=out_dir).run()

@@ -1,0 +1,108 @@
+"""Plain-text formatting for the TUI: numbers, money, RAG cells, arrows and sparklines.
+
+Everything here returns text that reads the same without colour (``NO_COLOR``): a RAG cell
+is a letter and a word as well as a colour, a direction of travel is an arrow and a word.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+RAG_WORD = {"R": "Red", "A": "Amber", "G": "Green"}
+#: background colours chosen to keep white/black text readable on light and dark themes
+RAG_STYLE = {"R": "bold #ffffff on #b3261e", "A": "bold #000000 on #f0a020",
+             "G": "bold #ffffff on #2e7d32"}
+ARROW = {"improved": "▲ better", "worsened": "▼ worse", "no change": "► same",
+         "higher": "▲ higher", "lower": "▼ lower", "not comparable": "–"}
+BENCH = {"better": "▲ better", "similar": "● similar", "worse": "▼ worse",
+         "not compared": "–"}
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def fmt_num(value: Any, unit: str | None = None) -> str:
+    """1234 -> ``1,234``; 0.6 -> ``0.6``; percentages get ``%``; money goes to fmt_money."""
+    if value is None:
+        return ""
+    if unit == "gbp":
+        return fmt_money(value)
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    return text + ("%" if unit in ("percent", "pct_change") else "")
+
+
+def fmt_money(value: Any) -> str:
+    """Exact pounds: ``£3,109,598``, or ``£40,000.50`` when there are pence."""
+    if value is None:
+        return "not stated"
+    d = Decimal(str(value))
+    text = f"{d:,.2f}"
+    return "£" + (text[:-3] if text.endswith(".00") else text)
+
+
+def fmt_pct(share: float | None) -> str:
+    return "" if share is None else f"{share * 100:.1f}%"
+
+
+def rag_cell(letter: str | None):
+    """A RAG rating as a coloured ``R Red`` cell (a dash when not rated)."""
+    from rich.text import Text
+
+    if not letter or letter not in RAG_WORD:
+        return Text("–")
+    return Text(f" {letter} {RAG_WORD[letter]} ", style=RAG_STYLE[letter])
+
+
+def rag_word(letter: str | None) -> str:
+    return RAG_WORD.get(letter or "", "not rated")
+
+
+def arrow(direction: str | None) -> str:
+    return ARROW.get(direction or "", direction or "")
+
+
+def bench_text(value: str | None) -> str:
+    return BENCH.get(value or "not compared", value or "–")
+
+
+def sparkline(values: list[Any], width: int = 12) -> str:
+    """The last ``width`` values as block characters (empty with fewer than two numbers)."""
+    nums = [float(v) for v in values if isinstance(v, (int, float, Decimal))]
+    if len(nums) < 2:
+        return ""
+    nums = nums[-width:]
+    lo, hi = min(nums), max(nums)
+    span = (hi - lo) or 1.0
+    return "".join(BLOCKS[round((v - lo) / span * 7)] for v in nums)
+
+
+def bar(amount: Any, top: Any, width: int = 12) -> str:
+    """A horizontal bar of ``amount`` out of ``top``, in whole and partial blocks."""
+    if amount is None or not top:
+        return ""
+    eighths = round(float(amount) / float(top) * width * 8)
+    full, part = divmod(max(eighths, 0), 8)
+    return "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+
+
+def target_text(row: dict[str, Any]) -> str:
+    """A scorecard row's target: ``85% local`` or the words of an unquantified target."""
+    if row.get("target") is not None:
+        return f"{fmt_num(row['target'], row['unit'])} {row.get('target_kind') or ''}".strip()
+    return (row.get("target_text") or "")[:28]
+
+
+def value_text(row: dict[str, Any]) -> str:
+    value = fmt_num(row.get("value"), row.get("unit"))
+    if value and row.get("numerator") is not None and row.get("denominator"):
+        value += f" ({fmt_num(row['numerator'])}/{fmt_num(row['denominator'])})"
+    return value or (row.get("text") or "")[:20]
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one readable line (no traceback)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

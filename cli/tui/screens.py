@@ -1,0 +1,95 @@
+"""Modal screens of the TUI: the key list (``?``) and the report dialog (``r``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static
+
+#: (key, what it does) for the help screen, grouped; the footer shows the main ones
+KEYS = [
+    ("Moving around", [
+        ("a", "go to the partnerships tree"),
+        ("tab / shift+tab", "move between the tree, the controls and the tables"),
+        ("↑ ↓ enter", "choose a partnership in the tree, a row in a table"),
+        ("1 2 3 4", "Scorecard, Funding, Actions, Compare tabs"),
+        ("ctrl+p", "command palette: jump to a partnership, an indicator or a report"),
+    ]),
+    ("Filtering", [
+        ("p", "choose the period"),
+        ("f", "cycle the RAG filter: all, Red, Amber, Green, not rated"),
+        ("/", "search the scorecard by code or name (enter returns to the table)"),
+    ]),
+    ("Doing", [
+        ("c", "compare the highlighted indicator across partnerships"),
+        ("r", "render a report for this partnership and period to a file"),
+        ("e", "export the table on screen to a CSV file"),
+        ("F5", "reload from the database"),
+        ("t", "switch between the light and dark theme"),
+        ("?", "this help;  q quits"),
+    ]),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, grouped."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        lines = ["[b]dat — keys[/b]"]
+        for group, keys in KEYS:
+            lines += ["", f"[b]{group}[/b]"]
+            lines += [f"  [b]{key:>15}[/b]  {what}" for key, what in keys]
+        lines += ["", "Press escape to close."]
+        yield Static("\n".join(lines), id="help")
+
+
+class ReportScreen(ModalScreen["tuple[str, str] | None"]):
+    """Pick a template and a file name; dismisses with ``(template, path)`` or ``None``."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, partnership: str, period: str | None, templates: list[dict],
+                 out_dir: Path) -> None:
+        super().__init__()
+        self.partnership, self.period, self.out_dir = partnership, period, out_dir
+        self.templates = templates or [{"name": "scorecard", "title": "Scorecard"}]
+
+    def compose(self) -> ComposeResult:
+        first = self.templates[0]["name"]
+        with Vertical(id="report-box"):
+            yield Label(f"Report for {self.partnership}, {self.period or 'latest period'}",
+                        classes="pane-title")
+            yield Select([(f"{t['title']} ({t['name']})", t["name"]) for t in self.templates],
+                         value=first, allow_blank=False, id="report-template")
+            yield Input(str(self.default_path(first)), id="report-path")
+            yield Static("Format from the suffix: .md .html .docx .xlsx.  "
+                         "Enter writes, escape cancels.", classes="hint")
+
+    def default_path(self, template: str) -> Path:
+        period = (self.period or "latest").replace("/", "-").replace(" ", "_")
+        return self.out_dir / f"{self.partnership}-{template}-{period}.md"
+
+    def on_mount(self) -> None:
+        self.query_one("#report-path", Input).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        path = self.query_one("#report-path", Input)
+        old = Path(path.value)
+        new = self.default_path(str(event.value))
+        path.value = str(new.with_suffix(old.suffix or ".md"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        if not value:
+            self.notify("Give a file name.", severity="warning")
+            return
+        self.dismiss((str(self.query_one("#report-template", Select).value), value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
