@@ -36,18 +36,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def number(value: Any, unit: str | None = None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal) or unit == "gbp":
-        return f"£{Decimal(str(value)):,.2f}".replace(".00", "")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        text = f"{value:,.4g}" if abs(value) >= 1 else f"{value:.3g}"
-    return text + ("%" if unit in ("percent", "pct_change") else "")
+from dat.core.formatting import number  # noqa: E402,F401 - re-exported for the commands
 
 
 def cell_text(col: Column, row: dict) -> str:

@@ -41,12 +41,7 @@ class ReportError(RuntimeError):
     """A template that cannot be rendered: the message names the template, line and cause."""
 
 
-def _money(value: Any) -> str:
-    if value is None:
-        return "not stated"
-    d = Decimal(str(value))
-    text = f"{d:,.2f}"
-    return "£" + (text[:-3] if text.endswith(".00") else text)
+from dat.core.formatting import money as _money  # noqa: E402 - the one money format
 
 
 def _num(value: Any) -> str:

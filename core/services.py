@@ -297,35 +297,63 @@ def _travel(ind: dict[str, Any], wanted: Period, now: Any,
     return out
 
 
-def default_period(periods: Iterable[str]) -> Period | None:
+def default_period(periods: Iterable[str] | dict[str, int]) -> Period | None:
     """The period a scorecard shows when none is asked for: the latest period holding at least
     half as many figures as the busiest one. A quarter being filled in, or a lone figure
-    about next year (a planned budget cut), does not hide the last complete period."""
+    about next year (a planned budget cut), does not hide the last complete period.
+    ``periods`` is one period text per figure, or ``{period text: number of figures}``."""
     counts: dict[Period, int] = {}
-    for text in periods:
+    pairs = periods.items() if isinstance(periods, dict) else ((t, 1) for t in periods)
+    for text, n in pairs:
         p = parse_period(text)
-        counts[p] = counts.get(p, 0) + 1
+        counts[p] = counts.get(p, 0) + n
     if not counts:
         return None
     busiest = max(counts.values())
     return max(p for p, n in counts.items() if n * 2 >= busiest)
 
 
-def scorecard(store: Store, partnership: str, period: str | None = None) -> dict[str, Any]:
+def _periods_read(wanted: Period) -> list[str]:
+    """The periods whose figures a scorecard for ``wanted`` uses (see :func:`_travel`)."""
+    from dat.core.stats import TREND_POINTS
+
+    if wanted.kind == "date":
+        return [str(wanted)]
+    out = {str(wanted), str(wanted.same_period_last_year())}
+    p = wanted
+    for _ in range(TREND_POINTS):
+        out.add(str(p))
+        p = p.previous()
+    return sorted(out)
+
+
+def scorecard(store: Store, partnership: str, period: str | None = None, *,
+              benchmarks: bool = True) -> dict[str, Any]:
     """The scorecard of a partnership for a period (default: :func:`default_period`):
     each indicator's value, target, RAG with its basis, direction of travel against the
     previous period and the same period last year, the recent trend, and the comparison with
-    the national benchmark at 95% and 99.8%."""
+    the national benchmark at 95% and 99.8%. ``benchmarks=False`` leaves the comparison out
+    ("not compared", basis "not worked out"), which reads every partnership's figures; the TUI
+    paints without it and fills it in after."""
+    from sqlalchemy import func
+
     wanted = _period(period)
     with store.session() as s:
         pid = _partnership_id(s, partnership)
-        inds = {i.id: i for i in s.scalars(select(Indicator))}
-        obs_rows = list(s.scalars(select(Observation).where(
-            Observation.partnership_id == pid, Observation.is_current.is_(True))))
+        mine = (Observation.partnership_id == pid, Observation.is_current.is_(True))
+        # which periods have figures, and how many: answered from the index alone
+        counts = dict(s.execute(select(Observation.period, func.count()).where(*mine)
+                                .group_by(Observation.period)).all())
+        available = sorted(parse_period(p) for p in counts)
+        if wanted is None and available:
+            wanted = default_period(counts)
+        # only the figures the scorecard reads: the period, the one before, the same period
+        # last year and the run of periods the recent trend needs (not the whole history)
+        obs_rows = [] if wanted is None else list(s.scalars(select(Observation).where(
+            *mine, Observation.period.in_(_periods_read(wanted)))))
+        inds = {i.id: i for i in s.scalars(select(Indicator).where(
+            Indicator.id.in_({o.indicator_id for o in obs_rows})))} if obs_rows else {}
         target_rows = list(s.scalars(select(Target).where(Target.partnership_id == pid)))
-    available = sorted({parse_period(o.period) for o in obs_rows})
-    if wanted is None and available:
-        wanted = default_period([o.period for o in obs_rows])
     result: dict[str, Any] = {
         "schema": "dat.scorecard/1", "partnership": partnership,
         "period": str(wanted) if wanted else None,
@@ -341,7 +369,7 @@ def scorecard(store: Store, partnership: str, period: str | None = None) -> dict
     current = [o for o in obs_rows if o.period == str(wanted)]
     with store.session() as s:
         is_nation = s.scalar(select(Partnership.area_type).where(Partnership.id == pid)) == "nation"
-    national = ({} if is_nation else
+    national = ({} if is_nation or not benchmarks else
                 _national_benchmarks(store, {o.indicator_id for o in current}, str(wanted)))
     rows = []
     for o in current:
@@ -352,7 +380,8 @@ def scorecard(store: Store, partnership: str, period: str | None = None) -> dict
         now_v = rating["rag"] if ind["unit"] == "rag" else obs["value"]
         travel = _travel(ind, wanted, now_v, lambda p, i=o.indicator_id: by_key.get((i, p)))
         bench, how = national.get(o.indicator_id, (None, "the national figure itself" if is_nation
-                                                   else "no other figures"))
+                                                   else "no other figures" if benchmarks
+                                                   else "not worked out"))
         cmp = _compare_row(o, ind, bench, how)
         target = applicable[0] if applicable else None
         rows.append({
@@ -975,17 +1004,12 @@ def scenario_merge(store: Store, partnerships: list[str], year: str | None = Non
 
 # -- TUI support --
 
-def latest_periods(store: Store) -> dict[str, str | None]:
-    """Every partnership's latest period with current figures (``None`` when it has none),
-    in one query: the TUI marks empty partnerships and opens on one that has figures."""
+def has_figures(store: Store) -> dict[str, bool]:
+    """Whether each partnership has any current figure, in one query that reads one index
+    entry per partnership (the TUI dims the empty ones and opens on one that has figures)."""
+    from sqlalchemy import exists
+
     with store.session() as s:
-        slugs = list(s.scalars(select(Partnership.slug)))
-        pairs = s.execute(select(Partnership.slug, Observation.period).join(
-            Observation, Observation.partnership_id == Partnership.id).where(
-            Observation.is_current.is_(True)).distinct()).all()
-    latest: dict[str, Period] = {}
-    for slug, text in pairs:
-        p = parse_period(text)
-        if slug not in latest or latest[slug] < p:
-            latest[slug] = p
-    return {slug: (str(latest[slug]) if slug in latest else None) for slug in slugs}
+        rows = s.execute(select(Partnership.slug, exists().where(
+            Observation.partnership_id == Partnership.id, Observation.is_current.is_(True)))).all()
+    return {slug: bool(flag) for slug, flag in rows}

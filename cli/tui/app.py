@@ -53,6 +53,11 @@ class State:
     compare: str | None = None
 
 
+
+def _plugin_problems(store: Any) -> list[str]:
+    return [f"{p.name}: {p.error or '; '.join(p.problems)}"
+            for p in store.host.plugins.values() if p.status != "ok"]
+
 class DatApp(App):
     """Browse scorecards, funding, action plans and comparisons of partnerships."""
 
@@ -90,7 +95,8 @@ class DatApp(App):
         self.indicators: list[dict] = []
         self.templates: list[dict] = []
         self.problems: list[str] = []
-        self.latest: dict[str, str | None] = {}
+        self.latest: dict[str, bool] = {}  # partnership -> has figures
+        self._marks_due = False
         self.card: dict | None = None
         self.figures: dict | None = None
         self.funding_result: dict | None = None
@@ -188,26 +194,25 @@ class DatApp(App):
     def load_everything(self) -> None:
         try:
             from dat.core import services
-            from dat.core.reports import list_templates
 
             store = services.Store(self.db_url)
             parts = services.list_partnerships(store)
             inds = services.list_indicators(store)
-            templates = list_templates(store)
             # open on the first partnership with figures (a cheap look per partnership; the
             # full map of latest periods, for marking the tree, follows in another worker)
             first = next((p["slug"] for p in parts if services.periods_with_data(store, p["slug"])),
                          None)
-            problems = [f"{p.name}: {p.error or '; '.join(p.problems)}"
-                        for p in store.host.plugins.values() if p.status != "ok"]
+            # plugins that failed to load are known now; bad data in a plugin is found when
+            # the registry is built, after the first paint (load_marks)
+            problems = _plugin_problems(store)
         except Exception as exc:  # shown in the UI, never a traceback
             self._deliver(self.show_error, f"Cannot open the database: {one_line(exc)}")
             return
-        self._deliver(self._loaded, store, parts, inds, templates, problems, first)
+        self._deliver(self._loaded, store, parts, inds, problems, first)
 
-    def _loaded(self, store, parts, inds, templates, problems, first) -> None:
+    def _loaded(self, store, parts, inds, problems, first) -> None:
         self.store, self.partnerships, self.indicators = store, parts, inds
-        self.templates, self.problems = templates, problems
+        self.problems = problems
         tree = self.query_one("#areas", Tree)
         tree.clear()
         nodes = self._area_nodes = {}
@@ -238,7 +243,7 @@ class DatApp(App):
             wanted = self.state.partnership if self.state.partnership in nodes else (first or parts[0]["slug"])
             self.select_partnership(wanted, self.state.period)
             tree.focus()
-            self.load_marks()
+            self._marks_due = True  # started once the first scorecard is on screen
 
     @staticmethod
     def _tree_label(p: dict, has_figures: bool):
@@ -254,16 +259,27 @@ class DatApp(App):
 
     @work(thread=True, exclusive=True, group="marks")
     def load_marks(self) -> None:
-        """Dim the partnerships that have no figures (after the first paint)."""
+        """After the first paint: dim the partnerships that have no figures, and load the
+        templates (which builds the plugin registry, finding any plugin's bad data)."""
         try:
             from dat.core import services
+            from dat.core.reports import list_templates
 
-            latest = services.latest_periods(self.store)
-        except Exception:  # only a hint: without it every partnership looks the same
+            latest = services.has_figures(self.store)
+            templates = list_templates(self.store)
+            problems = _plugin_problems(self.store)
+        except Exception:  # only hints: without them every partnership looks the same
             return
-        self._deliver(self._marks_loaded, latest)
+        self._deliver(self._marks_loaded, latest, templates, problems)
 
-    def _marks_loaded(self, latest: dict[str, str | None]) -> None:
+    def _marks_loaded(self, latest: dict[str, bool], templates: list[dict],
+                      problems: list[str]) -> None:
+        self.templates = templates
+        if problems != self.problems:
+            self.problems = problems
+            self.notify(_esc("Plugins with problems (see dat plugins): " + "; ".join(problems)),
+                        title="Plugins", severity="warning", timeout=10)
+            self.set_status("")
         self.latest = latest
         for p in self.partnerships:
             node = self._area_nodes.get(p["slug"])
@@ -287,7 +303,9 @@ class DatApp(App):
             from dat.core import services
             from dat.core.periods import parse_period
 
-            card = services.scorecard(self.store, slug, period)
+            card = services.scorecard(self.store, slug, period, benchmarks=False)
+            # the scorecard paints first (its national benchmarks follow: load_benchmarks); funding, actions and the history follow
+            self._deliver(self._scorecard_loaded, slug, card)
             year = str(parse_period(card["period"]).fy) if card["period"] else None
             fund = services.funding(self.store, slug, year)
             if not fund["lines"] and year is not None:
@@ -297,13 +315,27 @@ class DatApp(App):
         except Exception as exc:
             self._deliver(self.show_error, f"Cannot load {slug}: {one_line(exc)}")
             return
-        self._deliver(self._partnership_loaded, slug, card, fund, acts, figs)
+        self._deliver(self._rest_loaded, slug, fund, acts, figs)
 
-    def _partnership_loaded(self, slug, card, fund, acts, figs) -> None:
+    def _rest_loaded(self, slug, fund, acts, figs) -> None:
         if slug != self.state.partnership:
             return
-        self.card, self.funding_result, self.actions_result, self.figures = card, fund, acts, figs
+        self.funding_result, self.actions_result, self.figures = fund, acts, figs
+        self.fill_funding()
+        self.fill_actions()
+        self.fill_scorecard()  # now with sparklines from the history
+        if self.state.indicator:
+            self.show_detail(self.state.indicator)
+
+    def _scorecard_loaded(self, slug, card) -> None:
+        if slug != self.state.partnership:
+            return
+        self.card, self.figures = card, None
+        self.funding_result = self.actions_result = None
         self.state.period = card["period"]
+        if self._marks_due:  # after the first paint, not competing with it
+            self._marks_due = False
+            self.call_after_refresh(self.load_marks)
         self.bench = {}
         sel = self.query_one("#period", Select)
         with sel.prevent(Select.Changed):
@@ -311,8 +343,6 @@ class DatApp(App):
             if card["period"] in card["periods_available"]:
                 sel.value = card["period"]
         self.fill_scorecard()
-        self.fill_funding()
-        self.fill_actions()
         if card.get("reason"):
             self.set_status(_esc(f"{self.sub_title}: {card['reason']}."))
         else:
@@ -330,18 +360,13 @@ class DatApp(App):
     @work(thread=True, exclusive=True, group="bench")
     def load_benchmarks(self, slug: str, period: str, codes: list[str]) -> None:
         """Each numeric figure against the national benchmark (filled in after first paint)."""
-        worker = get_current_worker()
-        found: dict[str, str] = {}
-        for code in codes:
-            if worker.is_cancelled:
-                return
-            try:
-                from dat.core import services
+        try:
+            from dat.core import services
 
-                row = services.compare(self.store, code, [slug], period=period)["rows"][0]
-            except Exception:  # no benchmark is not an error: the cell stays "–"
-                return
-            found[code] = row["vs_benchmark"]
+            card = services.scorecard(self.store, slug, period)
+        except Exception:  # no benchmark is not an error: the cells stay "–"
+            return
+        found = {r["code"]: r["vs_benchmark"] for r in card["rows"] if r["code"] in set(codes)}
         self._deliver(self._benchmarks_loaded, slug, period, found)
 
     def _benchmarks_loaded(self, slug: str, period: str, found: dict[str, str]) -> None:
@@ -605,7 +630,10 @@ class DatApp(App):
     # -- controls ---------------------------------------------------------------------------------
     def _sync_tree_cursor(self) -> None:
         """Put the tree's cursor on the partnership on show (after the tree has laid out)."""
-        tree = self.query_one("#areas", Tree)
+        found = self.query("#areas")
+        if not found:  # the app is closing
+            return
+        tree = found.first(Tree)
         node = self._area_nodes.get(self.state.partnership or "")
         if node is not None and tree.cursor_node is not node:
             tree.move_cursor(node, animate=False)
@@ -624,7 +652,10 @@ class DatApp(App):
         self._tree_timer = self.set_timer(0.25, self._tree_settled)
 
     def _tree_settled(self) -> None:
-        tree = self.query_one("#areas", Tree)
+        found = self.query("#areas")
+        if not found:  # the timer fired while the app was closing
+            return
+        tree = found.first(Tree)
         node = tree.cursor_node
         if tree.has_focus and node is not None and node.data and node.data != self.state.partnership:
             self.select_partnership(node.data)

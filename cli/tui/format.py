@@ -20,27 +20,16 @@ BENCH = {"better": "▲ better", "similar": "● similar", "worse": "▼ worse",
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
+from dat.core.formatting import money as fmt_money  # noqa: E402 - one formatter for all outputs
+
+
 def fmt_num(value: Any, unit: str | None = None) -> str:
-    """1234 -> ``1,234``; 0.6 -> ``0.6``; percentages get ``%``; money goes to fmt_money."""
-    if value is None:
-        return ""
-    if unit == "gbp":
-        return fmt_money(value)
-    if isinstance(value, Decimal):
+    """A figure in its unit, as the CLI shows it (:func:`dat.core.formatting.number`)."""
+    from dat.core.formatting import number
+
+    if isinstance(value, Decimal) and unit != "gbp":
         value = float(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
-    return text + ("%" if unit in ("percent", "pct_change") else "")
-
-
-def fmt_money(value: Any) -> str:
-    """Exact pounds: ``£3,109,598``, or ``£40,000.50`` when there are pence."""
-    if value is None:
-        return "not stated"
-    d = Decimal(str(value))
-    text = f"{d:,.2f}"
-    return "£" + (text[:-3] if text.endswith(".00") else text)
+    return number(value, unit)
 
 
 def fmt_pct(share: float | None) -> str:
