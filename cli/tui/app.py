@@ -291,6 +291,9 @@ class DatApp(App):
         """Show ``slug``'s scorecard (for ``period``, default its latest), funding and actions."""
         if slug != self.state.partnership:
             self.state.indicator = None
+        if self._tree_timer is not None:  # an explicit choice wins over a pending tree move
+            self._tree_timer.stop()
+            self._tree_timer = None
         self.state.partnership = slug
         self.sub_title = next((p["name"] for p in self.partnerships if p["slug"] == slug), slug)
         self.query_one("#areas", Tree).call_after_refresh(self._sync_tree_cursor)
