@@ -108,6 +108,10 @@ class DatApp(App):
         self._area_nodes: dict[str, Any] = {}
         self._fill_generation: dict[str, int] = {}
         self._tree_timer: Any = None
+        # tree moves the app makes itself (to follow a selection) must not select anything,
+        # and a selection made after a move wins over it (see _tree_moved)
+        self._synced_nodes: set[int] = set()
+        self._select_seq = 0
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -294,6 +298,7 @@ class DatApp(App):
         if self._tree_timer is not None:  # an explicit choice wins over a pending tree move
             self._tree_timer.stop()
             self._tree_timer = None
+        self._select_seq += 1
         self.state.partnership = slug
         self.sub_title = next((p["name"] for p in self.partnerships if p["slug"] == slug), slug)
         self.query_one("#areas", Tree).call_after_refresh(self._sync_tree_cursor)
@@ -639,6 +644,7 @@ class DatApp(App):
         tree = found.first(Tree)
         node = self._area_nodes.get(self.state.partnership or "")
         if node is not None and tree.cursor_node is not node:
+            self._synced_nodes.add(id(node))  # its NodeHighlighted is ours, not the user's
             tree.move_cursor(node, animate=False)
 
     @on(Tree.NodeSelected, "#areas")
@@ -652,9 +658,16 @@ class DatApp(App):
         """Moving through the tree opens each partnership once the cursor rests a moment."""
         if self._tree_timer is not None:
             self._tree_timer.stop()
-        self._tree_timer = self.set_timer(0.25, self._tree_settled)
+            self._tree_timer = None
+        if id(event.node) in self._synced_nodes:  # the app followed a selection: nothing to do
+            self._synced_nodes.discard(id(event.node))
+            return
+        seq = self._select_seq
+        self._tree_timer = self.set_timer(0.25, lambda: self._tree_settled(seq))
 
-    def _tree_settled(self) -> None:
+    def _tree_settled(self, seq: int | None = None) -> None:
+        if seq is not None and seq != self._select_seq:
+            return  # something else was selected since the cursor moved
         found = self.query("#areas")
         if not found:  # the timer fired while the app was closing
             return
