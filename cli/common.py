@@ -46,12 +46,13 @@ def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from dat.core.db import DatabaseError
+        from dat.core.periods import PeriodError
         from dat.core.plugins import PluginError
         from dat.core.services import BadPeriod, UnknownName
 
         try:
             return func(*args, **kwargs)
-        except (UnknownName, BadPeriod) as exc:
+        except (UnknownName, BadPeriod, PeriodError) as exc:
             fail(str(exc), 2)
         except (DatabaseError, PluginError) as exc:
             fail(str(exc), 1)

@@ -74,14 +74,22 @@ def get_engine(url: str | None = None) -> Engine:
     except ArgumentError:
         raise DatabaseError(f"not a database URL: {url!r} (expected e.g. sqlite:///path/dat.sqlite3 "
                             "or postgresql+psycopg://user@host/db)") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"cannot use {safe_url(url)}: dat stores its data in SQLite "
+                            "(sqlite:///path/dat.sqlite3) or PostgreSQL "
+                            "(postgresql+psycopg://user@host/db)")
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":
+            folder = Path(db).expanduser().parent
             try:
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DatabaseError(f"cannot create the folder for {db}: {exc.strerror}") from None
+                why = exc.strerror
+                if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                    why = "a file is in the way, not a folder"
+                raise DatabaseError(f"cannot create the folder {folder} for {db}: {why}") from None
         kwargs["connect_args"] = {"timeout": 10}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 5}
@@ -144,7 +152,15 @@ def open_database(url: str | None = None, *, sync: bool = True, host: Any = None
     try:
         rev = current_revision(engine)
         if rev != HEAD_REVISION:
-            migrate(engine)
+            from alembic.util import CommandError
+
+            try:
+                migrate(engine)
+            except CommandError:
+                raise DatabaseError(
+                    f"{safe_url(url)} is at schema revision {rev}, which this dat does not know "
+                    f"(it knows up to {HEAD_REVISION}): it was probably made by a newer dat; "
+                    "upgrade dat or use another database") from None
         if sync:
             from dat.core.plugins import get_plugin_manager
 

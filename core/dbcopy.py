@@ -114,6 +114,8 @@ def _batches(conn: Any, table: Any) -> Iterator[list[tuple]]:
 
 
 def _write(conn: Any, table: Any, rows: list[tuple]) -> None:
+    if not rows:  # an empty batch: executemany of nothing would insert one row of NULLs
+        return
     names = [c.name for c in table.columns]
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
@@ -147,6 +149,19 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
     source_url = database_url(source_url)
     if source_url == target_url:
         raise CopyError("the source and the target are the same database")
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(source_url)
+    except ArgumentError:
+        parsed = None  # open_database names the bad URL
+    if (parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database
+            and parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()):
+        raise CopyError(f"the source database {parsed.database} does not exist "
+                        "(give it with --db or DAT_DATABASE_URL)")
     src = open_database(source_url, sync=False)
     dst = open_database(target_url, sync=False)
     report = CopyReport(safe_url(source_url), safe_url(target_url))

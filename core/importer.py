@@ -176,6 +176,9 @@ _INF = (float("inf"), float("-inf"))
 def _number(text: str, line: int, column: str, file: str, rejects: list[Rejection]) -> float | None:
     if not text:
         return None
+    if "_" in text:  # float() would read "1_0" as 10
+        rejects.append(Rejection(file, line, column, f"{text!r} is not a number"))
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -201,7 +204,15 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
     number of data rows read). Rejections are appended while the rows are consumed."""
     reader = _xlsx_records if path.suffix.lower() == ".xlsx" else _csv_records
     header, records = reader(path)
-    fmt = detect_format(header)
+    try:
+        fmt = detect_format(header)
+    except ImportError_ as exc:
+        raise ImportError_(f"{path}:1: {exc}") from None
+    known = ({c.lower() for c in DAT_COLUMNS} if fmt == "dat" else set(FINGERTIPS_COLUMNS))
+    cols = [h.strip().lower() if fmt == "dat" else h.strip() for h in header]
+    twice = sorted({c for c in cols if c in known and cols.count(c) > 1})
+    if twice:
+        raise ImportError_(f"{path}:1: the column {twice[0]!r} appears more than once in the header")
     name = str(path)
     rejects: list[Rejection] = []
     count = 0
@@ -272,8 +283,21 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ImportError_(f"{path}: cannot read the mapping ({exc})") from None
-    return {"areas": {str(k): str(v) for k, v in data.get("areas", {}).items()},
-            "indicators": {str(k): str(v) for k, v in data.get("indicators", {}).items()}}
+    unknown = sorted(set(data) - {"areas", "indicators"})
+    if unknown:
+        raise ImportError_(f"{path}: unknown mapping table {unknown[0]!r}; "
+                           "a mapping has [areas] and [indicators]")
+    out: dict[str, dict[str, str]] = {}
+    for table, what in (("areas", "a partnership slug"), ("indicators", "an indicator code")):
+        section = data.get(table, {})
+        if not isinstance(section, dict):
+            raise ImportError_(f"{path}: {table} must be a table ([{table}]), not {type(section).__name__}")
+        for k, v in section.items():
+            if not isinstance(v, str):
+                raise ImportError_(f"{path}: [{table}] {k!r}: expected {what} as a string, "
+                                   f"got {v!r}")
+        out[table] = {str(k): v for k, v in section.items()}
+    return out
 
 
 # -- checking and writing -----------------------------------------------------------------------

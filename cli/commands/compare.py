@@ -93,7 +93,8 @@ def compare_cmd(ctx: click.Context, partnerships: tuple[str, ...], indicator: st
     from dat.core.services import compare
 
     store = open_store(ctx)
-    result = compare(store, indicator, list(partnerships) or None, period, benchmark, include_sub_areas)
+    named = list(dict.fromkeys(partnerships))  # a partnership named twice is listed once
+    result = compare(store, indicator, named or None, period, benchmark, include_sub_areas)
     if result.get("reason"):
         click.echo(f"dat: {result['reason']}", err=True)
     if result.get("not_reporting"):

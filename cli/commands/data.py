@@ -96,6 +96,9 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
 
     store = open_store(ctx)
     result = history(store, partnership, indicator, period)
+    if not result["revisions"]:
+        click.echo(f"dat: no figures for {partnership} {indicator}"
+                   + (f" in {period}" if period else ""), err=True)
     columns = [Column("period", "Period"), Column("revision", "Rev", justify="right"),
                Column("current", "Current"), Column("value", "Value", fmt=lambda v, r: number(v)),
                Column("rag", "RAG"), Column("origin", "From"), Column("recorded_at", "Recorded"),
@@ -155,11 +158,17 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
                 indicators=list(indicators) or None, public=public, fingertips=mapping)
     if output is None:
         report = export(store, sys.stdout, **args)
-    elif fmt == "xlsx":
-        report = export(store, None, path=str(output), **args)
     else:
-        with output.open("w", encoding="utf-8", newline="") as fh:
-            report = export(store, fh, **args)
+        if not output.parent.is_dir():
+            fail(f"cannot write {output}: {output.parent} is not an existing folder", 1)
+        try:
+            if fmt == "xlsx":
+                report = export(store, None, path=str(output), **args)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as fh:
+                    report = export(store, fh, **args)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}", 1)
     msg = f"dat: exported {report.rows} {kind} rows" + (f" to {output}" if output else "")
     if public:
         msg += (f"; suppressed {report.suppressed_primary} small counts (1-4) and "

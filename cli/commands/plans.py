@@ -40,6 +40,7 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
     """
     from dat.core.services import funding, funding_compare
 
+    partnerships = tuple(dict.fromkeys(partnerships))  # a partnership named twice is listed once
     store = open_store(ctx)
     if len(partnerships) > 1:
         _funding_side_by_side(funding_compare(store, list(partnerships), year), fmt)
@@ -136,11 +137,14 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
               help="Write to this file; the format comes from the suffix: .md, .html, .docx, .xlsx "
                    "(plugins may add more). Default: Markdown to stdout.")
 @click.option("--list", "list_only", is_flag=True, help="List the templates PARTNERSHIP can use.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "csv", "json", "markdown")),
+              default=None, help="With --list: the listing's format (default: table on a "
+                                 "terminal, csv when piped). A report's own format comes from -o.")
 @click.pass_context
 @handle_errors
 def report_cmd(ctx: click.Context, partnership: str, template: str | None,
                template_file: Path | None, period: str | None, year: str | None,
-               output: Path | None, list_only: bool) -> None:
+               output: Path | None, list_only: bool, fmt: str | None) -> None:
     """Render a report for PARTNERSHIP from a template.
 
     \b
@@ -152,15 +156,23 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
     from dat.core.reports import ReportError, list_templates, render_report
     from dat.core.services import get_partnership
 
+    if fmt and not list_only:
+        fail("--format is for --list; a report's format comes from the suffix of -o FILE "
+             "(.md, .html, .docx, .xlsx)", 2)
+    if template and template_file:
+        fail("give --template or --template-file, not both", 2)
+    if template_file is not None and not template_file.is_file():
+        fail(f"{template_file}: no such template file", 1)
     store = open_store(ctx)
     if list_only:
         get_partnership(store, partnership)
-        emit(resolve_format(None), list_templates(store, partnership),
+        rows = list_templates(store, partnership)
+        emit(resolve_format(fmt), rows,
              [Column("name", "Template"), Column("title", "Title"), Column("partnership", "Owner"),
-              Column("description", "Description")], title=f"Templates for {partnership}")
+              Column("description", "Description")],
+             result={"schema": "dat.templates/1", "partnership": partnership, "templates": rows},
+             title=f"Templates for {partnership}")
         return
-    if template and template_file:
-        fail("give --template or --template-file, not both", 2)
     from dat.core.reports import find_renderer, write_report
 
     try:

@@ -23,6 +23,7 @@ def _files(name: str, slug: str, region: str | None, dat_version: str) -> dict[s
     pkg = f"dat_{slug}"
     region_line = f'region = "{region}"\n' if region else '# region = "North West"\n'
     toml_name = name.replace("\\", "\\\\").replace('"', '\\"')
+    py_name = toml_name  # the same escapes keep the module docstring valid Python
     return {
         "pyproject.toml": f'''\
 [build-system]
@@ -50,7 +51,7 @@ packages = ["{pkg}"]
 {pkg} = ["data/*.toml", "templates/*.j2"]
 ''',
         f"{pkg}/__init__.py": f'''\
-"""{name}: a dat partnership plugin. Its figures live in data/{slug}.toml; add hook
+"""{py_name}: a dat partnership plugin. Its figures live in data/{slug}.toml; add hook
 functions here only for what data files cannot say (a RAG rule of your own, a command)."""
 
 from dat.core.datafile import DataPlugin
@@ -104,7 +105,7 @@ theme = "Treatment"
 action = "Example: open an evening clinic"
 lead = "Commissioning manager"
 due = "2010-03-31"
-status = "in progress"  # not started, in progress, done, dropped
+status = "in progress"  # not started, planned, in progress, complete, overdue, dropped
 
 [[templates]]
 name = "summary"
@@ -189,12 +190,21 @@ def new_partnership_cmd(name: str, slug: str | None, region: str | None, directo
     name = name.strip()
     if not name:
         fail("NAME must not be empty", 2)
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        fail("NAME must not contain new lines, tabs or other control characters", 2)
     slug = slug or slugify(name)
     if not SLUG_RE.match(slug):
         fail(f"slug {slug!r} is not valid: 2-40 characters, lower-case letters, digits and _, "
              f"starting with a letter (give one with --slug)", 2)
-    if region is not None and ('"' in region or "\n" in region):
-        fail("--region must not contain quotes or new lines", 2)
+    from importlib.metadata import entry_points
+
+    if slug in {ep.name for ep in entry_points(group="dat")}:
+        fail(f"slug {slug!r} is taken: a dat plugin of that name is already installed "
+             f"(see dat plugins); give another with --slug", 2)
+    if region is not None and ('"' in region or "\\" in region
+                               or any(unicodedata.category(c) == "Cc" for c in region)):
+        fail("--region must not contain quotes, backslashes, new lines or other control "
+             "characters", 2)
     target = directory / f"dat-{slug.replace('_', '-')}"
     if target.exists() and not force:
         fail(f"{target} already exists (use --force to write into it)", 1)

@@ -36,16 +36,19 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
       dat scenario split cheshire --share cheshire_west=0.55 --share cheshire_east=0.45
       dat scenario split cheshire --by NTA.EFFECTIVE
     """
-    from dat.core.services import scenario_split
+    from dat.core.periods import PeriodError
+    from dat.core.services import BadPeriod, scenario_split
 
     if shares and by:
         fail("give --share or --by, not both", 2)
+    import math
+
     parsed = {}
     for item in shares:
         name, _, value = item.partition("=")
         try:
             parsed[name.strip()] = float(value)
-            if parsed[name.strip()] < 0:
+            if not math.isfinite(parsed[name.strip()]) or parsed[name.strip()] < 0:
                 raise ValueError
         except ValueError:
             fail(f"--share {item!r}: expected SUBAREA=FRACTION with a non-negative number", 2)
@@ -53,8 +56,12 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
     store = open_store(ctx)
     try:
         result = scenario_split(store, partnership, year, shares=parsed or None, by=by, floor=floor_v)
+    except (BadPeriod, PeriodError):
+        raise  # bad usage (exit 2), reported by handle_errors
     except ValueError as exc:
         fail(str(exc), 1)
+    if not result["lines"]:
+        click.echo(f"dat: no funding recorded for {partnership} in {result['year']}", err=True)
     subs = result["successors"]
     rows = []
     for l in result["lines"]:
@@ -84,12 +91,27 @@ def merge_cmd(ctx, partnerships, year, floor, fmt) -> None:
     Example:
       dat scenario merge cheshire_west cheshire_east --floor 100000
     """
-    from dat.core.services import scenario_merge
+    from dat.core.services import list_partnerships, scenario_merge
 
     if len(partnerships) < 2:
         fail("merge needs at least two partnerships", 2)
+    twice = sorted({p for p in partnerships if partnerships.count(p) > 1})
+    if twice:
+        fail(f"{', '.join(twice)} named more than once: its funding would be counted twice", 2)
+    floor_v = _floor(floor)
     store = open_store(ctx)
-    result = scenario_merge(store, list(partnerships), year, floor=_floor(floor))
+    parents = {p["slug"]: p["parent"] for p in list_partnerships(store)}
+    for slug in partnerships:
+        up = parents.get(slug)
+        while up is not None:
+            if up in partnerships:
+                fail(f"{slug} is part of {up}: its funding is already in {up}'s and would be "
+                     "counted twice; merge areas at the same level", 2)
+            up = parents.get(up)
+    result = scenario_merge(store, list(partnerships), year, floor=floor_v)
+    if not any(l["amount"] is not None for l in result["lines"]):
+        click.echo(f"dat: no funding recorded for {', '.join(partnerships)}"
+                   + (f" in {year}" if year else ""), err=True)
     rows = [{"stream": l["stream"], **{p: l["by_partnership"][p] for p in partnerships},
              "amount": l["amount"], "flag": "below floor" if l["below_floor"] else ""}
             for l in result["lines"]]
@@ -107,6 +129,8 @@ def _floor(text):
 
     try:
         value = Decimal(text.replace(",", "").replace("£", ""))
+        if not value.is_finite() or value < 0 or value > Decimal("1e15"):
+            raise InvalidOperation
     except InvalidOperation:
-        fail(f"--floor {text!r}: expected an amount in pounds, e.g. 50000", 2)
+        fail(f"--floor {text!r}: expected an amount in pounds from 0 to 10^15, e.g. 50000", 2)
     return value
