@@ -137,11 +137,44 @@ def _sub_areas(store: Store, part: dict[str, Any], every_part: list[dict[str, An
     return out
 
 
+#: the largest string, list or number a user's template may build with * or ** (the sandbox
+#: blocks unsafe attributes, not `{{ 'a' * 10**10 }}`, which would exhaust memory)
+SANDBOX_MAX_SIZE = 1_000_000
+
+
+def _limited_binop(op: str, left: Any, right: Any) -> Any:
+    from jinja2.exceptions import SecurityError
+
+    if op == "**":
+        if isinstance(right, (int, float)) and abs(right) > 100:
+            raise SecurityError(f"exponent {right} is too large for a template (limit 100)")
+        result = left ** right
+    else:
+        size = (len(left) * right if isinstance(left, (str, list, tuple)) and isinstance(right, int)
+                else len(right) * left if isinstance(right, (str, list, tuple)) and isinstance(left, int)
+                else 0)
+        if size > SANDBOX_MAX_SIZE:
+            raise SecurityError(f"a template may not build a value of {size:,} items "
+                                f"(limit {SANDBOX_MAX_SIZE:,})")
+        result = left * right
+    if isinstance(result, int) and result.bit_length() > 4096:
+        raise SecurityError("a number too large for a template")
+    return result
+
+
 def _environment(sandboxed: bool, autoescape: bool, loader: Any):
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    cls = SandboxedEnvironment if sandboxed else jinja2.Environment
+    class LimitedSandbox(SandboxedEnvironment):
+        """Jinja2's sandbox, plus limits on * and ** so a template cannot exhaust memory."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            return _limited_binop(operator, left, right)
+
+    cls = LimitedSandbox if sandboxed else jinja2.Environment
     env = cls(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(FILTERS)

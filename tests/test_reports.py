@@ -79,6 +79,22 @@ def test_user_template_is_sandboxed(dat, db_url, tmp_path):
     assert res.returncode == 0 and res.stdout == "# Dudley: 40 figures\n"
 
 
+@pytest.mark.parametrize("expr, message", [
+    ("'a' * 10**10", "may not build a value of 10,000,000,000 items"),
+    ("[0] * 2000000", "may not build a value of 2,000,000 items"),
+    ("9 ** 999", "exponent 999 is too large"),
+    ("(10 ** 100) ** 50", "a number too large"),
+])
+def test_user_template_cannot_exhaust_memory(expr, message):
+    from dat.core.reports import ReportError, render_source
+
+    with pytest.raises(ReportError, match=message):
+        render_source("{{ " + expr + " }}", {}, name="big.md.j2", html=False, sandboxed=True)
+    # ordinary arithmetic and repetition still work in the sandbox
+    assert render_source("{{ 2 ** 10 }} {{ '-' * 3 }} {{ 3 * 4 }}", {}, name="ok.md.j2",
+                         html=False, sandboxed=True) == "1024 --- 12"
+
+
 def test_template_errors_name_template_line_and_cause(dat, db_url, tmp_path):
     bad = tmp_path / "bad.md.j2"
     bad.write_text("# title\n\n{% for x in actions %}\n{{ x.ref }\n")
