@@ -49,7 +49,7 @@ APPENDIX_A = [
     ("NI16", "Serious acquisitive crime rate"),
     ("NI17", "Perceptions of anti-social behaviour"),
     ("NI18", "Adult re-offending rates for those under probation supervision"),
-    ("NI21", "Dealing with local concerns about anti-social behaviour and crime by the local council and police"),
+    ("NI21", "Council and police dealing with local concerns about crime and anti-social behaviour"),
     ("NI28", "Knife crime rate"),
     ("NI29", "Gun crime rate"),
     ("NI30", "Re-offending rate of prolific and priority offenders"),
@@ -57,14 +57,14 @@ APPENDIX_A = [
     ("NI38", "Drug related (Class A) offending rate"),
     ("NI50", "Emotional health of children"),
     ("NI58", "Emotional and behavioural health of children in care"),
-    ("NI65", "Children becoming the subject of a Child Protection Plan for a second or subsequent time"),
+    ("NI65", "Children made the subject of a Child Protection Plan again (second or later plan)"),
     ("NI68", "Referrals to children's social care going on to initial Assessment"),
     ("NI88", "Number of extended schools"),
     ("NI110", "Young people's participation in positive activities"),
-    ("NI111", "First time entrants to the Youth Justice System aged 10-17"),
+    ("NI111", "Young people aged 10-17 entering the youth justice system for the first time"),
     ("NI114", "Rate of permanent exclusions from school"),
     ("NI115", "Substance misuse by young people"),
-    ("NI117", "16-18 year olds who are not in education training or employment"),
+    ("NI117", "Young people aged 16-18 not in education, employment or training"),
     ("NI118", "Take up of formal childcare by low income working families"),
     ("NI119", "Self-reported measure of people's overall health and wellbeing"),
     ("NI40", "Drug users in effective treatment"),
@@ -95,7 +95,7 @@ ROWS = [
     ("act", "NDS-0", "action", Has("Drugs: protecting families and communities")),
     # §2.2: the four themes
     ("act", "NDS-1", "action", Has("drug supply, drug-related crime and anti-social behaviour")),
-    ("act", "NDS-2", "action", Has("children, young people and families affected by drug misuse")),
+    ("act", "NDS-2", "action", Has("children, young people and families from the harm drug misuse does them")),
     ("act", "NDS-3", "action", Has("drug treatment and to social re-integration")),
     ("act", "NDS-4", "action", Has("communications and community engagement")),
     # §3.4: the RSA personalised budgets proposal
@@ -104,7 +104,7 @@ ROWS = [
     # §3.7-3.11: PSA 14 and PSA 25, and the three PSA 25 measures
     ("obs", "PSA14", "text", "Drug and alcohol PSA"),
     ("obs", "PSA25", "text", "Drug and alcohol PSA"),
-    ("ind", "PSA14", "name", Has("Increase the number of young people on the path to success")),
+    ("ind", "PSA14", "name", Has("More young people on the path to success")),
     ("ind", "PSA25", "name", Has("Reduce the harm caused by alcohol and drugs")),
     ("obs", "PSA14.SUBSTANCE_USE", "text", "PSA target measure"),
     ("ind", "PSA14.SUBSTANCE_USE", "source", "TellUs"),
@@ -115,7 +115,7 @@ ROWS = [
     ("obs", "PSA25.PERCEPTION", "text", "PSA target measure"),
     ("ind", "PSA25.PERCEPTION", "source", "Place survey"),
     ("ind", "PSA25.PERCEPTION", "name",
-     "Percentage of people who perceive drug use or dealing to be a problem in their area"),
+     "Share of residents who see drug use or drug dealing as a problem where they live"),
     # §3.13: related PSAs 8, 13, 24, 21, 16, 18
     ("obs", "PSA8", "text", "Related PSA"),
     ("ind", "PSA8", "name", Has("Maximise employment opportunity for all")),
@@ -339,8 +339,8 @@ def test_strategy_briefing_renders_in_every_format(dat, db_url, tmp_path):
     rows = re.findall(r"^\| NI (\d+) \|", appendix, flags=re.M)
     assert rows == sorted(rows, key=int) and len(rows) == 35
     assert "| NI 40 | Drug users in effective treatment |" in appendix
-    assert "| NI 111 | First time entrants to the Youth Justice System aged 10-17 |" in appendix
-    assert "| PSA 25 | Percentage of people who perceive drug use or dealing" in appendix
+    assert "| NI 111 | Young people aged 10-17 entering the youth justice system for the first time |" in appendix
+    assert "| PSA 25 | Share of residents who see drug use or drug dealing" in appendix
     html = (tmp_path / "briefing.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "Marion Morris" in html
     assert zipfile.is_zipfile(tmp_path / "briefing.docx")
