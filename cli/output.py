@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
+from dat.core.formatting import RAG_WORD, number  # noqa: F401 - commands import number from here
+
 RAG_STYLE = {"R": "bold white on red", "A": "bold black on dark_orange", "G": "bold white on green4"}
-RAG_WORD = {"R": "Red", "A": "Amber", "G": "Green"}
 ARROWS = {"improved": "▲ improved", "worsened": "▼ worsened", "no change": "► no change",
           "higher": "▲ higher", "lower": "▼ lower", "not comparable": "–"}
 
@@ -34,9 +35,6 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-from dat.core.formatting import number  # noqa: E402,F401 - re-exported for the commands
 
 
 def cell_text(col: Column, row: dict) -> str:

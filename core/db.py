@@ -176,11 +176,6 @@ def open_database(url: str | None = None, *, sync: bool = True, host: Any = None
 #: prefix of the meta key under which each installation records :func:`plugin_sources`
 SOURCES_KEY = "plugin_sources"
 
-#: the hooks whose contributions are synced into the database
-_DATA_HOOKS = frozenset({"register_partnerships", "register_indicators", "register_funding_streams",
-                         "register_allocations", "register_targets", "register_observations",
-                         "register_actions"})
-
 
 def _sources_key() -> str:
     """One meta row per installation (host, Python environment, dat folder), so users of a
@@ -205,7 +200,10 @@ def plugin_sources(host: Any) -> str | None:
     import hashlib
 
     from dat.core.datafile import DataPlugin
+    from dat.core.plugins import _ATTR_FOR_HOOK, Registry
 
+    # the hooks whose contributions are synced into the database
+    data_hooks = {hook for hook, kind in _ATTR_FOR_HOOK.items() if kind in Registry.DATA_KINDS}
     digest = hashlib.sha256()
     core_dir = Path(__file__).parent
     for name in ("specs.py", "sync.py", "datafile.py", "plugins.py", "models.py"):
@@ -214,7 +212,7 @@ def plugin_sources(host: Any) -> str | None:
     for name, plugin in sorted(host.pm.list_name_plugin(), key=lambda np: str(np[0])):
         hooks = {c.name for c in host.pm.get_hookcallers(plugin) or ()}
         digest.update(f"plugin|{name}|{sorted(hooks)}\n".encode())
-        if not hooks & _DATA_HOOKS:
+        if not hooks & data_hooks:
             continue
         if type(plugin) is not DataPlugin:
             return None

@@ -10,6 +10,13 @@ from typing import Any
 
 #: units shown with a per cent sign
 PERCENT_UNITS = ("percent", "pct_change")
+#: a RAG letter as a word: RAG is always shown as text as well as colour
+RAG_WORD = {"R": "Red", "A": "Amber", "G": "Green"}
+
+
+def rag_word(letter: Any) -> str:
+    """``R`` -> ``Red``; anything else -> ``not rated``."""
+    return RAG_WORD.get(letter or "", "not rated")
 
 
 def money(value: Any, missing: str = "not stated") -> str:

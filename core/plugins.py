@@ -135,6 +135,8 @@ class PluginHost:
         self.trace = trace
         self.plugins: dict[str, PluginInfo] = {}
         self._registry: Registry | None = None
+        self.installed: list[str] = []  # entry-point names in group ``dat``
+        self.unknown_allowed: list[str] = []  # DAT_LOAD_PLUGINS names no entry point has
         if trace:
             self.pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"dat trace: {msg}"))
             self.pm.enable_tracing()
@@ -203,7 +205,10 @@ class PluginHost:
 
         allow_raw = os.environ.get("DAT_LOAD_PLUGINS")
         allow = None if allow_raw is None else {a.strip() for a in allow_raw.split(",") if a.strip()}
-        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        self.installed = [ep.name for ep in found]
+        self.unknown_allowed = sorted((allow or set()) - set(self.installed))
+        for ep in found:
             if allow is not None and ep.name not in allow:
                 continue
             dist = getattr(ep, "dist", None)

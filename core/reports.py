@@ -28,12 +28,13 @@ Filters: ``money`` (£1,234), ``num`` (1,234 / 0.6), ``pct`` (57%), ``rag`` (``R
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from dat.core import services
+from dat.core.formatting import money as _money
+from dat.core.formatting import rag_word as _rag
 from dat.core.services import Store, UnknownName
 
 
@@ -41,7 +42,6 @@ class ReportError(RuntimeError):
     """A template that cannot be rendered: the message names the template, line and cause."""
 
 
-from dat.core.formatting import money as _money  # noqa: E402 - the one money format
 
 
 def _num(value: Any) -> str:
@@ -62,8 +62,6 @@ def _signed_pct(value: Any, places: int = 1) -> str:
     return "–" if value is None else f"{value:+.{places}f}%"
 
 
-def _rag(value: Any) -> str:
-    return {"R": "Red", "A": "Amber", "G": "Green"}.get(value or "", "not rated")
 
 
 FILTERS = {"money": _money, "num": _num, "pct": _pct, "rag": _rag, "signed_pct": _signed_pct}

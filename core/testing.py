@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dat.core.plugins import ENTRY_POINT_GROUP, PluginHost
+from dat.core.plugins import CONTRIBUTION_HOOKS, ENTRY_POINT_GROUP, PluginHost
 
 
 @dataclass
@@ -94,13 +94,9 @@ def check_plugin(plugin: str | Any, workdir: str | Path | None = None, *, name: 
                                    ([other.error] if other.error else []) + other.problems)
     result.problems.extend(info.problems)
     result.counts = dict(info.counts)
-    data_hooks = ("register_partnerships", "register_indicators", "register_funding_streams",
-                  "register_allocations", "register_targets", "register_observations",
-                  "register_actions", "register_templates", "register_importers",
-                  "register_exporters", "register_renderers")
-    if not any(result.counts.get(h) for h in data_hooks):
-        if not any(c.name == "register_commands" for c in host.pm.get_hookcallers(host.pm.get_plugin(name)) or []):
-            result.problems.append("the plugin contributes nothing through any hook")
+    hooks = {c.name for c in host.pm.get_hookcallers(host.pm.get_plugin(name)) or []}
+    if not any(result.counts.get(h) for h in CONTRIBUTION_HOOKS) and "register_commands" not in hooks:
+        result.problems.append("the plugin contributes nothing through any hook")
     if render and not result.problems:
         _render_templates(host, registry, name, result, workdir)
     return result

@@ -33,7 +33,9 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
         host.registry  # noqa: B018 - collecting contributions finds bad data
     except PluginError as exc:
         fail(str(exc), 1)
-    _check_allow_list()
+    for name in host.unknown_allowed:  # a misspelling would otherwise just leave it out
+        click.echo(f"dat: DAT_LOAD_PLUGINS names {name!r}, which is not an installed plugin; "
+                   f"installed: {', '.join(host.installed) or 'none'}", err=True)
     from dat.cli.main import LazyGroup, cli
 
     cli._add_plugin_commands()  # fills LazyGroup.plugin_commands
@@ -57,21 +59,6 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
                       + (f" (+{len(r['problems']) - 3} more)" if len(r["problems"]) > 3 else ""))]
     emit(resolve_format(fmt), rows, columns, result={"schema": "dat.plugins/1", "plugins": rows},
          title="Plugins")
-
-
-def _check_allow_list() -> None:
-    """Name the entries of DAT_LOAD_PLUGINS that match no installed plugin (a misspelling
-    would otherwise just leave that plugin out)."""
-    import os
-    from importlib.metadata import entry_points
-
-    raw = os.environ.get("DAT_LOAD_PLUGINS")
-    if not raw:
-        return
-    installed = sorted({ep.name for ep in entry_points(group="dat")})
-    for name in sorted({a.strip() for a in raw.split(",") if a.strip()} - set(installed)):
-        click.echo(f"dat: DAT_LOAD_PLUGINS names {name!r}, which is not an installed plugin; "
-                   f"installed: {', '.join(installed) or 'none'}", err=True)
 
 
 @click.command("partnerships")

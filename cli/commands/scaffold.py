@@ -10,9 +10,6 @@ import click
 
 from dat.cli.common import fail
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-
-
 def slugify(name: str) -> str:
     """``"St Helens & Knowsley"`` -> ``"st_helens_knowsley"``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -192,6 +189,8 @@ def new_partnership_cmd(name: str, slug: str | None, region: str | None, directo
         fail("NAME must not be empty", 2)
     if any(unicodedata.category(c) == "Cc" for c in name):
         fail("NAME must not contain new lines, tabs or other control characters", 2)
+    from dat.core.specs import SLUG_RE  # the rule every partnership slug is checked against
+
     slug = slug or slugify(name)
     if not SLUG_RE.match(slug):
         fail(f"slug {slug!r} is not valid: 2-40 characters, lower-case letters, digits and _, "

@@ -9,7 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-RAG_WORD = {"R": "Red", "A": "Amber", "G": "Green"}
+# one formatter for every output (CLI, TUI, reports)
+from dat.core.formatting import RAG_WORD, number, rag_word  # noqa: F401 - app.py uses rag_word
+from dat.core.formatting import money as fmt_money  # noqa: F401 - app.py uses fmt_money
+
 #: background colours chosen to keep white/black text readable on light and dark themes
 RAG_STYLE = {"R": "bold #ffffff on #b3261e", "A": "bold #000000 on #f0a020",
              "G": "bold #ffffff on #2e7d32"}
@@ -20,13 +23,8 @@ BENCH = {"better": "▲ better", "similar": "● similar", "worse": "▼ worse",
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-from dat.core.formatting import money as fmt_money  # noqa: E402 - one formatter for all outputs
-
-
 def fmt_num(value: Any, unit: str | None = None) -> str:
     """A figure in its unit, as the CLI shows it (:func:`dat.core.formatting.number`)."""
-    from dat.core.formatting import number
-
     if isinstance(value, Decimal) and unit != "gbp":
         value = float(value)
     return number(value, unit)
@@ -45,8 +43,6 @@ def rag_cell(letter: str | None):
     return Text(f" {letter} {RAG_WORD[letter]} ", style=RAG_STYLE[letter])
 
 
-def rag_word(letter: str | None) -> str:
-    return RAG_WORD.get(letter or "", "not rated")
 
 
 def arrow(direction: str | None) -> str:
