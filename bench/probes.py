@@ -133,8 +133,9 @@ def tui_paint(url: str, launched: float) -> None:
     import asyncio
 
     try:
-        from dat.cli.tui.app import DatApp
         from textual.widgets import DataTable
+
+        from dat.cli.tui.app import DatApp
     except Exception as exc:  # textual missing or the app is being rewritten
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
         return

@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from dat.core.formatting import RAG_WORD, number  # noqa: F401 - commands import number from here
 

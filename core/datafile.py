@@ -17,8 +17,9 @@ targets), and ``[defaults.<kind>]`` supplies defaults for one kind only.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from dat.core import hookimpl
 from dat.core.specs import SPEC_KINDS

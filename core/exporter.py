@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from dat.core.importer import DAT_COLUMNS
 

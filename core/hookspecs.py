@@ -19,7 +19,8 @@ Decision hooks are ``firstresult``: the first non-``None`` answer wins, and ``No
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

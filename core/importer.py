@@ -19,12 +19,12 @@ mapping file (TOML: ``[areas] "E08000027" = "dudley"`` and ``[indicators] "90244
 from __future__ import annotations
 
 import csv
-import math
 import tomllib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from dat.core.periods import PeriodError, parse_period
 
@@ -423,7 +423,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
         parts = dict(s.execute(select(Partnership.slug, Partnership.id)).all())
         inds = {code: (iid, unit) for code, iid, unit in
                 s.execute(select(Indicator.code, Indicator.id, Indicator.unit)).all()}
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     source, origin = f"import: {path.name}", f"import:{path.name}"
     parsing_rejects: set[int] = set()
     n = 0

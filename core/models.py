@@ -8,8 +8,7 @@ this file needs an Alembic revision (``tests/test_migrations.py`` compares the t
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
@@ -17,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Meta(SQLModel, table=True):
@@ -28,33 +27,33 @@ class Meta(SQLModel, table=True):
 
 class Partnership(SQLModel, table=True):
     __tablename__ = "partnership"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
-    region: Optional[str] = Field(default=None, max_length=100)
-    parent_id: Optional[int] = Field(default=None, foreign_key="partnership.id", index=True)
+    region: str | None = Field(default=None, max_length=100)
+    parent_id: int | None = Field(default=None, foreign_key="partnership.id", index=True)
     area_type: str = Field(default="partnership", max_length=40)
-    comparator_group: Optional[str] = Field(default=None, max_length=100)
+    comparator_group: str | None = Field(default=None, max_length=100)
     accountable_bodies: str = Field(default="[]", sa_column=Column(Text, nullable=False))
-    description: Optional[str] = Field(default=None, sa_column=Column(Text))
-    plugin: Optional[str] = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    plugin: str | None = Field(default=None, max_length=100)
 
 
 class Indicator(SQLModel, table=True):
     __tablename__ = "indicator"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=80, unique=True, index=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
     unit: str = Field(max_length=20)
     polarity: str = Field(max_length=10)
     framework: str = Field(max_length=10)
-    source: Optional[str] = Field(default=None, max_length=100)
-    numerator: Optional[str] = Field(default=None, sa_column=Column(Text))
-    denominator: Optional[str] = Field(default=None, sa_column=Column(Text))
-    per: Optional[int] = None
-    tolerance: Optional[float] = None
-    description: Optional[str] = Field(default=None, sa_column=Column(Text))
-    plugin: Optional[str] = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100)
+    numerator: str | None = Field(default=None, sa_column=Column(Text))
+    denominator: str | None = Field(default=None, sa_column=Column(Text))
+    per: int | None = None
+    tolerance: float | None = None
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    plugin: str | None = Field(default=None, max_length=100)
 
 
 class Target(SQLModel, table=True):
@@ -63,22 +62,22 @@ class Target(SQLModel, table=True):
         UniqueConstraint("partnership_id", "indicator_id", "period", "target_kind", "label",
                          name="uq_target_key"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     period: str = Field(max_length=32)
     target_kind: str = Field(max_length=20)
     label: str = Field(default="", max_length=60)
     value_kind: str = Field(max_length=20)
-    value: Optional[float] = None
-    baseline: Optional[float] = None
-    baseline_period: Optional[str] = Field(default=None, max_length=32)
-    years: Optional[float] = None
-    text: Optional[str] = Field(default=None, sa_column=Column(Text))
-    profile: Optional[str] = Field(default=None, max_length=200)  # JSON list of 4 weights
-    tolerance: Optional[float] = None
-    source: Optional[str] = Field(default=None, sa_column=Column(Text))
-    plugin: Optional[str] = Field(default=None, max_length=100)
+    value: float | None = None
+    baseline: float | None = None
+    baseline_period: str | None = Field(default=None, max_length=32)
+    years: float | None = None
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    profile: str | None = Field(default=None, max_length=200)  # JSON list of 4 weights
+    tolerance: float | None = None
+    source: str | None = Field(default=None, sa_column=Column(Text))
+    plugin: str | None = Field(default=None, max_length=100)
 
 
 class Observation(SQLModel, table=True):
@@ -94,35 +93,35 @@ class Observation(SQLModel, table=True):
         # first screen) without reading the table (revision 0002)
         Index("ix_observation_partnership_current", "partnership_id", "period", "is_current"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id")
     indicator_id: int = Field(foreign_key="indicator.id")
     period: str = Field(max_length=32)
     revision: int = Field(default=1)
     is_current: bool = Field(default=True)
-    value: Optional[float] = None
-    numerator: Optional[float] = None
-    denominator: Optional[float] = None
-    ci_low: Optional[float] = None
-    ci_high: Optional[float] = None
-    rag: Optional[str] = Field(default=None, max_length=1)
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    rag: str | None = Field(default=None, max_length=1)
     status: str = Field(default="final", max_length=20)
-    text: Optional[str] = Field(default=None, sa_column=Column(Text))
-    commentary: Optional[str] = Field(default=None, sa_column=Column(Text))
-    source: Optional[str] = Field(default=None, sa_column=Column(Text))
-    origin: Optional[str] = Field(default=None, max_length=200)  # plugin:<name> | import:<file>
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    commentary: str | None = Field(default=None, sa_column=Column(Text))
+    source: str | None = Field(default=None, sa_column=Column(Text))
+    origin: str | None = Field(default=None, max_length=200)  # plugin:<name> | import:<file>
     recorded_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime, nullable=False))
 
 
 class FundingStream(SQLModel, table=True):
     __tablename__ = "funding_stream"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
     funders: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     ring_fenced: bool = False
-    description: Optional[str] = Field(default=None, sa_column=Column(Text))
-    plugin: Optional[str] = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    plugin: str | None = Field(default=None, max_length=100)
 
 
 class Allocation(SQLModel, table=True):
@@ -130,41 +129,41 @@ class Allocation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("partnership_id", "stream_id", "year", "line", name="uq_allocation_key"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     stream_id: int = Field(foreign_key="funding_stream.id", index=True)
     year: str = Field(max_length=16)
     line: str = Field(default="", max_length=60)
-    amount_pence: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    banked_by: Optional[str] = Field(default=None, max_length=100)
-    used_for: Optional[str] = Field(default=None, sa_column=Column(Text))
+    amount_pence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    banked_by: str | None = Field(default=None, max_length=100)
+    used_for: str | None = Field(default=None, sa_column=Column(Text))
     approximate: bool = False
     management_admin: bool = False
     # the document's own total of all the year's funding: the other lines are parts of it
     is_total: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
                                                           server_default=sa_false()))
-    source: Optional[str] = Field(default=None, sa_column=Column(Text))
-    plugin: Optional[str] = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, sa_column=Column(Text))
+    plugin: str | None = Field(default=None, max_length=100)
 
 
 class Action(SQLModel, table=True):
     __tablename__ = "action"
     __table_args__ = (UniqueConstraint("partnership_id", "ref", name="uq_action_key"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     ref: str = Field(max_length=40)
-    theme: Optional[str] = Field(default=None, sa_column=Column(Text))
+    theme: str | None = Field(default=None, sa_column=Column(Text))
     action: str = Field(sa_column=Column(Text, nullable=False))
-    lead: Optional[str] = Field(default=None, sa_column=Column(Text))
-    target_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    lead: str | None = Field(default=None, sa_column=Column(Text))
+    target_text: str | None = Field(default=None, sa_column=Column(Text))
     targets: str = Field(default="[]", sa_column=Column(Text, nullable=False))
-    outcome: Optional[str] = Field(default=None, sa_column=Column(Text))
-    due: Optional[str] = Field(default=None, max_length=32)
+    outcome: str | None = Field(default=None, sa_column=Column(Text))
+    due: str | None = Field(default=None, max_length=32)
     milestones: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     dependencies: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     status: str = Field(default="not started", max_length=20)
-    source: Optional[str] = Field(default=None, sa_column=Column(Text))
-    plugin: Optional[str] = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, sa_column=Column(Text))
+    plugin: str | None = Field(default=None, max_length=100)
 
 
 metadata = SQLModel.metadata

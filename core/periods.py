@@ -63,7 +63,7 @@ class Period:
         return _quarter_end(self.year, self.last_q)  # type: ignore[arg-type]
 
     @property
-    def quarters(self) -> tuple["Period", ...]:
+    def quarters(self) -> tuple[Period, ...]:
         if self.kind == "year":
             return tuple(Period("quarter", self.year, q, q) for q in range(1, 5))
         if self.kind == "range":
@@ -78,7 +78,7 @@ class Period:
         return len(self.quarters) if self.kind != "date" else 0
 
     @property
-    def fy(self) -> "Period":
+    def fy(self) -> Period:
         return Period("year", self.year)
 
     @property
@@ -91,16 +91,16 @@ class Period:
             return NotImplemented
         return self.sort_key < other.sort_key
 
-    def contains(self, other: "Period") -> bool:
+    def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         if self.kind == "quarter":
             q = self.first_q - 1  # type: ignore[operator]
             return Period("quarter", self.year, q, q) if q >= 1 else Period("quarter", self.year - 1, 4, 4)
         return self.same_period_last_year()
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         if self.kind == "quarter":
             q = self.first_q + 1  # type: ignore[operator]
             return Period("quarter", self.year, q, q) if q <= 4 else Period("quarter", self.year + 1, 1, 1)
@@ -108,7 +108,7 @@ class Period:
             return Period("date", self.year + 1, day=_shift_year(self.day, 1))  # type: ignore[arg-type]
         return Period(self.kind, self.year + 1, self.first_q, self.last_q)
 
-    def same_period_last_year(self) -> "Period":
+    def same_period_last_year(self) -> Period:
         if self.kind == "date":
             d = _shift_year(self.day, -1)  # type: ignore[arg-type]
             return Period("date", _fy_of(d), day=d)

@@ -23,15 +23,26 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 
 from dat.core import hookspecs
 from dat.core.specs import (
-    ActionSpec, AllocationSpec, ExporterSpec, FundingStreamSpec, ImporterSpec, IndicatorSpec,
-    ObservationSpec, PartnershipSpec, RendererSpec, SpecError, TargetSpec, TemplateSpec,
+    ActionSpec,
+    AllocationSpec,
+    ExporterSpec,
+    FundingStreamSpec,
+    ImporterSpec,
+    IndicatorSpec,
+    ObservationSpec,
+    PartnershipSpec,
+    RendererSpec,
+    SpecError,
+    TargetSpec,
+    TemplateSpec,
     build_spec,
 )
 

@@ -200,7 +200,7 @@ def _error_line(exc: BaseException, name: str) -> str:
     tb = exc.__traceback__
     line = "?"
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename in (name, f"<template>"):
+        if tb.tb_frame.f_code.co_filename in (name, "<template>"):
             line = str(tb.tb_lineno)
         tb = tb.tb_next
     return line

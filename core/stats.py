@@ -25,7 +25,8 @@ Methods (as used for England's public health indicators):
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 #: confidence levels used everywhere, by name
 LEVELS = {"95": 0.95, "998": 0.998}

@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dat.core.models import (
-    Action, Allocation, FundingStream, Indicator, Meta, Observation, Partnership, Target,
+    Action,
+    Allocation,
+    FundingStream,
+    Indicator,
+    Meta,
+    Observation,
+    Partnership,
+    Target,
 )
 from dat.core.plugins import Registry
 

@@ -20,9 +20,10 @@ A recorded judgement always wins over any rule (:func:`decide`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any
 
 DEFAULT_TOLERANCE = 0.05
 
@@ -65,7 +66,7 @@ class RAG(str, Enum):
         return self.value
 
     @classmethod
-    def parse(cls, text: Any) -> "RAG":
+    def parse(cls, text: Any) -> RAG:
         """``R``/``A``/``G`` or ``Red``/``Amber``/``Green``, any case, spaces ignored."""
         if isinstance(text, RAG):
             return text
@@ -88,7 +89,7 @@ class Polarity(str, Enum):
     NONE = "none"
 
     @classmethod
-    def parse(cls, text: Any) -> "Polarity":
+    def parse(cls, text: Any) -> Polarity:
         """``higher``/``lower``/``none`` (any case; "higher is better" also works)."""
         if isinstance(text, Polarity):
             return text
@@ -111,7 +112,7 @@ class TargetKind(str, Enum):
     TEXT = "text"          # unquantified
 
     @classmethod
-    def parse(cls, text: Any) -> "TargetKind":
+    def parse(cls, text: Any) -> TargetKind:
         if isinstance(text, TargetKind):
             return text
         if isinstance(text, str):
@@ -172,16 +173,16 @@ class Profile:
         object.__setattr__(self, "weights", tuple(w / total for w in scaled))
 
     @classmethod
-    def equal(cls) -> "Profile":
+    def equal(cls) -> Profile:
         return cls((0.25, 0.25, 0.25, 0.25))
 
     @classmethod
-    def seasonal(cls, w1: float, w2: float, w3: float, w4: float) -> "Profile":
+    def seasonal(cls, w1: float, w2: float, w3: float, w4: float) -> Profile:
         """Weights in any units (percentages, counts...), normalised."""
         return cls((w1, w2, w3, w4))
 
     @classmethod
-    def parse(cls, x: Any) -> "Profile":
+    def parse(cls, x: Any) -> Profile:
         """``None`` or ``"equal"`` for an equal profile, or four weights."""
         if isinstance(x, Profile):
             return x

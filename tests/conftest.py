@@ -18,7 +18,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURE_PLUGINS, make_entry_points, run_dat
 
 

@@ -64,7 +64,7 @@ class PgServer:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, capture_output=True, text=True, check=check, cwd="/")
 
-    def start(self) -> "PgServer":
+    def start(self) -> PgServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         if self.as_root:
             shutil.chown(self.folder, "postgres", "postgres")
@@ -123,7 +123,7 @@ class PgServer:
         else:
             shutil.rmtree(self.data, ignore_errors=True)
 
-    def __enter__(self) -> "PgServer":
+    def __enter__(self) -> PgServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -13,7 +13,6 @@ import shutil
 import sqlite3
 
 import pytest
-
 from helpers import run_dat
 
 # -- the files the cases use ----------------------------------------------------------------

@@ -13,7 +13,6 @@ import sys
 import time
 
 import pytest
-
 from helpers import ROOT, run_dat
 
 sys.path.insert(0, str(ROOT))

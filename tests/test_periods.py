@@ -6,10 +6,18 @@ import random
 from datetime import date
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dat.core.periods import (
-    ACCEPTED_FORMS, Period, PeriodError, financial_year, parse_period, quarter, quarter_of, year,
+    ACCEPTED_FORMS,
+    Period,
+    PeriodError,
+    financial_year,
+    parse_period,
+    quarter,
+    quarter_of,
+    year,
     ytd,
 )
 

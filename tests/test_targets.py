@@ -13,8 +13,17 @@ from hypothesis import strategies as st
 
 import dat.core.targets
 from dat.core.targets import (
-    DEFAULT_TOLERANCE, RAG, Polarity, Profile, RagResult, TargetError, TargetKind, decide, rate,
-    rate_part_year, resolve_target,
+    DEFAULT_TOLERANCE,
+    RAG,
+    Polarity,
+    Profile,
+    RagResult,
+    TargetError,
+    TargetKind,
+    decide,
+    rate,
+    rate_part_year,
+    resolve_target,
 )
 
 RANK = {RAG.RED: 0, RAG.AMBER: 1, RAG.GREEN: 2}

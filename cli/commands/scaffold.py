@@ -10,6 +10,7 @@ import click
 
 from dat.cli.common import fail
 
+
 def slugify(name: str) -> str:
     """``"St Helens & Knowsley"`` -> ``"st_helens_knowsley"``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()

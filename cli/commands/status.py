@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from dat.cli.common import format_option, handle_errors, open_store, resolve_format
 from dat.cli.commands.compare import TREND_SHORT
+from dat.cli.common import format_option, handle_errors, open_store, resolve_format
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
 
 

@@ -15,22 +15,42 @@ them all and ``ctrl+p`` jumps to any partnership, indicator or report template.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
-    DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane, Tree,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tree,
 )
 from textual.worker import get_current_worker
 
 from dat.cli.tui.format import (
-    arrow, bar, bench_text, fmt_money, fmt_num, fmt_pct, one_line, rag_cell, rag_word,
-    sparkline, target_text, value_text,
+    arrow,
+    bar,
+    bench_text,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    one_line,
+    rag_cell,
+    rag_word,
+    sparkline,
+    target_text,
+    value_text,
 )
 from dat.cli.tui.palette import JumpProvider
 from dat.cli.tui.screens import HelpScreen, ReportScreen

@@ -11,7 +11,6 @@ Create Date: 2026-11-25 04:20:00
 """
 from alembic import op
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
