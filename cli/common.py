@@ -1,12 +1,12 @@
-"""Shared plumbing for commands: opening the store, mapping errors to exit codes, and the
-``--format`` option. Imports nothing heavy at module level."""
+"""Shared plumbing for commands: opening the store, stopping with an error, and the
+``--format`` option. Imports nothing heavy at module level. Errors become messages and exit
+codes in one place only: ``dat.cli.main.LazyGroup.invoke``."""
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -26,10 +26,12 @@ def resolve_format(fmt: str | None) -> str:
     return "table" if sys.stdout.isatty() else "csv"
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print one line to stderr and exit with ``code`` (1 data/run error, 2 bad usage)."""
-    click.echo(f"dat: {message}", err=True)
-    sys.exit(code)
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Stop the command with a :class:`~dat.core.errors.DatError`: ``code`` 1 for an error in
+    data or a run, 2 for bad usage. ``LazyGroup.invoke`` prints it and sets the exit code."""
+    from dat.core.errors import DatError
+
+    raise DatError(message, exit_code=code)
 
 
 def open_store(ctx: click.Context) -> Any:
@@ -39,23 +41,3 @@ def open_store(ctx: click.Context) -> Any:
     obj = ctx.find_root().obj or {}
     host = get_plugin_manager(strict=bool(obj.get("strict")) or None)
     return Store(obj.get("db_url"), host=host)
-
-
-def handle_errors(func: Callable) -> Callable:
-    """Turn the core's exceptions into one clear line and the right exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from dat.core.db import DatabaseError
-        from dat.core.periods import PeriodError
-        from dat.core.plugins import PluginError
-        from dat.core.services import BadPeriod, UnknownName
-
-        try:
-            return func(*args, **kwargs)
-        except (UnknownName, BadPeriod, PeriodError) as exc:
-            fail(str(exc), 2)
-        except (DatabaseError, PluginError) as exc:
-            fail(str(exc), 1)
-
-    return wrapper

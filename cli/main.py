@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -31,7 +31,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "tui": "dat.cli.commands.tui:tui_cmd",
 }
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+from dat.core.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, DatError
 
 
 class LazyGroup(click.Group):
@@ -41,6 +41,26 @@ class LazyGroup(click.Group):
     _plugins_added = False
     #: command name -> the plugin that added it (filled when plugins are loaded)
     plugin_commands: dict[str, str] = {}
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command. This is the one place where an error becomes a message and an
+        exit code: a :class:`DatError` is ``dat: <message>`` on stderr and its exit code; an
+        OS or database error a one-line message and 1; anything else is a bug, reported in
+        one line (exit 1) with the traceback only when ``DAT_DEBUG`` is set. Warnings that
+        plugins earned during the command (a decision hook that failed) are printed last."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except DatError as exc:
+            _stop(str(exc), exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _stop(f"{where}{exc.strerror or exc}", EXIT_ERROR)
+        except Exception as exc:
+            _stop_unexpected(exc)
+        finally:
+            _plugin_warnings()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # Only the built-in commands: loading every plugin to list theirs would double the
@@ -76,10 +96,40 @@ class LazyGroup(click.Group):
                 LazyGroup.plugin_commands[name] = impl.plugin_name
 
 
+def _stop(message: str, code: int) -> NoReturn:
+    click.echo(f"dat: {message}", err=True)
+    sys.exit(code)
+
+
+def _stop_unexpected(exc: Exception) -> NoReturn:
+    import os
+
+    if os.environ.get("DAT_DEBUG", "").strip() not in ("", "0"):
+        raise exc
+    from dat.core.db import describe_database_error
+
+    described = describe_database_error(exc)
+    if described is not None:  # a driver error: an unreachable server, a locked file...
+        _stop(described, EXIT_ERROR)
+    first = (str(exc).splitlines() or [""])[0][:500]
+    _stop(f"internal error: {type(exc).__name__}: {first} (this is a bug in dat or a plugin; "
+          "DAT_DEBUG=1 shows the traceback)", EXIT_ERROR)
+
+
+def _plugin_warnings() -> None:
+    """One line per plugin failure seen during the command (see PluginHost.warnings)."""
+    from dat.core import plugins
+
+    host = plugins.current_host()
+    if host is None:
+        return
+    for line in host.take_warnings():
+        click.echo(f"dat: warning: {line}", err=True)
+
+
 def _unavailable(name: str, why: str) -> click.Command:
     def run() -> None:
-        click.echo(f"dat: the {name} command is unavailable: {why}", err=True)
-        sys.exit(EXIT_ERROR)
+        raise DatError(f"the {name} command is unavailable: {why}")
 
     return click.Command(name, callback=run, help=f"(unavailable: {why})",
                          context_settings={"ignore_unknown_options": True})

@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from dat.core import hookimpl
+from dat.core.errors import DataError
 from dat.core.specs import SPEC_KINDS
 
 KINDS = {
@@ -31,7 +32,7 @@ KINDS = {
 }
 
 
-class DataFileError(ValueError):
+class DataFileError(DataError, ValueError):
     """A data file that cannot be read; the message names the file and the place."""
 
 

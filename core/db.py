@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from dat.core.errors import DatabaseError  # noqa: F401 - re-exported: DatabaseError was defined here
+
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
 HEAD_REVISION = "0003"
@@ -27,8 +29,6 @@ HEAD_REVISION = "0003"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-class DatabaseError(RuntimeError):
-    """The database cannot be used; the message is one line for the user."""
 
 
 def default_url() -> str:
@@ -255,3 +255,17 @@ def sync_if_changed(engine: Engine, host: Any) -> None:
 
 def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def describe_database_error(exc: BaseException) -> str | None:
+    """One line for the user about a database driver error (any SQLAlchemy error: a server
+    that cannot be reached, a file that is not a database, a lock), else ``None``. Reads
+    ``sqlalchemy.exc`` only if SQLAlchemy is already imported, so it costs nothing otherwise."""
+    import sys
+
+    exc_mod = sys.modules.get("sqlalchemy.exc")
+    if exc_mod is None or not isinstance(exc, exc_mod.SQLAlchemyError):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+    return f"database error: {first}"

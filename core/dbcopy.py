@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dat.core.errors import DatabaseError  # noqa: F401 - re-exported: DatabaseError was defined here
+
 BATCH = 10000
 
 
-class CopyError(RuntimeError):
+class CopyError(DatabaseError):
     """The copy cannot be made; the message is one line for the user."""
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dat.core.errors import DataError
 from dat.core.periods import PeriodError, parse_period
 
 DAT_COLUMNS = ("partnership", "indicator", "period", "value", "numerator", "denominator", "note")
@@ -33,8 +34,12 @@ REQUIRED = ("partnership", "indicator", "period", "value")
 FINGERTIPS_COLUMNS = ("Indicator ID", "Area Code", "Time period", "Value")
 
 
-class ImportError_(RuntimeError):
+class ImportRefused(DataError):
     """The file cannot be imported at all (unreadable, wrong header, wrong format)."""
+
+
+#: the old name, kept for code written against it
+ImportError_ = ImportRefused
 
 
 @dataclass

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, total_ordering
 
+from dat.core.errors import UsageError
+
 ACCEPTED_FORMS = ("a financial year (2009/10), a quarter (2009/10 Q1), a year-to-date range "
                   "(2009/10 Q1-Q3) or a date (2010-03-31)")
 
@@ -27,7 +29,7 @@ MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
-class PeriodError(ValueError):
+class PeriodError(UsageError, ValueError):
     """A string that is not a period; the message says why and names the accepted forms."""
 
 

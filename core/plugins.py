@@ -30,6 +30,7 @@ from typing import Any
 import pluggy
 
 from dat.core import hookspecs
+from dat.core.errors import PluginError  # noqa: F401 - re-exported: PluginError was defined here
 from dat.core.specs import (
     ActionSpec,
     AllocationSpec,
@@ -67,8 +68,6 @@ CONTRIBUTION_HOOKS: dict[str, type] = {
 }
 
 
-class PluginError(RuntimeError):
-    """A plugin problem raised in strict mode."""
 
 
 @dataclass
@@ -148,9 +147,21 @@ class PluginHost:
         self._registry: Registry | None = None
         self.installed: list[str] = []  # entry-point names in group ``dat``
         self.unknown_allowed: list[str] = []  # DAT_LOAD_PLUGINS names no entry point has
+        self._warnings: dict[str, None] = {}  # one line per failure, in order, once each
         if trace:
             self.pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"dat trace: {msg}"))
             self.pm.enable_tracing()
+
+    def warn(self, message: str) -> None:
+        """Note a one-line warning for the person running the command (printed once, when
+        the command ends, by the CLI; shown as a notification by the TUI)."""
+        self._warnings.setdefault(message, None)
+
+    def take_warnings(self) -> list[str]:
+        """The warnings noted since the last call, each once."""
+        out = list(self._warnings)
+        self._warnings.clear()
+        return out
 
     # -- loading ---------------------------------------------------------------------------
     def _fail(self, info: PluginInfo, message: str) -> None:
@@ -368,6 +379,11 @@ def get_plugin_manager(strict: bool | None = None, *, reload: bool = False) -> P
     host.pm.check_pending()
     _HOST = host
     return host
+
+
+def current_host() -> PluginHost | None:
+    """The process-wide host if one was built (``None`` before any command loaded plugins)."""
+    return _HOST
 
 
 def reset_plugin_manager() -> None:

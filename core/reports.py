@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from dat.core import services
+from dat.core.errors import DataError
 from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
 from dat.core.services import Store, UnknownName
 
 
-class ReportError(RuntimeError):
+class ReportError(DataError):
     """A template that cannot be rendered: the message names the template, line and cause."""
 
 

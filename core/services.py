@@ -19,36 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dat.core.db import open_database
+from dat.core.errors import DataError, UnknownName
 from dat.core.models import Indicator, Observation, Partnership, Target
 from dat.core.periods import Period, PeriodError, parse_period
 from dat.core.plugins import PluginHost, get_plugin_manager
 from dat.core.targets import RAG, Profile, decide, resolve_target
 
-
-class UnknownName(LookupError):
-    """A name (partnership, indicator, template...) that does not exist: bad usage."""
-
-    def __init__(self, kind: str, value: str, choices: Iterable[str]):
-        from difflib import get_close_matches
-
-        self.kind, self.value, self.choices = kind, value, sorted(choices)
-        close = get_close_matches(value, self.choices, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        shown = ", ".join(self.choices[:30]) + (" …" if len(self.choices) > 30 else "")
-        super().__init__(f"unknown {kind} {value!r}{hint}; choose from: {shown or '(none)'}")
-
-
-class BadPeriod(ValueError):
-    """A period string that does not parse: bad usage."""
+#: the old name of :class:`~dat.core.periods.PeriodError`, kept for code written against it
+BadPeriod = PeriodError
 
 
 def _period(text: str | None) -> Period | None:
     if text is None:
         return None
-    try:
-        return parse_period(text)
-    except PeriodError as exc:
-        raise BadPeriod(str(exc)) from None
+    return parse_period(text)
 
 
 @dataclass
@@ -954,7 +938,7 @@ def scenario_split(store: Store, partnership: str, year: str | None = None, *,
         basis = "equal shares (no --share or --by given)"
     total_w = sum(weights.values())
     if total_w <= 0:
-        raise ValueError(f"the shares for {partnership}'s sub-areas add up to nothing ({basis})")
+        raise DataError(f"the shares for {partnership}'s sub-areas add up to nothing ({basis})")
     frac = {s_: w / total_w for s_, w in weights.items()}
     floor_d = Decimal(str(floor)) if floor is not None else None
     lines = []

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+from dat.core.errors import DataError
+
 __all__ = [
     "SpecError", "PartnershipSpec", "IndicatorSpec", "TargetSpec", "ObservationSpec",
     "FundingStreamSpec", "AllocationSpec", "ActionSpec", "TemplateSpec", "ImporterSpec",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-class SpecError(ValueError):
+class SpecError(DataError, ValueError):
     """A contribution that breaks a rule; the message names the field and the rule."""
 
 

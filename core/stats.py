@@ -28,6 +28,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from dat.core.errors import DataError
+
 #: confidence levels used everywhere, by name
 LEVELS = {"95": 0.95, "998": 0.998}
 #: below this many events a count's interval is exact rather than Byar's approximation
@@ -41,7 +43,7 @@ CANNOT = "cannot be calculated"
 TREND_POINTS = 5
 
 
-class StatsError(ValueError):
+class StatsError(DataError, ValueError):
     """Figures that no interval can be computed for (the message says why)."""
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from dat.core.errors import DataError
+
 DEFAULT_TOLERANCE = 0.05
 
 #: round-off forgiven in comparisons, as a fraction of the target
@@ -33,7 +35,7 @@ _ROUNDOFF = 1e-9
 _ROUNDOFF_AT_ZERO = 1e-12
 
 
-class TargetError(ValueError):
+class TargetError(DataError, ValueError):
     """A target, profile, RAG or polarity that breaks a rule."""
 
 

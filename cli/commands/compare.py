@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dat.cli.common import format_option, handle_errors, open_store, resolve_format
+from dat.cli.common import format_option, open_store, resolve_format
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
 
 #: the CSV columns, in order (documented in docs/cli.md; new ones go at the end)
@@ -72,7 +72,6 @@ def caption(result: dict) -> str:
 @click.option("--include-sub-areas", is_flag=True, help="Also list sub-areas (e.g. Cheshire East).")
 @format_option
 @click.pass_context
-@handle_errors
 def compare_cmd(ctx: click.Context, partnerships: tuple[str, ...], indicator: str, period: str | None,
                 benchmark: str, include_sub_areas: bool, fmt: str | None) -> None:
     """Compare one indicator across partnerships (all top-level ones when none are named):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dat.cli.common import fail, format_option, handle_errors, open_store, resolve_format
+from dat.cli.common import fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
 
 
@@ -18,7 +18,6 @@ from dat.cli.output import Column, emit, number
               help="TOML mapping of Fingertips area codes and indicator IDs: [areas] \"E08000027\" = \"dudley\", [indicators] \"90244\" = \"NI40\".")
 @format_option
 @click.pass_context
-@handle_errors
 def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | None, fmt: str | None) -> None:
     """Import figures from FILE: dat's long CSV (partnership, indicator, period, value,
     numerator, denominator, note), the same as .xlsx, or a Fingertips "download data" CSV
@@ -83,7 +82,6 @@ def _progress():
 @click.option("--period", "-P", metavar="PERIOD", help="Only this period.")
 @format_option
 @click.pass_context
-@handle_errors
 def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: str | None,
                 fmt: str | None) -> None:
     """Every revision of PARTNERSHIP's figures for INDICATOR: corrections keep the old value.
@@ -121,7 +119,6 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
               help="Suppress small counts (1-4 shown as *), with secondary suppression so totals "
                    "and percentages do not reveal them; says what it suppressed.")
 @click.pass_context
-@handle_errors
 def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], indicators: tuple[str, ...],
                output: Path | None, ft_mapping: Path | None, public: bool) -> None:
     """Export figures, targets or funding, streamed row by row.

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from dat.cli.common import fail, format_option, handle_errors, open_store, resolve_format
+from dat.cli.common import fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit
 
 
 @click.command("plugins")
 @format_option
 @click.pass_context
-@handle_errors
 def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
     """List loaded plugins, what each contributed, and why any failed.
 
@@ -64,7 +63,6 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
 @click.command("partnerships")
 @format_option
 @click.pass_context
-@handle_errors
 def partnerships_cmd(ctx: click.Context, fmt: str | None) -> None:
     """List partnerships, with their sub-areas indented under them.
 
@@ -95,7 +93,6 @@ def partnerships_cmd(ctx: click.Context, fmt: str | None) -> None:
               help="Only one framework: NI, PSA, NTA, DIP, YP, FIN or local.")
 @format_option
 @click.pass_context
-@handle_errors
 def indicators_cmd(ctx: click.Context, partnership: str | None, framework: str | None,
                    fmt: str | None) -> None:
     """List indicators: code, name, unit, polarity, framework and data source.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dat.cli.common import fail, format_option, handle_errors, open_store, resolve_format
+from dat.cli.common import fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
 
 
@@ -21,7 +21,6 @@ def _money(v, row) -> str:
 @click.option("--year", "-y", metavar="YEAR", help="Financial year, e.g. 2009/10 (default: the latest with funding).")
 @format_option
 @click.pass_context
-@handle_errors
 def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | None,
                 fmt: str | None) -> None:
     """Show a partnership's funding for a year: stream, line, amount, share, banked by and
@@ -102,7 +101,6 @@ def _funding_side_by_side(result: dict, fmt: str | None) -> None:
 @click.option("--status", metavar="STATUS", help="Only actions with this status (e.g. 'in progress').")
 @format_option
 @click.pass_context
-@handle_errors
 def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: str | None) -> None:
     """Show PARTNERSHIP's action plan: theme, action, lead, due date and status.
 
@@ -141,7 +139,6 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
               default=None, help="With --list: the listing's format (default: table on a "
                                  "terminal, csv when piped). A report's own format comes from -o.")
 @click.pass_context
-@handle_errors
 def report_cmd(ctx: click.Context, partnership: str, template: str | None,
                template_file: Path | None, period: str | None, year: str | None,
                output: Path | None, list_only: bool, fmt: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dat.cli.common import fail, format_option, handle_errors, open_store, resolve_format
+from dat.cli.common import fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
 
 
@@ -26,7 +26,6 @@ def _money(v) -> str:
 @click.option("--floor", metavar="POUNDS", help="Flag a successor's stream below this amount.")
 @format_option
 @click.pass_context
-@handle_errors
 def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
     """Split PARTNERSHIP's funding among its sub-areas and flag streams below a floor.
 
@@ -83,7 +82,6 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
 @click.option("--floor", metavar="POUNDS", help="Flag a merged stream below this amount.")
 @format_option
 @click.pass_context
-@handle_errors
 def merge_cmd(ctx, partnerships, year, floor, fmt) -> None:
     """Merge several partnerships' funding, stream by stream.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from dat.cli.commands.compare import TREND_SHORT
-from dat.cli.common import format_option, handle_errors, open_store, resolve_format
+from dat.cli.common import format_option, open_store, resolve_format
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
 
 
@@ -60,7 +60,6 @@ CSV_COLUMNS = ("code", "name", "period", "value", "target", "rag", "rag_basis", 
                    "(2009/10 Q1-Q3) or date. Default: the latest period with figures.")
 @format_option
 @click.pass_context
-@handle_errors
 def status_cmd(ctx: click.Context, partnership: str, period: str | None, fmt: str | None) -> None:
     """Show PARTNERSHIP's scorecard for a period: each indicator's value, target, RAG rating
     (with its basis: rule, judgement or the partnership's own rule), the comparison with the
