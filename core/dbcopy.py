@@ -175,26 +175,32 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
                         "use --replace to delete its rows and copy over them")
     counts = row_counts(src)
     tables = _tables()
-    with src.connect() as read, dst.begin() as write:
-        for table in reversed(tables):
-            if existing.get(table.name):
-                write.execute(table.delete())
-                report.replaced[table.name] = existing[table.name]
-        if write.dialect.name == "sqlite":
-            from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
 
-            write.execute(text("PRAGMA defer_foreign_keys = ON"))
-        for table in tables:
-            done = 0
-            if progress:
-                progress(table.name, 0, counts[table.name])
-            for rows in _batches(read, table):
-                _write(write, table, rows)
-                done += len(rows)
+    try:
+        with src.connect() as read, dst.begin() as write:
+            for table in reversed(tables):
+                if existing.get(table.name):
+                    write.execute(table.delete())
+                    report.replaced[table.name] = existing[table.name]
+            if write.dialect.name == "sqlite":
+                from sqlalchemy import text
+
+                write.execute(text("PRAGMA defer_foreign_keys = ON"))
+            for table in tables:
+                done = 0
                 if progress:
-                    progress(table.name, done, counts[table.name])
-            report.rows[table.name] = done
-        _reset_sequences(write)
+                    progress(table.name, 0, counts[table.name])
+                for rows in _batches(read, table):
+                    _write(write, table, rows)
+                    done += len(rows)
+                    if progress:
+                        progress(table.name, done, counts[table.name])
+                report.rows[table.name] = done
+            _reset_sequences(write)
+    except SQLAlchemyError as exc:  # a driver error half way: the target transaction rolled back
+        first = (str(getattr(exc, 'orig', None) or exc).strip().splitlines() or ['?'])[0][:300]
+        raise CopyError(f"the copy failed and the target was left as it was: {first}") from None
     after = row_counts(dst)
     if after != counts:
         wrong = [f"{k}: {counts[k]} -> {after.get(k)}" for k in counts if after.get(k) != counts[k]]

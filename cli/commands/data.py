@@ -32,7 +32,8 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
       dat import figures.csv --dry-run
       dat import fingertips.csv --mapping areas.toml
     """
-    from dat.core.importer import ImportError_, import_file
+    from dat.core.errors import DataError
+    from dat.core.importer import import_file
 
     if not file.exists():
         fail(f"{file}: no such file", 1)
@@ -41,8 +42,6 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
     try:
         report = import_file(store, file, dry_run=dry_run, mapping=mapping,
                              progress=progress[0] if progress else None)
-    except ImportError_ as exc:
-        fail(str(exc), 1)
     finally:
         if progress:
             progress[1]()
@@ -58,8 +57,7 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
                f"{'would change' if dry_run else 'changed'} {report.changed} (old values kept in history), "
                f"unchanged {report.unchanged}, rejected {len(report.rejected)}")
     if report.rejected:
-        click.echo(f"dat: {summary}; nothing was written", err=True)
-        sys.exit(1)
+        raise DataError(f"{summary}; nothing was written")
     click.echo(f"dat: {summary}" + ("; dry run, nothing written" if dry_run else ""), err=True)
 
 
@@ -132,7 +130,7 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
       dat export --what funding -o funding.json
     """
     from dat.core.exporter import export
-    from dat.core.importer import ImportError_, load_mapping
+    from dat.core.importer import load_mapping
     from dat.core.services import get_indicator, get_partnership
 
     fmt = "csv"
@@ -147,10 +145,7 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
         get_indicator(store, code)
     mapping = None
     if ft_mapping is not None:
-        try:
-            mapping = load_mapping(ft_mapping)
-        except ImportError_ as exc:
-            fail(str(exc), 1)
+        mapping = load_mapping(ft_mapping)
     args = dict(kind=kind, fmt=fmt, partnerships=list(partnerships) or None,
                 indicators=list(indicators) or None, public=public, fingertips=mapping)
     if output is None:

@@ -33,18 +33,13 @@ def db_cmd() -> None:
 def info_cmd(ctx: click.Context, fmt: str | None) -> None:
     """The database URL (password hidden), its schema revision and the rows in each table."""
     from dat.cli.output import Column, emit
-    from dat.core.db import HEAD_REVISION, DatabaseError, current_revision, get_engine, safe_url
+    from dat.core.db import HEAD_REVISION, current_revision, get_engine, safe_url
     from dat.core.dbcopy import row_counts
 
     url = _source(ctx)
-    try:
-        engine = get_engine(url)
-        revision = current_revision(engine)
-        counts = row_counts(engine) if revision else {}
-    except DatabaseError as exc:
-        fail(str(exc), 1)
-    except Exception as exc:  # an unreachable server, a file that is not a database
-        fail(f"cannot read {safe_url(url)}: {str(exc).splitlines()[0]}", 1)
+    engine = get_engine(url)
+    revision = current_revision(engine)
+    counts = row_counts(engine) if revision else {}
     result = {"schema": "dat.dbinfo/1", "url": safe_url(url), "engine": engine.dialect.name,
               "revision": revision, "head": HEAD_REVISION,
               "tables": [{"table": k, "rows": v} for k, v in counts.items()]}
@@ -59,13 +54,10 @@ def info_cmd(ctx: click.Context, fmt: str | None) -> None:
 @click.pass_context
 def upgrade_cmd(ctx: click.Context) -> None:
     """Create the database if needed and migrate it to this dat's schema (no plugin sync)."""
-    from dat.core.db import DatabaseError, current_revision, open_database, safe_url
+    from dat.core.db import current_revision, open_database, safe_url
 
     url = _source(ctx)
-    try:
-        engine = open_database(url, sync=False)
-    except DatabaseError as exc:
-        fail(str(exc), 1)
+    engine = open_database(url, sync=False)
     click.echo(f"dat: {safe_url(url)} is at schema revision {current_revision(engine)}", err=True)
 
 
@@ -93,8 +85,8 @@ def copy_cmd(ctx: click.Context, target: str, replace: bool, verify: bool, fmt: 
       dat --db sqlite:///old.sqlite3 db copy --to sqlite:///new.sqlite3 --verify
     """
     from dat.cli.output import Column, emit
-    from dat.core.db import DatabaseError, get_engine, safe_url
-    from dat.core.dbcopy import CopyError, copy_database, table_digests
+    from dat.core.db import get_engine, safe_url
+    from dat.core.dbcopy import copy_database, table_digests
 
     source = _source(ctx)
     tty = sys.stderr.isatty()
@@ -109,14 +101,7 @@ def copy_cmd(ctx: click.Context, target: str, replace: bool, verify: bool, fmt: 
                 click.echo(f"dat: copying {table}: {done:,}/{total:,} rows", err=True, nl=False)
                 click.echo(end, err=True, nl=False)
 
-    try:
-        report = copy_database(source, target, replace=replace, progress=progress)
-    except CopyError as exc:
-        fail(str(exc), 1)
-    except DatabaseError as exc:
-        fail(str(exc), 1)
-    except Exception as exc:  # a driver error half way: the target transaction was rolled back
-        fail(f"the copy failed and the target was left as it was: {str(exc).splitlines()[0]}", 1)
+    report = copy_database(source, target, replace=replace, progress=progress)
     result = report.as_dict()
     if verify:
         a, b = table_digests(get_engine(source)), table_digests(get_engine(target))

@@ -150,7 +150,7 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
       dat report dudley --template quarterly --period "2007/08 Q1" -o q1.md
       dat report bromley --template-file my_brief.md.j2
     """
-    from dat.core.reports import ReportError, list_templates, render_report
+    from dat.core.reports import list_templates, render_report
     from dat.core.services import get_partnership
 
     if fmt and not list_only:
@@ -172,15 +172,12 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
         return
     from dat.core.reports import find_renderer, write_report
 
-    try:
-        if output is None:
-            text = render_report(store, partnership, template, period=period, year=year,
-                                 template_file=template_file)
-            click.echo(text, nl=False)
-            return
-        find_renderer(store, output.suffix)
-        done = write_report(store, partnership, output, template, period=period, year=year,
-                            template_file=template_file)
-    except ReportError as exc:
-        fail(str(exc), 1)
+    if output is None:
+        text = render_report(store, partnership, template, period=period, year=year,
+                             template_file=template_file)
+        click.echo(text, nl=False)
+        return
+    find_renderer(store, output.suffix)
+    done = write_report(store, partnership, output, template, period=period, year=year,
+                        template_file=template_file)
     click.echo(f"dat: wrote {output} ({done['renderer']}): {done['title']}", err=True)

@@ -35,8 +35,7 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
       dat scenario split cheshire --share cheshire_west=0.55 --share cheshire_east=0.45
       dat scenario split cheshire --by NTA.EFFECTIVE
     """
-    from dat.core.periods import PeriodError
-    from dat.core.services import BadPeriod, scenario_split
+    from dat.core.services import scenario_split
 
     if shares and by:
         fail("give --share or --by, not both", 2)
@@ -53,12 +52,7 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
             fail(f"--share {item!r}: expected SUBAREA=FRACTION with a non-negative number", 2)
     floor_v = _floor(floor)
     store = open_store(ctx)
-    try:
-        result = scenario_split(store, partnership, year, shares=parsed or None, by=by, floor=floor_v)
-    except (BadPeriod, PeriodError):
-        raise  # bad usage (exit 2), reported by handle_errors
-    except ValueError as exc:
-        fail(str(exc), 1)
+    result = scenario_split(store, partnership, year, shares=parsed or None, by=by, floor=floor_v)
     if not result["lines"]:
         click.echo(f"dat: no funding recorded for {partnership} in {result['year']}", err=True)
     subs = result["successors"]

@@ -18,17 +18,13 @@ def tui_cmd(ctx: click.Context, out_dir: str) -> None:
           c compare   r report   e export CSV   F5 reload   t light/dark   q quit
     Works in 80x24 and with NO_COLOR. See docs/tui.md.
     """
-    from dat.core.db import DatabaseError, get_engine
+    from dat.core.db import get_engine
+    from dat.core.errors import DatError
 
     db_url = (ctx.find_root().obj or {}).get("db_url")
-    try:
-        get_engine(db_url)  # a malformed URL or an unusable path fails here, before the screen opens
-    except DatabaseError as exc:
-        click.echo(f"dat: {exc}", err=True)
-        raise SystemExit(1)
+    get_engine(db_url)  # a malformed URL or an unusable path fails here, before the screen opens
     try:
         from dat.cli.tui.app import DatApp
     except ImportError as exc:
-        click.echo(f"dat: the TUI needs its extras: pip install 'dat[tui]' ({exc})", err=True)
-        raise SystemExit(1)
+        raise DatError(f"the TUI needs its extras: pip install 'dat[tui]' ({exc})") from None
     DatApp(db_url, out_dir=out_dir).run()
