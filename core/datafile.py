@@ -2,14 +2,15 @@
 
 A partnership package needs no code beyond::
 
-    from dat.core.datafile import DataPlugin
+    from dat.core.api import DataPlugin
 
     plugin = DataPlugin(__name__, "data/dudley.toml")
 
 and an entry point ``dudley = "my_package:plugin"``. The TOML file has one array of tables
 per kind, named like the hooks: ``partnerships``, ``indicators``, ``funding_streams``,
-``allocations``, ``targets``, ``observations``, ``actions``, ``templates``. Each table holds
-the fields of the matching spec in :mod:`dat.core.specs`. A ``[defaults]`` table supplies
+``allocations``, ``targets``, ``observations``, ``actions``, ``templates`` (every kind of
+:data:`dat.core.kinds.KINDS` with a ``section``). Each table holds the fields of the matching
+spec in :mod:`dat.core.specs`. A ``[defaults]`` table supplies
 fields an item leaves out (``partnership``, ``source``; ``period`` for observations and
 targets), and ``[defaults.<kind>]`` supplies defaults for one kind only.
 """
@@ -23,13 +24,10 @@ from typing import Any
 
 from dat.core import hookimpl
 from dat.core.errors import DataError
-from dat.core.specs import SPEC_KINDS
+from dat.core.kinds import SECTIONS, Kind
 
-KINDS = {
-    "partnerships": "partnership", "indicators": "indicator", "funding_streams": "funding_stream",
-    "allocations": "allocation", "targets": "target", "observations": "observation",
-    "actions": "action", "templates": "template",
-}
+#: the TOML sections a data file may hold -> the spec kind ("indicators" -> "indicator")
+KINDS = {section: kind.spec.kind for section, kind in SECTIONS.items()}
 
 
 class DataFileError(DataError, ValueError):
@@ -62,7 +60,7 @@ def read_bundle(package: str, *paths: str) -> dict[str, list[dict[str, Any]]]:
         for kind, items in doc.items():
             if not isinstance(items, list):
                 raise DataFileError(f"{label}: [{kind}] must be an array of tables ([[{kind}]])")
-            cls = SPEC_KINDS[KINDS[kind]]
+            cls = SECTIONS[kind].spec
             fields = set(cls.__dataclass_fields__)
             kind_defaults = {**shared, **defaults.get(kind, {})}
             for n, item in enumerate(items, 1):
@@ -101,34 +99,21 @@ class DataPlugin:
     def _register(self, kind: str, register: Callable[..., None]) -> None:
         _register_all(self.bundle()[kind], register)
 
-    @hookimpl
-    def register_partnerships(self, register):
-        self._register("partnerships", register)
 
-    @hookimpl
-    def register_indicators(self, register):
-        self._register("indicators", register)
+def _data_hook(kind: Kind) -> Callable[..., None]:
+    """The hook implementation of ``kind`` for :class:`DataPlugin`: register the items of
+    the kind's TOML section."""
+    section = kind.section
+    assert section is not None
 
-    @hookimpl
-    def register_funding_streams(self, register):
-        self._register("funding_streams", register)
+    def impl(self: DataPlugin, register: Callable[..., None]) -> None:
+        self._register(section, register)
 
-    @hookimpl
-    def register_allocations(self, register):
-        self._register("allocations", register)
+    impl.__name__ = impl.__qualname__ = kind.hook
+    impl.__doc__ = f"Register the ``[[{section}]]`` items of the data files."
+    return hookimpl(impl)
 
-    @hookimpl
-    def register_targets(self, register):
-        self._register("targets", register)
 
-    @hookimpl
-    def register_observations(self, register):
-        self._register("observations", register)
-
-    @hookimpl
-    def register_actions(self, register):
-        self._register("actions", register)
-
-    @hookimpl
-    def register_templates(self, register):
-        self._register("templates", register)
+for _kind in SECTIONS.values():  # one hook implementation per section, from the kinds table
+    setattr(DataPlugin, _kind.hook, _data_hook(_kind))
+del _kind

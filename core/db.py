@@ -200,13 +200,13 @@ def plugin_sources(host: Any) -> str | None:
     import hashlib
 
     from dat.core.datafile import DataPlugin
-    from dat.core.plugins import _ATTR_FOR_HOOK, Registry
+    from dat.core.kinds import SYNCED
 
     # the hooks whose contributions are synced into the database
-    data_hooks = {hook for hook, kind in _ATTR_FOR_HOOK.items() if kind in Registry.DATA_KINDS}
+    data_hooks = {kind.hook for kind in SYNCED}
     digest = hashlib.sha256()
     core_dir = Path(__file__).parent
-    for name in ("specs.py", "sync.py", "datafile.py", "plugins.py", "models.py"):
+    for name in ("specs.py", "kinds.py", "sync.py", "datafile.py", "plugins.py", "models.py"):
         st = (core_dir / name).stat()
         digest.update(f"core|{name}|{st.st_mtime_ns}|{st.st_size}\n".encode())
     for name, plugin in sorted(host.pm.list_name_plugin(), key=lambda np: str(np[0])):

@@ -6,7 +6,8 @@ through the ``dat`` entry-point group::
     [project.entry-points.dat]
     my_area = "my_area_dat"
 
-Contribution hooks (``register_*``) receive a ``register`` callback. Call it once per item
+The contribution hooks (``register_*``) are made from the table in :mod:`dat.core.kinds`,
+which holds their documentation too. They receive a ``register`` callback. Call it once per item
 with a spec from :mod:`dat.core.specs` or with the spec's fields as keyword arguments. The
 host validates each item, tags it with your plugin's name and de-duplicates by natural key
 (the first plugin to register a key wins; a second registration with different content is
@@ -24,162 +25,30 @@ from typing import Any
 
 import pluggy
 
+from dat.core.kinds import KINDS, Kind
+
 hookspec = pluggy.HookspecMarker("dat")
 
 Register = Callable[..., None]
 
 
-@hookspec
-def register_partnerships(register: Register) -> None:
-    """Contribute partnerships (:class:`~dat.core.specs.PartnershipSpec`).
+def _contribution_spec(kind: Kind) -> Callable[..., None]:
+    def spec(register: Register) -> None:
+        pass
 
-    Sub-areas name their ``parent``; the parent may come from any plugin.
-
-    Example::
-
-        @hookimpl
-        def register_partnerships(register):
-            register(slug="cheshire", name="Cheshire DAAT", region="North West")
-            register(slug="cheshire_east", name="Cheshire East", parent="cheshire",
-                     area_type="local authority")
-    """
+    spec.__name__ = spec.__qualname__ = kind.hook
+    spec.__doc__ = kind.doc
+    spec.__module__ = __name__
+    return hookspec(spec)
 
 
-@hookspec
-def register_indicators(register: Register) -> None:
-    """Contribute indicators (:class:`~dat.core.specs.IndicatorSpec`).
+# one spec per contribution kind, made from the table in dat.core.kinds
+for _kind in KINDS:
+    globals()[_kind.hook] = _contribution_spec(_kind)
+del _kind
 
-    National codes (``NI40``, ``NTA.RET12``) belong to the built-in framework plugins; a
-    partnership's own indicators are coded ``<slug>.<name>``.
-
-    Example::
-
-        @hookimpl
-        def register_indicators(register):
-            register(code="dudley.healthy_schools", name="Schools with Healthy Schools status",
-                     unit="percent", polarity="higher", framework="YP")
-    """
-
-
-@hookspec
-def register_funding_streams(register: Register) -> None:
-    """Contribute funding streams (:class:`~dat.core.specs.FundingStreamSpec`).
-
-    Example::
-
-        @hookimpl
-        def register_funding_streams(register):
-            register(code="PTB", name="Pooled Treatment Budget",
-                     funders=("Department of Health", "Home Office"), ring_fenced=True)
-    """
-
-
-@hookspec
-def register_allocations(register: Register) -> None:
-    """Contribute funding allocations (:class:`~dat.core.specs.AllocationSpec`): amount of a
-    stream for a partnership and financial year, exact to the penny (int or decimal string).
-
-    Example::
-
-        @hookimpl
-        def register_allocations(register):
-            register(partnership="bromley", stream="PTB", year="2009/10",
-                     amount="1347255", banked_by="PCT", used_for="Drug treatment")
-    """
-
-
-@hookspec
-def register_targets(register: Register) -> None:
-    """Contribute targets (:class:`~dat.core.specs.TargetSpec`): absolute, change from a
-    baseline, yearly growth, multiple of a baseline or unquantified text, with an optional
-    quarterly profile for pro-rata rating and an amber tolerance.
-
-    Example::
-
-        @hookimpl
-        def register_targets(register):
-            register(partnership="dudley", indicator="NTA.RET12", period="2007/08",
-                     target_kind="local", value=85)
-    """
-
-
-@hookspec
-def register_observations(register: Register) -> None:
-    """Contribute observed figures (:class:`~dat.core.specs.ObservationSpec`). A figure that
-    differs from the stored one becomes a new revision; the old one stays in history.
-
-    Example::
-
-        @hookimpl
-        def register_observations(register):
-            register(partnership="dudley", indicator="NTA.RET12", period="2007/08 Q1",
-                     value=70, source="Q1 2007/08 report, section 4")
-    """
-
-
-@hookspec
-def register_actions(register: Register) -> None:
-    """Contribute action-plan lines (:class:`~dat.core.specs.ActionSpec`).
-
-    Example::
-
-        @hookimpl
-        def register_actions(register):
-            register(partnership="bromley", ref="2010-11.1", theme="Treatment",
-                     action="Re-tender the treatment system", status="in progress")
-    """
-
-
-@hookspec
-def register_templates(register: Register) -> None:
-    """Contribute report templates (:class:`~dat.core.specs.TemplateSpec`): Jinja2 files
-    shipped as package data, rendered by the core from a context it builds.
-
-    Example::
-
-        @hookimpl
-        def register_templates(register):
-            register(name="quarterly", title="Quarterly performance report",
-                     package=__name__, path="templates/quarterly.md.j2", partnership="dudley")
-    """
-
-
-@hookspec
-def register_importers(register: Register) -> None:
-    """Contribute importers (:class:`~dat.core.specs.ImporterSpec`) that read a file format
-    into observation rows.
-
-    Example::
-
-        @hookimpl
-        def register_importers(register):
-            register(name="my-csv", suffixes=(".csv",), load=read_my_csv)
-    """
-
-
-@hookspec
-def register_exporters(register: Register) -> None:
-    """Contribute exporters (:class:`~dat.core.specs.ExporterSpec`) that write rows out.
-
-    Example::
-
-        @hookimpl
-        def register_exporters(register):
-            register(name="tsv", suffixes=(".tsv",), write=write_tsv)
-    """
-
-
-@hookspec
-def register_renderers(register: Register) -> None:
-    """Contribute report renderers (:class:`~dat.core.specs.RendererSpec`) chosen by the
-    output file's suffix.
-
-    Example::
-
-        @hookimpl
-        def register_renderers(register):
-            register(name="text", suffixes=(".txt",), render=render_text)
-    """
+#: the names of every hook a plugin may implement
+HOOK_NAMES: tuple[str, ...] = (*(k.hook for k in KINDS), "register_commands", "rag_rule")
 
 
 @hookspec

@@ -30,45 +30,17 @@ from typing import Any
 import pluggy
 
 from dat.core import hookspecs
-from dat.core.errors import PluginError  # noqa: F401 - re-exported: PluginError was defined here
-from dat.core.specs import (
-    ActionSpec,
-    AllocationSpec,
-    ExporterSpec,
-    FundingStreamSpec,
-    ImporterSpec,
-    IndicatorSpec,
-    ObservationSpec,
-    PartnershipSpec,
-    RendererSpec,
-    SpecError,
-    TargetSpec,
-    TemplateSpec,
-    build_spec,
-)
+from dat.core.errors import PluginError
+from dat.core.kinds import KINDS, REFERENCE_POOLS, SYNCED, Kind
+from dat.core.specs import SpecError, build_spec
 
 ENTRY_POINT_GROUP = "dat"
 
 #: Built-in plugins, always loaded (in this order) before entry points.
 BUILTIN_PLUGINS: tuple[str, ...] = ("dat.plugins.national:plugin", "dat.plugins.renderers")
 
-#: contribution hook name -> spec class
-CONTRIBUTION_HOOKS: dict[str, type] = {
-    "register_partnerships": PartnershipSpec,
-    "register_indicators": IndicatorSpec,
-    "register_funding_streams": FundingStreamSpec,
-    "register_allocations": AllocationSpec,
-    "register_targets": TargetSpec,
-    "register_observations": ObservationSpec,
-    "register_actions": ActionSpec,
-    "register_templates": TemplateSpec,
-    "register_importers": ImporterSpec,
-    "register_exporters": ExporterSpec,
-    "register_renderers": RendererSpec,
-}
-
-
-
+#: contribution hook name -> spec class (derived from :data:`dat.core.kinds.KINDS`)
+CONTRIBUTION_HOOKS: dict[str, type] = {k.hook: k.spec for k in KINDS}
 
 @dataclass
 class PluginInfo:
@@ -93,25 +65,25 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip() not in ("", "0", "false", "no")
 
 
-@dataclass
 class Registry:
-    """Everything the loaded plugins contributed, validated and de-duplicated."""
+    """Everything the loaded plugins contributed, validated and de-duplicated: one dict per
+    kind of :data:`dat.core.kinds.KINDS`, named by its ``registry`` attribute
+    (``registry.indicators["NI40"]``), keyed by the spec's natural key."""
 
-    partnerships: dict[str, PartnershipSpec] = field(default_factory=dict)
-    indicators: dict[str, IndicatorSpec] = field(default_factory=dict)
-    streams: dict[str, FundingStreamSpec] = field(default_factory=dict)
-    allocations: dict[tuple, AllocationSpec] = field(default_factory=dict)
-    targets: dict[tuple, TargetSpec] = field(default_factory=dict)
-    observations: dict[tuple, ObservationSpec] = field(default_factory=dict)
-    actions: dict[tuple, ActionSpec] = field(default_factory=dict)
-    templates: dict[tuple, TemplateSpec] = field(default_factory=dict)
-    importers: dict[tuple, ImporterSpec] = field(default_factory=dict)
-    exporters: dict[tuple, ExporterSpec] = field(default_factory=dict)
-    renderers: dict[tuple, RendererSpec] = field(default_factory=dict)
+    #: the kinds that are synced into the database, in table order
+    DATA_KINDS = tuple(k.registry for k in SYNCED)
 
-    #: the data kinds that are synced into the database, in dependency order
-    DATA_KINDS = ("partnerships", "indicators", "streams", "targets", "observations",
-                  "allocations", "actions")
+    def __init__(self) -> None:
+        for kind in KINDS:
+            setattr(self, kind.registry, {})
+
+    def __getattr__(self, name: str) -> dict[Any, Any]:  # typing: every kind is a dict
+        raise AttributeError(f"the registry has no kind {name!r}")
+
+    def of(self, kind: Kind) -> dict[Any, Any]:
+        """The items of ``kind``."""
+        items: dict[Any, Any] = getattr(self, kind.registry)
+        return items
 
     def fingerprint(self) -> str:
         """A hash of every data contribution: when it is unchanged, syncing is skipped."""
@@ -125,14 +97,30 @@ class Registry:
         return digest.hexdigest()
 
 
-_ATTR_FOR_HOOK = {
-    "register_partnerships": "partnerships", "register_indicators": "indicators",
-    "register_funding_streams": "streams", "register_allocations": "allocations",
-    "register_targets": "targets", "register_observations": "observations",
-    "register_actions": "actions", "register_templates": "templates",
-    "register_importers": "importers", "register_exporters": "exporters",
-    "register_renderers": "renderers",
-}
+#: contribution hook name -> registry attribute (derived from the kinds table)
+_ATTR_FOR_HOOK = {k.hook: k.registry for k in KINDS}
+
+
+class _Register:
+    """The ``register`` callback a contribution hook receives: bound to one plugin and one
+    kind, it builds and validates each item and keeps the good ones."""
+
+    def __init__(self, host: PluginHost, plugin: str, kind: Kind) -> None:
+        self.host, self.plugin, self.kind = host, plugin, kind
+        self.items: list[Any] = []
+        self.count = 0
+
+    def __call__(self, item: Any = None, /, **kwargs: Any) -> None:
+        self.count += 1
+        where = kwargs.pop("_where", None)
+        try:
+            spec = build_spec(self.kind.spec, item, **kwargs)
+        except SpecError as exc:
+            place = where or f"{self.kind.hook} item {self.count}{_ident(item, kwargs)}"
+            self.host._problem(self.plugin, f"{place}: {exc}")
+            return
+        object.__setattr__(spec, "plugin", self.plugin)
+        self.items.append(spec)
 
 
 class PluginHost:
@@ -149,8 +137,26 @@ class PluginHost:
         self.unknown_allowed: list[str] = []  # DAT_LOAD_PLUGINS names no entry point has
         self._warnings: dict[str, None] = {}  # one line per failure, in order, once each
         if trace:
-            self.pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"dat trace: {msg}"))
-            self.pm.enable_tracing()
+            self._trace_hook_calls()
+
+    def _trace_hook_calls(self) -> None:
+        """``DAT_TRACE_PLUGINS``: one stderr line per hook call, from pluggy's own hook-call
+        monitoring: which plugins answered, how long it took, and for a contribution hook how
+        many items were kept."""
+        started: list[float] = []
+
+        def before(hook_name: str, impls: Any, kwargs: dict[str, Any]) -> None:
+            started.append(time.perf_counter())
+
+        def after(outcome: Any, hook_name: str, impls: Any, kwargs: dict[str, Any]) -> None:
+            ms = (time.perf_counter() - started.pop()) * 1000 if started else 0.0
+            who = ",".join(i.plugin_name for i in impls) or "no plugin"
+            register = kwargs.get("register")
+            what = f"{len(register.items)} items" if isinstance(register, _Register) else "called"
+            failed = f", raised {type(outcome.exception).__name__}" if outcome.exception else ""
+            sys.stderr.write(f"dat trace: {who}.{hook_name}: {what} in {ms:.1f} ms{failed}\n")
+
+        self.pm.add_hookcall_monitoring(before, after)
 
     def warn(self, message: str) -> None:
         """Note a one-line warning for the person running the command (printed once, when
@@ -259,47 +265,30 @@ class PluginHost:
         if self.strict:
             raise PluginError(f"plugin {plugin}: {message}")
 
-    def _collect(self, hook_name: str) -> list[Any]:
-        """Call every implementation of a contribution hook, one plugin at a time, with a
-        ``register`` callback bound to that plugin."""
-        cls = CONTRIBUTION_HOOKS[hook_name]
+    def _collect(self, kind: Kind) -> list[Any]:
+        """Call every implementation of a contribution hook, one plugin at a time (through
+        pluggy, so its tracing and monitoring see each call), with a ``register`` callback
+        bound to that plugin."""
         out: list[Any] = []
-        caller = getattr(self.pm.hook, hook_name)
+        caller = getattr(self.pm.hook, kind.hook)
+        impls = caller.get_hookimpls()
         # get_hookimpls() is in registration order (built-ins first), which is the order in
         # which "first registration wins" should apply
-        for impl in caller.get_hookimpls():
+        for impl in impls:
             plugin = impl.plugin_name
-            items: list[Any] = []
-            count = 0
-
-            def register(item: Any = None, /, **kwargs: Any) -> None:
-                nonlocal count
-                count += 1
-                where = kwargs.pop("_where", None)
-                try:
-                    spec = build_spec(cls, item, **kwargs)
-                except SpecError as exc:
-                    place = where or f"{hook_name} item {count}{_ident(item, kwargs)}"
-                    self._problem(plugin, f"{place}: {exc}")
-                    return
-                object.__setattr__(spec, "plugin", plugin)
-                items.append(spec)
-
-            started = time.perf_counter()
+            others = [i.plugin for i in impls if i.plugin_name != plugin]
+            register = _Register(self, plugin, kind)
             try:
-                impl.function(register=register)
+                self.pm.subset_hook_caller(kind.hook, remove_plugins=others)(register=register)
             except PluginError:
                 raise
             except Exception as exc:
-                self._problem(plugin, f"{hook_name} raised {type(exc).__name__}: {exc}")
+                self._problem(plugin, f"{kind.hook} raised {type(exc).__name__}: {exc}")
                 continue
-            if self.trace:
-                sys.stderr.write(f"dat trace: {plugin}.{hook_name}: {len(items)} items in "
-                                 f"{(time.perf_counter() - started) * 1000:.1f} ms\n")
             info = self.plugins.get(plugin)
             if info is not None:
-                info.counts[hook_name] = info.counts.get(hook_name, 0) + len(items)
-            out.extend(items)
+                info.counts[kind.hook] = info.counts.get(kind.hook, 0) + len(register.items)
+            out.extend(register.items)
         return out
 
     @property
@@ -312,9 +301,10 @@ class PluginHost:
         reg = Registry()
         for info in self.plugins.values():
             info.counts.clear()
-        for hook_name, attr in _ATTR_FOR_HOOK.items():
-            target: dict = getattr(reg, attr)
-            for spec in self._collect(hook_name):
+        for kind in KINDS:
+            hook_name = kind.hook
+            target = reg.of(kind)
+            for spec in self._collect(kind):
                 key = spec.key()
                 if len(key) == 1:
                     key = key[0]
@@ -329,30 +319,81 @@ class PluginHost:
         return reg
 
     def _check_references(self, reg: Registry) -> None:
-        """Drop items that name a partnership, indicator or stream nobody registered."""
-        for slug, p in list(reg.partnerships.items()):
-            if p.parent and p.parent not in reg.partnerships:
-                self._problem(p.plugin, f"partnership {slug!r}: unknown parent {p.parent!r}")
-                del reg.partnerships[slug]
-        checks = (("targets", ("partnership", "indicator")),
-                  ("observations", ("partnership", "indicator")),
-                  ("allocations", ("partnership", "stream")),
-                  ("actions", ("partnership",)),
-                  ("templates", ("partnership",)))
-        pools = {"partnership": reg.partnerships, "indicator": reg.indicators, "stream": reg.streams}
-        for attr, fields_ in checks:
-            items: dict = getattr(reg, attr)
+        """Drop items that name a partnership, indicator or stream nobody registered (the
+        reference fields of each kind in :data:`dat.core.kinds.KINDS`)."""
+        for kind in KINDS:
+            items = reg.of(kind)
             for key, spec in list(items.items()):
-                for f in fields_:
+                for f in kind.refs:
                     value = getattr(spec, f)
-                    if value is None and attr == "templates":
+                    if value is None and f in kind.optional_refs:
                         continue
-                    if value not in pools[f]:
-                        choices = ", ".join(sorted(pools[f])[:12])
-                        self._problem(spec.plugin, f"{attr[:-1]} {key!r}: unknown {f} {value!r}"
+                    pool = getattr(reg, REFERENCE_POOLS[f])
+                    if value not in pool:
+                        choices = ", ".join(sorted(pool)[:12])
+                        shown = key if len(spec.key()) > 1 else spec.key()[0]
+                        self._problem(spec.plugin, f"{kind.label} {shown!r}: unknown {f} {value!r}"
                                                    f" (known: {choices})")
                         del items[key]
                         break
+
+    # -- decisions ---------------------------------------------------------------------------
+    def rag_rule(self, **kwargs: Any) -> str | None:
+        """A partnership's own RAG for one figure from the plugins' ``rag_rule`` hooks (the
+        first answer that is not ``None`` wins), else ``None``: use the core's rule.
+
+        Each plugin is asked in turn, guarded: one whose rule raises or answers anything
+        but R, A, G, their words or a :class:`~dat.core.targets.RAG` (or ``None``) is recorded against
+        it (``dat plugins`` lists it), earns a one-line warning for the command, and is
+        passed over, so the next plugin's rule or the core's own rule decides."""
+        impls = self.pm.hook.rag_rule.get_hookimpls()
+        for impl in reversed(impls):  # pluggy's order: the last registered is asked first
+            others = [i.plugin for i in impls if i is not impl]
+            try:
+                answer = self.pm.subset_hook_caller("rag_rule", remove_plugins=others)(**kwargs)
+            except Exception as exc:
+                self._decision_failed(impl.plugin_name, f"rag_rule raised {type(exc).__name__}: {exc}")
+                continue
+            if answer is None:
+                continue
+            from dat.core.targets import RAG, TargetError
+
+            try:
+                return RAG.parse(answer).value
+            except TargetError:
+                self._decision_failed(impl.plugin_name, f"rag_rule answered {str(answer)[:80]!r}, "
+                                                        "not R, A, G (Red, Amber, Green) or None")
+        return None
+
+    def probe_decisions(self, limit: int = 200) -> None:
+        """Ask every ``rag_rule`` about up to ``limit`` of the registered figures (each with
+        its indicator and first target, shaped as a scorecard passes them), so that a rule
+        that raises or answers nonsense is listed by ``dat plugins`` before a scorecard
+        meets it. Failures are recorded as :meth:`rag_rule` records them."""
+        if not self.pm.hook.rag_rule.get_hookimpls():
+            return
+        reg = self.registry
+        targets: dict[tuple[str, str], dict[str, Any]] = {}
+        for t in reg.targets.values():
+            targets.setdefault((t.partnership, t.indicator), t.as_dict())
+        for n, obs in enumerate(reg.observations.values()):
+            if n >= limit:
+                break
+            ind = reg.indicators.get(obs.indicator)
+            if ind is None:
+                continue
+            self.rag_rule(partnership=obs.partnership, indicator=ind.as_dict(),
+                          target=targets.get((obs.partnership, obs.indicator)),
+                          observation=obs.as_dict(), period=obs.period)
+        self.take_warnings()  # `dat plugins` lists them; no warning lines as well
+
+    def _decision_failed(self, plugin: str, message: str) -> None:
+        info = self.plugins.get(plugin)
+        if info is not None and message not in info.problems:
+            info.problems.append(message)
+        if self.strict:
+            raise PluginError(f"plugin {plugin}: {message}")
+        self.warn(f"plugin {plugin}: {message}; the core's rule was used")
 
 
 def _ident(item: Any, kwargs: dict) -> str:

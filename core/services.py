@@ -205,11 +205,10 @@ def rate_figure(store: Store, partnership: str, indicator: dict[str, Any],
         result = decide(obs["value"], None, indicator["polarity"], judgement=obs["rag"])
         return {"rag": result.rag.value, "basis": result.basis, "expected": None,
                 "reason": result.reason}
-    answer = store.host.pm.hook.rag_rule(partnership=partnership, indicator=indicator,
-                                         target=target, observation=obs, period=str(period))
+    answer = store.host.rag_rule(partnership=partnership, indicator=indicator, target=target,
+                                 observation=obs, period=str(period))
     if answer is not None:
-        rag = answer if isinstance(answer, RAG) else RAG.parse(str(answer))
-        return {"rag": rag.value, "basis": "plugin", "expected": None,
+        return {"rag": answer, "basis": "plugin", "expected": None,
                 "reason": "partnership's own rule"}
     profile = quarters = None
     if target is not None and target["value"] is not None:

@@ -22,7 +22,7 @@ from dat.core.errors import DataError
 __all__ = [
     "SpecError", "PartnershipSpec", "IndicatorSpec", "TargetSpec", "ObservationSpec",
     "FundingStreamSpec", "AllocationSpec", "ActionSpec", "TemplateSpec", "ImporterSpec",
-    "ExporterSpec", "RendererSpec", "SPEC_KINDS", "build_spec",
+    "ExporterSpec", "RendererSpec", "build_spec",
 ]
 
 
@@ -438,13 +438,14 @@ class RendererSpec(_Spec):
             raise SpecError("render: must be callable")
 
 
-SPEC_KINDS: dict[str, type[_Spec]] = {
-    cls.kind: cls
-    for cls in (
-        PartnershipSpec, IndicatorSpec, TargetSpec, ObservationSpec, FundingStreamSpec,
-        AllocationSpec, ActionSpec, TemplateSpec, ImporterSpec, ExporterSpec, RendererSpec,
-    )
-}
+def __getattr__(name: str) -> Any:
+    # SPEC_KINDS (spec kind -> class) is derived from the one table in dat.core.kinds, which
+    # imports this module; it is looked up lazily so that old imports keep working
+    if name == "SPEC_KINDS":
+        from dat.core.kinds import SPEC_KINDS
+
+        return SPEC_KINDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_spec(cls: type[_Spec], item: Any = None, /, **kwargs: Any) -> _Spec:

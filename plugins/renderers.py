@@ -13,7 +13,7 @@ import html as htmllib
 from pathlib import Path
 from typing import Any
 
-from dat.core import hookimpl
+from dat.core.api import hookimpl
 
 RAG_COLOURS = {"R": "#c0392b", "A": "#e67e22", "G": "#2e7d32"}
 RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
@@ -93,7 +93,7 @@ def rag_chart(card: dict) -> str:
 
 
 def trend_chart(code: str, ind: dict, series: dict, targets: list) -> str | None:
-    from dat.core.periods import parse_period
+    from dat.core.api import parse_period
 
     points = [(p, v["value"]) for p, v in series.items() if v.get("value") is not None]
     if len(points) < 2:

@@ -29,6 +29,7 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
     strict = bool((ctx.find_root().obj or {}).get("strict"))
     host = get_plugin_manager(strict=strict or None)
     host.registry  # noqa: B018 - collecting contributions finds bad data
+    host.probe_decisions()  # a rag_rule that raises or answers nonsense is listed too
     for name in host.unknown_allowed:  # a misspelling would otherwise just leave it out
         click.echo(f"dat: DAT_LOAD_PLUGINS names {name!r}, which is not an installed plugin; "
                    f"installed: {', '.join(host.installed) or 'none'}", err=True)

@@ -52,7 +52,7 @@ packages = ["{pkg}"]
 """{py_name}: a dat partnership plugin. Its figures live in data/{slug}.toml; add hook
 functions here only for what data files cannot say (a RAG rule of your own, a command)."""
 
-from dat.core.datafile import DataPlugin
+from dat.core.api import DataPlugin
 
 plugin = DataPlugin(__name__, "data/{slug}.toml")
 ''',
@@ -137,7 +137,7 @@ path = "templates/summary.md.j2"
         f"tests/test_{slug}.py": f'''\
 """The plugin's own check: every item valid, every template renders."""
 
-from dat.core.testing import check_plugin
+from dat.core.api import check_plugin
 
 
 def test_plugin_is_valid_and_templates_render(tmp_path):

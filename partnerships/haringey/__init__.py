@@ -1,5 +1,5 @@
 """Haringey: its seed document's figures as data (data/haringey.toml)."""
 
-from dat.core.datafile import DataPlugin
+from dat.core.api import DataPlugin
 
 plugin = DataPlugin(__name__, "data/haringey.toml")

@@ -2,7 +2,7 @@
 (Annex H) measures, the National Indicator Set, the PSAs and the national funding streams.
 Pure data, in data/*.toml."""
 
-from dat.core.datafile import DataPlugin
+from dat.core.api import DataPlugin
 
 plugin = DataPlugin(
     __name__,
