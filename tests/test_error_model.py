@@ -1,0 +1,110 @@
+"""The one error model: every command, driven into an error, ends with one ``dat: ...``
+line on stderr, no traceback, and the documented exit code (2 bad usage, 1 an error in data
+or a run). The table must name every command: a new command without a case fails here."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from dat.cli.main import LAZY_COMMANDS, cli
+from dat.core.errors import EXIT_ERROR, EXIT_USAGE, DatabaseError, DataError, DatError, PluginError, UsageError
+
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/dat"
+
+#: (command, arguments, exit code, a fragment of the message)
+CASES = [
+    ("plugins", ["plugins", "--format", "yaml"], EXIT_USAGE, "Invalid value"),
+    ("partnerships", ["partnerships", "--nope"], EXIT_USAGE, "No such option"),
+    ("partnerships", ["--db", UNREACHABLE, "partnerships"], EXIT_ERROR, "cannot open the database"),
+    ("indicators", ["indicators", "--partnership", "nowhere"], EXIT_USAGE, "unknown partnership 'nowhere'"),
+    ("status", ["status", "dudly"], EXIT_USAGE, "did you mean dudley?"),
+    ("status", ["status", "dudley", "-P", "2007/08 Q5"], EXIT_USAGE, "is not a period"),
+    ("status", ["--db", "sqlite:////proc/no/such/dat.sqlite3", "status", "dudley"], EXIT_ERROR, ""),
+    ("funding", ["funding", "bromley", "--year", "2009/10 Q1"], EXIT_USAGE, "funding is by financial year"),
+    ("actions", ["actions", "nowhere"], EXIT_USAGE, "unknown partnership"),
+    ("report", ["report", "dudley", "--template", "nope"], EXIT_USAGE, "unknown template 'nope'"),
+    ("report", ["report", "dudley", "--template-file", "{bad_template}"], EXIT_ERROR, ""),
+    ("new-partnership", ["new-partnership", ""], EXIT_USAGE, "must not be empty"),
+    ("compare", ["compare", "-i", "NI4O"], EXIT_USAGE, "unknown indicator 'NI4O'"),
+    ("compare", ["compare", "-i", "NI40", "--benchmark", "galaxy"], EXIT_USAGE, "Invalid value"),
+    ("scenario", ["scenario", "split", "dudley"], EXIT_USAGE, "partnership with sub-areas"),
+    ("scenario", ["scenario", "split", "cheshire", "--share", "x=-1"], EXIT_USAGE, "non-negative"),
+    ("scenario", ["scenario", "split", "cheshire", "--share", "cheshire_east=0",
+                  "--share", "cheshire_west=0"], EXIT_ERROR, "add up to nothing"),
+    ("scenario", ["scenario", "merge", "bromley", "nowhere"], EXIT_USAGE, "unknown partnership"),
+    ("import", ["import", "{missing_file}"], EXIT_ERROR, "no such file"),
+    ("import", ["import", "{bad_csv}"], EXIT_ERROR, "nothing was written"),
+    ("history", ["history", "dudley", "NOPE.X"], EXIT_USAGE, "unknown indicator"),
+    ("export", ["export", "-o", "figures.txt"], EXIT_USAGE, "cannot export to .txt"),
+    ("export", ["export", "-o", "{no_folder}/x.csv"], EXIT_ERROR, "not an existing folder"),
+    ("db", ["--db", UNREACHABLE, "db", "info"], EXIT_ERROR, "database error"),
+    ("db", ["--db", UNREACHABLE, "db", "upgrade"], EXIT_ERROR, "cannot open the database"),
+    ("db", ["db", "copy"], EXIT_USAGE, "Missing option '--to'"),
+    ("db", ["--db", "sqlite:///{tmp}/none.sqlite3", "db", "copy", "--to", "sqlite:///{tmp}/c.sqlite3"],
+     EXIT_ERROR, "does not exist"),
+    ("tui", ["tui", "--colour"], EXIT_USAGE, "No such option"),
+    ("tui", ["--db", "nonsense://", "tui"], EXIT_ERROR, ""),
+]
+
+
+def test_every_command_has_a_case():
+    assert {c for c, *_ in CASES} == set(LAZY_COMMANDS)
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('errors') / 'dat.sqlite3'}"
+
+
+@pytest.mark.parametrize("command, args, code, fragment", CASES,
+                         ids=[f"{c}-{i}" for i, (c, *_) in enumerate(CASES)])
+def test_each_command_fails_cleanly(command, args, code, fragment, shared_db, tmp_path, monkeypatch):
+    bad_template = tmp_path / "bad.md.j2"
+    bad_template.write_text("{% for x in %}")
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("partnership,indicator,period,value\ndudley,NTA.RET12,2007/08 Q1,seventy\n")
+    names = {"tmp": str(tmp_path), "bad_template": str(bad_template), "bad_csv": str(bad_csv),
+             "missing_file": str(tmp_path / "missing.csv"), "no_folder": str(tmp_path / "no" / "folder")}
+    args = [a.format(**names) for a in args]
+    if "--db" not in args:
+        args = ["--db", shared_db, *args]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == code, (result.output, result.stderr)
+    assert "Traceback" not in result.stderr + result.output
+    assert fragment in result.stderr
+    if code == EXIT_ERROR or not fragment.startswith(("Invalid", "No such", "Missing")):
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert lines[-1].startswith("dat: "), result.stderr
+
+
+def test_the_classes_carry_their_exit_codes():
+    assert DatError("x").exit_code == EXIT_ERROR
+    assert UsageError("x").exit_code == EXIT_USAGE
+    for cls in (DataError, DatabaseError, PluginError):
+        assert cls("x").exit_code == EXIT_ERROR and issubclass(cls, DatError)
+    assert DatError("x", exit_code=EXIT_USAGE).exit_code == EXIT_USAGE
+    from dat.core.importer import ImportError_, ImportRefused
+    from dat.core.periods import PeriodError
+    from dat.core.services import BadPeriod, UnknownName
+
+    assert ImportError_ is ImportRefused and issubclass(ImportRefused, DataError)
+    assert BadPeriod is PeriodError and issubclass(PeriodError, UsageError) and issubclass(PeriodError, ValueError)
+    assert issubclass(UnknownName, UsageError) and issubclass(UnknownName, LookupError)
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, shared_db):
+    import dat.core.services as services
+
+    def broken(*a, **k):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(services, "list_partnerships", broken)
+    result = CliRunner().invoke(cli, ["--db", shared_db, "partnerships"], catch_exceptions=False)
+    assert result.exit_code == EXIT_ERROR
+    assert "internal error: KeyError" in result.stderr and "DAT_DEBUG=1" in result.stderr
+    assert "Traceback" not in result.stderr
+    monkeypatch.setenv("DAT_DEBUG", "1")
+    result = CliRunner().invoke(cli, ["--db", shared_db, "partnerships"])
+    assert isinstance(result.exception, KeyError)
