@@ -64,7 +64,7 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # Only the built-in commands: loading every plugin to list theirs would double the
-        # start-up time of `dat --help` (DESIGN.md §7). Plugin commands still run by name,
+        # start-up time of `dat --help` (docs/performance.md has the budget). Plugin commands still run by name,
         # have their own --help, and `dat plugins` lists them.
         return sorted(set(LAZY_COMMANDS) | set(self.commands))
 

@@ -1,4 +1,4 @@
-"""Bad input on the command line (DESIGN.md §5 and §8): every case runs the real `dat`
+"""Bad input on the command line: every case runs the real `dat`
 console script and must end with one clear message naming the thing and the rule, exit 2
 for bad usage (unknown names, malformed periods, options) or exit 1 for an error in data or a
 run (unreadable files, unusable databases, templates that fail), and never a traceback.
