@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import dat.core.errors
 import dat.core.targets
 from dat.core.targets import (
     DEFAULT_TOLERANCE,
@@ -372,8 +373,12 @@ def test_module_is_stdlib_only_and_cheap():
     assert out.stdout.strip() == "[]"
     source = open(dat.core.targets.__file__, encoding="utf-8").read()
     imported = re.findall(r"^(?:from|import) ([\w.]+)", source, re.M)
+    # and, in source, only the standard library and the error model (itself stdlib-only)
     assert imported and all(m.split(".")[0] in sys.stdlib_module_names | {"__future__"}
-                            for m in imported), imported
+                            or m == "dat.core.errors" for m in imported), imported
+    errors = open(dat.core.errors.__file__, encoding="utf-8").read()
+    assert all(m.split(".")[0] in sys.stdlib_module_names | {"__future__"}
+               for m in re.findall(r"^(?:from|import) ([\w.]+)", errors, re.M))
 
 
 # -- properties -------------------------------------------------------------------------------
