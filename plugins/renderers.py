@@ -106,12 +106,12 @@ def trend_chart(code: str, ind: dict, series: dict, targets: list) -> str | None
     width, height, left, top, plot_w, plot_h = 560, 240, 50, 15, 480, 180
     xs = [left + i * plot_w / (len(points) - 1) for i in range(len(points))]
     ys = [top + plot_h - (v - lo) / (hi - lo) * plot_h for _, v in points]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(zip(xs, ys)))
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(zip(xs, ys, strict=True)))
     parts = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
              f'<path d="{path}" fill="none" stroke="#1f4e79" stroke-width="2"/>']
-    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f4e79"/>' for x, y in zip(xs, ys)]
+    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f4e79"/>' for x, y in zip(xs, ys, strict=True)]
     parts += [f'<text x="{x:.1f}" y="{height - 25}" font-size="10" text-anchor="middle">{_esc(p)}</text>'
-              for x, (p, _) in zip(xs, points)]
+              for x, (p, _) in zip(xs, points, strict=True)]
     if target is not None:
         ty = top + plot_h - (target - lo) / (hi - lo) * plot_h
         parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + plot_w}" y2="{ty:.1f}" stroke="#c0392b" '
