@@ -126,7 +126,7 @@ def _write_plugin(site: Path, parts: list[dict], inds: list[dict], rng: random.R
             lines += ["[[targets]]", f"partnership = {_toml_str(p['slug'])}",
                       f"indicator = {_toml_str(ind['code'])}", f'period = "{last}"',
                       'target_kind = "local"', f"value = {round(value, 1)}", ""]
-    for pi, p in enumerate(parts):
+    for p in parts:
         for year in (FIRST_YEAR + YEARS - 2, FIRST_YEAR + YEARS - 1):
             for stream in STREAMS:
                 pence = rng.randrange(2_000_000, 150_000_000)

@@ -332,7 +332,7 @@ def growth(runs: list[Run]) -> str:
         vals = [r.get(name) for r in runs]
         cells = [_fmt(v.measured, v.unit) if v else "-" for v in vals]
         steps = []
-        for a, b in zip(vals, vals[1:]):
+        for a, b in zip(vals, vals[1:], strict=False):
             if a and b and a.measured and b.measured:
                 steps.append(f"{b.measured / a.measured:.2f}x")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(steps) or '-'} |")

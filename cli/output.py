@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from dat.core.formatting import RAG_WORD, number  # noqa: F401 - commands import number from here
 
@@ -21,13 +21,16 @@ RAG_STYLE = {"R": "bold white on red", "A": "bold black on dark_orange", "G": "b
 ARROWS = {"improved": "▲ improved", "worsened": "▼ worsened", "no change": "► no change",
           "higher": "▲ higher", "lower": "▼ lower", "not comparable": "–"}
 
+#: rich's JustifyMethod, spelt out so this module need not import rich at start-up
+Justify = Literal["default", "left", "center", "right", "full"]
+
 
 @dataclass
 class Column:
     key: str
     header: str
     fmt: Callable[[Any, dict], str] | None = None  # for table/markdown display
-    justify: str = "left"
+    justify: Justify = "left"
 
 
 def _json_default(value: Any) -> Any:

@@ -127,7 +127,7 @@ def _write(conn: Any, table: Any, rows: list[tuple]) -> None:
             for row in rows:
                 copy.write_row(row)
     else:
-        conn.execute(table.insert(), [dict(zip(names, r)) for r in rows])
+        conn.execute(table.insert(), [dict(zip(names, r, strict=True)) for r in rows])
 
 
 def _reset_sequences(conn: Any) -> None:

@@ -37,21 +37,22 @@ class ExportReport:
 
 def _observations(store: Any, partnerships: list[str] | None, indicators: list[str] | None) -> Iterator[dict[str, Any]]:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from dat.core.models import Indicator, Observation, Partnership
 
-    q = (select(Partnership.slug, Partnership.name, Indicator.code, Indicator.unit, Observation.period,
-                Observation.value, Observation.numerator, Observation.denominator,
-                Observation.ci_low, Observation.ci_high,
-                Observation.commentary, Partnership.parent_id, Partnership.id)
-         .join(Partnership, Partnership.id == Observation.partnership_id)
-         .join(Indicator, Indicator.id == Observation.indicator_id)
-         .where(Observation.is_current.is_(True), Observation.value.is_not(None))
-         .order_by(Indicator.code, Observation.period, Partnership.slug))
+    q = (select(col(Partnership.slug), col(Partnership.name), col(Indicator.code), col(Indicator.unit),
+                col(Observation.period), col(Observation.value), col(Observation.numerator),
+                col(Observation.denominator), col(Observation.ci_low), col(Observation.ci_high),
+                col(Observation.commentary), col(Partnership.parent_id), col(Partnership.id))
+         .join(Partnership, col(Partnership.id) == col(Observation.partnership_id))
+         .join(Indicator, col(Indicator.id) == col(Observation.indicator_id))
+         .where(col(Observation.is_current).is_(True), col(Observation.value).is_not(None))
+         .order_by(col(Indicator.code), col(Observation.period), col(Partnership.slug)))
     if partnerships:
-        q = q.where(Partnership.slug.in_(partnerships))
+        q = q.where(col(Partnership.slug).in_(partnerships))
     if indicators:
-        q = q.where(Indicator.code.in_(indicators))
+        q = q.where(col(Indicator.code).in_(indicators))
     with store.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(q)
         for r in result:
@@ -63,17 +64,18 @@ def _observations(store: Any, partnerships: list[str] | None, indicators: list[s
 
 def _targets(store: Any, partnerships: list[str] | None, indicators: list[str] | None) -> Iterator[dict[str, Any]]:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from dat.core.models import Indicator, Partnership, Target
 
-    q = (select(Partnership.slug, Indicator.code, Target)
-         .join(Partnership, Partnership.id == Target.partnership_id)
-         .join(Indicator, Indicator.id == Target.indicator_id)
-         .order_by(Partnership.slug, Indicator.code, Target.period))
+    q = (select(col(Partnership.slug), col(Indicator.code), Target)
+         .join(Partnership, col(Partnership.id) == col(Target.partnership_id))
+         .join(Indicator, col(Indicator.id) == col(Target.indicator_id))
+         .order_by(col(Partnership.slug), col(Indicator.code), col(Target.period)))
     if partnerships:
-        q = q.where(Partnership.slug.in_(partnerships))
+        q = q.where(col(Partnership.slug).in_(partnerships))
     if indicators:
-        q = q.where(Indicator.code.in_(indicators))
+        q = q.where(col(Indicator.code).in_(indicators))
     with store.session() as s:
         for slug, code, t in s.execute(q).yield_per(2000):
             yield {"partnership": slug, "indicator": code, "period": t.period,
@@ -84,15 +86,16 @@ def _targets(store: Any, partnerships: list[str] | None, indicators: list[str] |
 
 def _funding(store: Any, partnerships: list[str] | None, indicators: list[str] | None) -> Iterator[dict[str, Any]]:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from dat.core.models import Allocation, FundingStream, Partnership
 
-    q = (select(Partnership.slug, FundingStream.code, Allocation)
-         .join(Partnership, Partnership.id == Allocation.partnership_id)
-         .join(FundingStream, FundingStream.id == Allocation.stream_id)
-         .order_by(Partnership.slug, Allocation.year, FundingStream.code, Allocation.line))
+    q = (select(col(Partnership.slug), col(FundingStream.code), Allocation)
+         .join(Partnership, col(Partnership.id) == col(Allocation.partnership_id))
+         .join(FundingStream, col(FundingStream.id) == col(Allocation.stream_id))
+         .order_by(col(Partnership.slug), col(Allocation.year), col(FundingStream.code), col(Allocation.line)))
     if partnerships:
-        q = q.where(Partnership.slug.in_(partnerships))
+        q = q.where(col(Partnership.slug).in_(partnerships))
     with store.session() as s:
         for slug, code, a in s.execute(q).yield_per(2000):
             yield {"partnership": slug, "stream": code, "year": a.year, "line": a.line,
@@ -232,7 +235,7 @@ def export(store: Any, out: IO[str] | Any, *, kind: str = "observations", fmt: s
             report.rows += 1
         out.write("\n]\n")
     elif fmt == "xlsx":
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(kind)

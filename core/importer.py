@@ -137,7 +137,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
 
 def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     try:
-        import openpyxl
+        import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise ImportError_("reading .xlsx needs openpyxl (pip install openpyxl)") from None
     try:
@@ -252,7 +252,10 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
         idx = {h: i for i, h in enumerate(header)}
         for line, rec in records:
             count += 1
-            get = lambda c: rec[idx[c]].strip() if c in idx and idx[c] < len(rec) else ""  # noqa: E731
+
+            def get(c: str, rec: list[str] = rec) -> str:
+                return rec[idx[c]].strip() if c in idx and idx[c] < len(rec) else ""
+
             area, ind_id = get("Area Code"), get("Indicator ID")
             if area not in areas:
                 rejects.append(Rejection(name, line, "Area Code",
@@ -274,7 +277,8 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
     return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, lambda: count
 
 
-def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None) -> tuple[str, list[Row], list[Rejection], int]:
+def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
+              ) -> tuple[str, list[Row], list[Rejection], int]:
     """Parse a whole file into rows; return (format, rows, rejections, data row count)."""
     fmt, rows, rejects, counter = stream_rows(path, mapping)
     out = list(rows)
@@ -347,11 +351,12 @@ class _Writer:
 
     def retire(self, ids: list[int]) -> None:
         from sqlalchemy import update
+        from sqlmodel import col
 
         from dat.core.models import Observation
 
         for chunk in (ids[i:i + 1000] for i in range(0, len(ids), 1000)):
-            self.conn.execute(update(Observation).where(Observation.id.in_(chunk)).values(is_current=False))
+            self.conn.execute(update(Observation).where(col(Observation.id).in_(chunk)).values(is_current=False))
 
 
 def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str, tuple[int, str]],
@@ -361,15 +366,12 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
     periods: dict[str, str | PeriodError] = {}
     seen: dict[tuple, tuple[int, int]] = {}
     for row in rows:
-        bad = False
         pid = parts.get(row.partnership)
         ind = inds.get(row.indicator)
         if pid is None:
             rejects.append(Rejection(name, row.line, "partnership", f"unknown partnership {row.partnership!r}"))
-            bad = True
         if ind is None:
             rejects.append(Rejection(name, row.line, "indicator", f"unknown indicator {row.indicator!r}"))
-            bad = True
         period = periods.get(row.period)
         if period is None:
             try:
@@ -380,7 +382,7 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
         if isinstance(period, PeriodError):
             rejects.append(Rejection(name, row.line, "period", str(period)))
             continue
-        if bad:
+        if pid is None or ind is None:
             continue
         if row.value is None and row.numerator is None:
             if row.line not in parsing_rejects:  # not already rejected as non-numeric
@@ -417,6 +419,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
     was rejected (or on ``dry_run``). Returns the report; the database is untouched when
     ``written`` is False."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from dat.core.models import Indicator, Observation, Partnership
 
@@ -425,9 +428,9 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
     report = ImportReport(file=str(path), format=fmt, rejected=rejects)
     name = str(path)
     with store.session() as s:
-        parts = dict(s.execute(select(Partnership.slug, Partnership.id)).all())
+        parts = dict(s.execute(select(col(Partnership.slug), col(Partnership.id))).all())
         inds = {code: (iid, unit) for code, iid, unit in
-                s.execute(select(Indicator.code, Indicator.id, Indicator.unit)).all()}
+                s.execute(select(col(Indicator.code), col(Indicator.id), col(Indicator.unit))).all()}
     now = datetime.now(UTC).replace(tzinfo=None)
     source, origin = f"import: {path.name}", f"import:{path.name}"
     parsing_rejects: set[int] = set()
@@ -440,17 +443,17 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
             current: dict[tuple, Any] = {}
             loaded: set[int] = set()
             retire: list[int] = []
-            for row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
+            for _row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
                                            rejects, parsing_rejects):
                 n += 1
                 iid = key[1]
                 if iid not in loaded:  # the current figures of each indicator, once
                     loaded.add(iid)
-                    q = select(Observation.id, Observation.partnership_id, Observation.period,
-                               Observation.revision, Observation.value, Observation.numerator,
-                               Observation.denominator, Observation.ci_low, Observation.ci_high,
-                               Observation.commentary).where(
-                        Observation.indicator_id == iid, Observation.is_current.is_(True))
+                    q = select(col(Observation.id), col(Observation.partnership_id), col(Observation.period),
+                               col(Observation.revision), col(Observation.value), col(Observation.numerator),
+                               col(Observation.denominator), col(Observation.ci_low), col(Observation.ci_high),
+                               col(Observation.commentary)).where(
+                        col(Observation.indicator_id) == iid, col(Observation.is_current).is_(True))
                     for r in conn.execute(q):
                         current[(r[1], iid, r[2])] = (r[0], r[3], tuple(r[4:]))
                 old = current.get(key)
@@ -501,6 +504,7 @@ def _noting(rows: Iterable[Row], rejects: list[Rejection], lines: set[int]) -> I
 def history(store: Any, partnership: str, indicator: str, period: str | None = None) -> dict[str, Any]:
     """Every revision of a partnership's figures for one indicator, newest first per period."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from dat.core.models import Indicator, Observation, Partnership
     from dat.core.services import get_indicator, get_partnership
@@ -508,11 +512,11 @@ def history(store: Any, partnership: str, indicator: str, period: str | None = N
     get_partnership(store, partnership)
     get_indicator(store, indicator)
     with store.session() as s:
-        q = (select(Observation).join(Partnership, Partnership.id == Observation.partnership_id)
-             .join(Indicator, Indicator.id == Observation.indicator_id)
-             .where(Partnership.slug == partnership, Indicator.code == indicator))
+        q = (select(Observation).join(Partnership, col(Partnership.id) == col(Observation.partnership_id))
+             .join(Indicator, col(Indicator.id) == col(Observation.indicator_id))
+             .where(col(Partnership.slug) == partnership, col(Indicator.code) == indicator))
         if period:
-            q = q.where(Observation.period == str(parse_period(period)))
+            q = q.where(col(Observation.period) == str(parse_period(period)))
         obs = list(s.scalars(q))
     obs.sort(key=lambda o: (parse_period(o.period), -o.revision))
     return {"schema": "dat.history/1", "partnership": partnership, "indicator": indicator,

@@ -41,6 +41,8 @@ def _err(text: str, why: str | None = None) -> PeriodError:
 @total_ordering
 @dataclass(frozen=True)
 class Period:
+    # first_q and last_q are set for a quarter or a range, day for a date (the constructors
+    # below guarantee it); the ``type: ignore`` comments in this class stand for that invariant
     kind: str
     year: int
     first_q: int | None = None
@@ -70,7 +72,7 @@ class Period:
             return tuple(Period("quarter", self.year, q, q) for q in range(1, 5))
         if self.kind == "range":
             return tuple(Period("quarter", self.year, q, q)
-                         for q in range(self.first_q, self.last_q + 1))  # type: ignore[arg-type]
+                         for q in range(self.first_q, self.last_q + 1))  # type: ignore[arg-type, operator]
         if self.kind == "quarter":
             return (self,)
         return (quarter_of(self.day),)  # type: ignore[arg-type]

@@ -30,13 +30,17 @@ from __future__ import annotations
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dat.core import services
 from dat.core.errors import DataError
 from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
 from dat.core.services import Store, UnknownName
+
+if TYPE_CHECKING:
+    from dat.core.plugins import Registry
+    from dat.core.specs import RendererSpec, TemplateSpec
 
 
 class ReportError(DataError):
@@ -68,9 +72,14 @@ def _signed_pct(value: Any, places: int = 1) -> str:
 FILTERS = {"money": _money, "num": _num, "pct": _pct, "rag": _rag, "signed_pct": _signed_pct}
 
 
+def _registry(store: Store) -> Registry:
+    assert store.host is not None  # Store.__post_init__ always sets the plugin host
+    return store.host.registry
+
+
 def list_templates(store: Store, partnership: str | None = None) -> list[dict[str, Any]]:
     """Templates a partnership can use: its own and the generic ones."""
-    reg = store.host.registry
+    reg = _registry(store)
     out = []
     for (owner, name), spec in sorted(reg.templates.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
         if partnership is None or owner in (None, partnership):
@@ -80,8 +89,8 @@ def list_templates(store: Store, partnership: str | None = None) -> list[dict[st
     return out
 
 
-def find_template(store: Store, partnership: str, name: str):
-    reg = store.host.registry
+def find_template(store: Store, partnership: str, name: str) -> TemplateSpec:
+    reg = _registry(store)
     spec = reg.templates.get((partnership, name)) or reg.templates.get((None, name))
     if spec is None:
         raise UnknownName("template", name, (t["name"] for t in list_templates(store, partnership)))
@@ -270,12 +279,12 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
     return {"path": str(path), "renderer": renderer.name, "title": doc_title}
 
 
-def find_renderer(store: Store, suffix: str):
+def find_renderer(store: Store, suffix: str) -> RendererSpec:
     suffix = suffix.lower()
-    for spec in store.host.registry.renderers.values():
+    for spec in _registry(store).renderers.values():
         if suffix in spec.suffixes:
             return spec
-    known = sorted({s for spec in store.host.registry.renderers.values() for s in spec.suffixes})
+    known = sorted({s for spec in _registry(store).renderers.values() for s in spec.suffixes})
     raise UnknownName("output format", suffix or "(no suffix)", known)
 
 

@@ -461,7 +461,8 @@ def build_spec(cls: type[_Spec], item: Any = None, /, **kwargs: Any) -> _Spec:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
-            raise SpecError(f"{unknown[0]}: unknown field for {cls.__name__} (fields: {', '.join(sorted(names - {'plugin'}))})")
+            raise SpecError(f"{unknown[0]}: unknown field for {cls.__name__} "
+                            f"(fields: {', '.join(sorted(names - {'plugin'}))})")
         try:
             spec = cls(**data)
         except TypeError as exc:

@@ -455,19 +455,19 @@ def trend(points: Sequence[dict[str, Any]], kind: str, polarity: str = "none",
     try:
         if kind == "proportion":
             rs, ns = _pairs(pts)
-            for r, n in zip(rs, ns):
+            for r, n in zip(rs, ns, strict=True):
                 _check_counts(r, n, proportion=True)
             big_n, big_r = sum(ns), sum(rs)
             p = big_r / big_n
-            sxn = sum(x * n for x, n in zip(xs, ns))
-            sxxn = sum(x * x * n for x, n in zip(xs, ns))
-            u = sum(x * r for x, r in zip(xs, rs)) - big_r * sxn / big_n
+            sxn = sum(x * n for x, n in zip(xs, ns, strict=True))
+            sxxn = sum(x * x * n for x, n in zip(xs, ns, strict=True))
+            u = sum(x * r for x, r in zip(xs, rs, strict=True)) - big_r * sxn / big_n
             v = p * (1.0 - p) * (sxxn - sxn * sxn / big_n)
             method = "chi-square test for trend"
         elif kind in ("rate", "count"):
             if kind == "rate":
                 os_, ns = _pairs(pts)
-                for o, n in zip(os_, ns):
+                for o, n in zip(os_, ns, strict=True):
                     _check_counts(o, n)
             else:
                 os_ = [p_.get("numerator") if p_.get("numerator") is not None and
@@ -478,9 +478,9 @@ def trend(points: Sequence[dict[str, Any]], kind: str, polarity: str = "none",
                     _check_counts(o)
                 ns = [1.0] * TREND_POINTS
             big_n, big_o = sum(ns), sum(os_)
-            sxn = sum(x * n for x, n in zip(xs, ns)) / big_n
-            sxxn = sum(x * x * n for x, n in zip(xs, ns)) / big_n
-            u = sum(x * o for x, o in zip(xs, os_)) - big_o * sxn
+            sxn = sum(x * n for x, n in zip(xs, ns, strict=True)) / big_n
+            sxxn = sum(x * x * n for x, n in zip(xs, ns, strict=True)) / big_n
+            u = sum(x * o for x, o in zip(xs, os_, strict=True)) - big_o * sxn
             v = big_o * (sxxn - sxn * sxn)
             method = "Poisson score test for trend"
         else:

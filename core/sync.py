@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from dat.core.models import (
     Action,
@@ -69,6 +70,16 @@ def _upsert(session: Session, model: Any, existing: dict, key: Any, values: dict
     return row
 
 
+def _flushed_ids(rows: dict[str, Partnership] | dict[str, Indicator] | dict[str, FundingStream]
+                 ) -> dict[str, int]:
+    """Natural key -> id of rows that have just been flushed, so every id is set."""
+    ids: dict[str, int] = {}
+    for key, row in rows.items():
+        assert row.id is not None  # the flush gave every row its id
+        ids[key] = row.id
+    return ids
+
+
 def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -> SyncReport:
     report = SyncReport()
     fingerprint = registry.fingerprint()
@@ -79,98 +90,100 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
 
     # partnerships, two passes so a parent from any plugin resolves
     parts = {p.slug: p for p in session.scalars(select(Partnership))}
-    for spec in registry.partnerships.values():
-        _upsert(session, Partnership, parts, spec.slug, {
-            "slug": spec.slug, "name": spec.name, "region": spec.region,
-            "area_type": spec.area_type, "comparator_group": spec.comparator_group,
-            "accountable_bodies": _dumps(spec.accountable_bodies),
-            "description": spec.description, "plugin": spec.plugin,
+    for part in registry.partnerships.values():
+        _upsert(session, Partnership, parts, part.slug, {
+            "slug": part.slug, "name": part.name, "region": part.region,
+            "area_type": part.area_type, "comparator_group": part.comparator_group,
+            "accountable_bodies": _dumps(part.accountable_bodies),
+            "description": part.description, "plugin": part.plugin,
         }, "partnerships", report)
     session.flush()
-    for spec in registry.partnerships.values():
-        parent_id = parts[spec.parent].id if spec.parent else None
-        if parts[spec.slug].parent_id != parent_id:
-            parts[spec.slug].parent_id = parent_id
+    for part in registry.partnerships.values():
+        parent_id = parts[part.parent].id if part.parent else None
+        if parts[part.slug].parent_id != parent_id:
+            parts[part.slug].parent_id = parent_id
 
     inds = {i.code: i for i in session.scalars(select(Indicator))}
-    for spec in registry.indicators.values():
-        _upsert(session, Indicator, inds, spec.code, {
-            "code": spec.code, "name": spec.name, "unit": spec.unit, "polarity": spec.polarity,
-            "framework": spec.framework, "source": spec.source, "numerator": spec.numerator,
-            "denominator": spec.denominator, "per": spec.per, "tolerance": spec.tolerance,
-            "description": spec.description, "plugin": spec.plugin,
+    for ind in registry.indicators.values():
+        _upsert(session, Indicator, inds, ind.code, {
+            "code": ind.code, "name": ind.name, "unit": ind.unit, "polarity": ind.polarity,
+            "framework": ind.framework, "source": ind.source, "numerator": ind.numerator,
+            "denominator": ind.denominator, "per": ind.per, "tolerance": ind.tolerance,
+            "description": ind.description, "plugin": ind.plugin,
         }, "indicators", report)
 
     streams = {s.code: s for s in session.scalars(select(FundingStream))}
-    for spec in registry.streams.values():
-        _upsert(session, FundingStream, streams, spec.code, {
-            "code": spec.code, "name": spec.name, "funders": _dumps(spec.funders),
-            "ring_fenced": spec.ring_fenced, "description": spec.description,
-            "plugin": spec.plugin,
+    for stream in registry.streams.values():
+        _upsert(session, FundingStream, streams, stream.code, {
+            "code": stream.code, "name": stream.name, "funders": _dumps(stream.funders),
+            "ring_fenced": stream.ring_fenced, "description": stream.description,
+            "plugin": stream.plugin,
         }, "streams", report)
     session.flush()
-    pid = {slug: p.id for slug, p in parts.items()}
-    iid = {code: i.id for code, i in inds.items()}
-    sid = {code: s.id for code, s in streams.items()}
+    pid = _flushed_ids(parts)
+    iid = _flushed_ids(inds)
+    sid = _flushed_ids(streams)
 
     # targets
-    rows = {(t.partnership_id, t.indicator_id, t.period, t.target_kind, t.label): t
-            for t in session.scalars(select(Target))}
-    seen = set()
-    for spec in registry.targets.values():
-        key = (pid[spec.partnership], iid[spec.indicator], spec.period, spec.target_kind, spec.label)
-        seen.add(key)
-        _upsert(session, Target, rows, key, {
-            "partnership_id": key[0], "indicator_id": key[1], "period": spec.period,
-            "target_kind": spec.target_kind, "label": spec.label, "value_kind": spec.value_kind,
-            "value": spec.value, "baseline": spec.baseline, "baseline_period": spec.baseline_period,
-            "years": spec.years, "text": spec.text,
-            "profile": json.dumps(list(spec.profile)) if spec.profile else None,
-            "tolerance": spec.tolerance, "source": spec.source, "plugin": spec.plugin,
+    target_rows = {(t.partnership_id, t.indicator_id, t.period, t.target_kind, t.label): t
+                   for t in session.scalars(select(Target))}
+    target_seen: set[tuple[int, int, str, str, str]] = set()
+    for target in registry.targets.values():
+        target_key = (pid[target.partnership], iid[target.indicator], target.period, target.target_kind,
+                      target.label)
+        target_seen.add(target_key)
+        _upsert(session, Target, target_rows, target_key, {
+            "partnership_id": target_key[0], "indicator_id": target_key[1], "period": target.period,
+            "target_kind": target.target_kind, "label": target.label, "value_kind": target.value_kind,
+            "value": target.value, "baseline": target.baseline, "baseline_period": target.baseline_period,
+            "years": target.years, "text": target.text,
+            "profile": json.dumps(list(target.profile)) if target.profile else None,
+            "tolerance": target.tolerance, "source": target.source, "plugin": target.plugin,
         }, "targets", report)
-    _remove_stale(session, rows, seen, "targets", report)
+    _remove_stale(session, target_rows, target_seen, "targets", report)
 
     # allocations
-    rows = {(a.partnership_id, a.stream_id, a.year, a.line): a for a in session.scalars(select(Allocation))}
-    seen = set()
-    for spec in registry.allocations.values():
-        key = (pid[spec.partnership], sid[spec.stream], spec.year, spec.line)
-        seen.add(key)
-        _upsert(session, Allocation, rows, key, {
-            "partnership_id": key[0], "stream_id": key[1], "year": spec.year, "line": spec.line,
-            "amount_pence": None if spec.amount is None else int(spec.amount * 100), "banked_by": spec.banked_by,
-            "used_for": spec.used_for, "approximate": spec.approximate,
-            "management_admin": spec.management_admin, "is_total": spec.is_total,
-            "source": spec.source,
-            "plugin": spec.plugin,
+    alloc_rows = {(a.partnership_id, a.stream_id, a.year, a.line): a for a in session.scalars(select(Allocation))}
+    alloc_seen: set[tuple[int, int, str, str]] = set()
+    for alloc in registry.allocations.values():
+        alloc_key = (pid[alloc.partnership], sid[alloc.stream], alloc.year, alloc.line)
+        alloc_seen.add(alloc_key)
+        _upsert(session, Allocation, alloc_rows, alloc_key, {
+            "partnership_id": alloc_key[0], "stream_id": alloc_key[1], "year": alloc.year, "line": alloc.line,
+            "amount_pence": None if alloc.amount is None else int(alloc.amount * 100),
+            "banked_by": alloc.banked_by,
+            "used_for": alloc.used_for, "approximate": alloc.approximate,
+            "management_admin": alloc.management_admin, "is_total": alloc.is_total,
+            "source": alloc.source,
+            "plugin": alloc.plugin,
         }, "allocations", report)
-    _remove_stale(session, rows, seen, "allocations", report)
+    _remove_stale(session, alloc_rows, alloc_seen, "allocations", report)
 
     # actions
-    rows = {(a.partnership_id, a.ref): a for a in session.scalars(select(Action))}
-    seen = set()
-    for spec in registry.actions.values():
-        key = (pid[spec.partnership], spec.ref)
-        seen.add(key)
-        _upsert(session, Action, rows, key, {
-            "partnership_id": key[0], "ref": spec.ref, "theme": spec.theme, "action": spec.action,
-            "lead": spec.lead, "target_text": spec.target_text, "targets": _dumps(spec.targets),
-            "outcome": spec.outcome, "due": spec.due, "milestones": _dumps(spec.milestones),
-            "dependencies": _dumps(spec.dependencies), "status": spec.status,
-            "source": spec.source, "plugin": spec.plugin,
+    action_rows = {(a.partnership_id, a.ref): a for a in session.scalars(select(Action))}
+    action_seen: set[tuple[int, str]] = set()
+    for act in registry.actions.values():
+        action_key = (pid[act.partnership], act.ref)
+        action_seen.add(action_key)
+        _upsert(session, Action, action_rows, action_key, {
+            "partnership_id": action_key[0], "ref": act.ref, "theme": act.theme, "action": act.action,
+            "lead": act.lead, "target_text": act.target_text, "targets": _dumps(act.targets),
+            "outcome": act.outcome, "due": act.due, "milestones": _dumps(act.milestones),
+            "dependencies": _dumps(act.dependencies), "status": act.status,
+            "source": act.source, "plugin": act.plugin,
         }, "actions", report)
-    _remove_stale(session, rows, seen, "actions", report)
+    _remove_stale(session, action_rows, action_seen, "actions", report)
 
     # observations: new revision when the figure differs from the current one
     current = {(o.partnership_id, o.indicator_id, o.period): o
-               for o in session.scalars(select(Observation).where(Observation.is_current.is_(True)))}
-    for spec in registry.observations.values():
-        key = (pid[spec.partnership], iid[spec.indicator], spec.period)
-        values = {
-            "value": spec.value, "numerator": spec.numerator, "denominator": spec.denominator,
-            "ci_low": spec.ci_low, "ci_high": spec.ci_high, "rag": spec.rag,
-            "status": spec.status, "text": spec.text, "commentary": spec.commentary,
-            "source": spec.source,
+               for o in session.scalars(select(Observation).where(col(Observation.is_current).is_(True)))}
+    for obs in registry.observations.values():
+        key = (pid[obs.partnership], iid[obs.indicator], obs.period)
+        values: dict[str, Any] = {
+            "value": obs.value, "numerator": obs.numerator, "denominator": obs.denominator,
+            "ci_low": obs.ci_low, "ci_high": obs.ci_high, "rag": obs.rag,
+            "status": obs.status, "text": obs.text, "commentary": obs.commentary,
+            "source": obs.source,
         }
         row = current.get(key)
         if row is not None and all(getattr(row, k) == v for k, v in values.items()):
@@ -185,9 +198,9 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             report.bump("changed", "observations")
         else:
             report.bump("added", "observations")
-        session.add(Observation(partnership_id=key[0], indicator_id=key[1], period=spec.period,
+        session.add(Observation(partnership_id=key[0], indicator_id=key[1], period=obs.period,
                                 revision=revision, is_current=True,
-                                origin=f"plugin:{spec.plugin}", **values))
+                                origin=f"plugin:{obs.plugin}", **values))
 
     if meta is None:
         session.add(Meta(key=FINGERPRINT_KEY, value=fingerprint))

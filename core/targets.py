@@ -302,8 +302,8 @@ def decide(value: float | None, target_value: float | None, polarity: Any, *,
     if isinstance(judgement, str) and not judgement.strip():
         judgement = None
     if judgement is not None:
-        rag = RAG.parse(judgement)
-        return RagResult(rag, "judgement", None, f"judgement recorded ({rag.word})")
+        judged = RAG.parse(judgement)
+        return RagResult(judged, "judgement", None, f"judgement recorded ({judged.word})")
     tol = DEFAULT_TOLERANCE if tolerance is None else _check_tolerance("tolerance", tolerance)
     pol = Polarity.parse(polarity)
     if target_value is None:

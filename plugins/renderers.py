@@ -40,7 +40,7 @@ th{background:#eee}figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bott
 .rag{font-weight:700;padding:0 .3rem;border-radius:.2rem;color:#fff}.rag-R{background:#c0392b}.rag-A{background:#b35900}.rag-G{background:#2e7d32}
 details{margin:.5rem 0}.charts h2{margin-top:2.5rem}
 @media print{body{max-width:none;margin:0}figure,table,tr{break-inside:avoid}details{display:block}a{color:inherit}}
-"""
+"""  # noqa: E501 - the CSS is written into every report as it stands; wrapping it would change the HTML
 
 
 def _esc(x: Any) -> str:
@@ -85,7 +85,8 @@ def rag_chart(card: dict) -> str:
                      f'<text x="{76 + w}" y="{y + 19}" font-size="14">{counts[k]} ({RAG_WORDS[k]})</text>')
         y += bar_h + 10
     desc = ", ".join(f"{counts[k]} {RAG_WORDS[k]}" for k in ("R", "A", "G")) + f"; {unrated} not rated"
-    table_rows = [[f'<span class="rag rag-{r["rag"]}">{r["rag"]}</span> {RAG_WORDS[r["rag"]]}' if r.get("rag") else "not rated",
+    table_rows = [[f'<span class="rag rag-{r["rag"]}">{r["rag"]}</span> {RAG_WORDS[r["rag"]]}'
+                   if r.get("rag") else "not rated",
                    _esc(r["name"]), _esc(r["code"]), _num(r.get("value")), _num(r.get("target"))] for r in rows]
     table = _data_table("RAG scorecard", ["RAG", "Indicator", "Code", "Value", "Target"], table_rows)
     return _figure("chart-rag", f"RAG ratings, {card.get('period') or ''}", desc, "".join(parts),
@@ -106,12 +107,12 @@ def trend_chart(code: str, ind: dict, series: dict, targets: list) -> str | None
     width, height, left, top, plot_w, plot_h = 560, 240, 50, 15, 480, 180
     xs = [left + i * plot_w / (len(points) - 1) for i in range(len(points))]
     ys = [top + plot_h - (v - lo) / (hi - lo) * plot_h for _, v in points]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(zip(xs, ys)))
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(zip(xs, ys, strict=True)))
     parts = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
              f'<path d="{path}" fill="none" stroke="#1f4e79" stroke-width="2"/>']
-    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f4e79"/>' for x, y in zip(xs, ys)]
+    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f4e79"/>' for x, y in zip(xs, ys, strict=True)]
     parts += [f'<text x="{x:.1f}" y="{height - 25}" font-size="10" text-anchor="middle">{_esc(p)}</text>'
-              for x, (p, _) in zip(xs, points)]
+              for x, (p, _) in zip(xs, points, strict=True)]
     if target is not None:
         ty = top + plot_h - (target - lo) / (hi - lo) * plot_h
         parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + plot_w}" y2="{ty:.1f}" stroke="#c0392b" '
@@ -283,8 +284,10 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
     header = ["Code", "Indicator", "Period", "Value", "Target", "RAG", "Basis", "Direction"]
     ws.append(header)
     for row in (context.get("scorecard") or {}).get("rows") or []:
-        ws.append([row["code"], row["name"], row["period"], row.get("value") if row.get("value") is not None else row.get("text"),
-                   row.get("target"), RAG_WORDS.get(row.get("rag") or "", "not rated"), row["rag_basis"], row["direction"]])
+        ws.append([row["code"], row["name"], row["period"],
+                   row.get("value") if row.get("value") is not None else row.get("text"),
+                   row.get("target"), RAG_WORDS.get(row.get("rag") or "", "not rated"), row["rag_basis"],
+                   row["direction"]])
     last = ws.max_row
     for word, colour in (("Red", "F4C7C3"), ("Amber", "FCE8B2"), ("Green", "B7E1CD")):
         ws.conditional_formatting.add(f"F3:F{max(last, 3)}", CellIsRule(operator="equal", formula=[f'"{word}"'],

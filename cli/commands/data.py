@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -13,9 +14,11 @@ from dat.cli.output import Column, emit, number
 
 @click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check every row and say what would be added, changed and rejected; write nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Check every row and say what would be added, changed and rejected; write nothing.")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML mapping of Fingertips area codes and indicator IDs: [areas] \"E08000027\" = \"dudley\", [indicators] \"90244\" = \"NI40\".")
+              help="TOML mapping of Fingertips area codes and indicator IDs: "
+                   "[areas] \"E08000027\" = \"dudley\", [indicators] \"90244\" = \"NI40\".")
 @format_option
 @click.pass_context
 def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | None, fmt: str | None) -> None:
@@ -106,7 +109,8 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
 @click.command("export")
 @click.option("--what", "kind", type=click.Choice(["observations", "targets", "funding"]),
               default="observations", show_default=True, help="What to export.")
-@click.option("--partnership", "-p", "partnerships", multiple=True, metavar="SLUG", help="Only these partnerships (repeat).")
+@click.option("--partnership", "-p", "partnerships", multiple=True, metavar="SLUG",
+              help="Only these partnerships (repeat).")
 @click.option("--indicator", "-i", "indicators", multiple=True, metavar="CODE", help="Only these indicators (repeat).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write; the format comes from its suffix (.csv, .json, .xlsx). Default: CSV to stdout.")
@@ -129,7 +133,7 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
       dat export --public -p bromley -o bromley-public.xlsx
       dat export --what funding -o funding.json
     """
-    from dat.core.exporter import export
+    from dat.core.exporter import ExportReport, export
     from dat.core.importer import load_mapping
     from dat.core.services import get_indicator, get_partnership
 
@@ -146,19 +150,24 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
     mapping = None
     if ft_mapping is not None:
         mapping = load_mapping(ft_mapping)
-    args = dict(kind=kind, fmt=fmt, partnerships=list(partnerships) or None,
-                indicators=list(indicators) or None, public=public, fingertips=mapping)
+    only_partnerships = list(partnerships) or None
+    only_indicators = list(indicators) or None
+
+    def run(out: IO[str] | None, path: str | None = None) -> ExportReport:
+        return export(store, out, kind=kind, fmt=fmt, partnerships=only_partnerships,
+                      indicators=only_indicators, public=public, path=path, fingertips=mapping)
+
     if output is None:
-        report = export(store, sys.stdout, **args)
+        report = run(sys.stdout)
     else:
         if not output.parent.is_dir():
             fail(f"cannot write {output}: {output.parent} is not an existing folder", 1)
         try:
             if fmt == "xlsx":
-                report = export(store, None, path=str(output), **args)
+                report = run(None, path=str(output))
             else:
                 with output.open("w", encoding="utf-8", newline="") as fh:
-                    report = export(store, fh, **args)
+                    report = run(fh)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}", 1)
     msg = f"dat: exported {report.rows} {kind} rows" + (f" to {output}" if output else "")

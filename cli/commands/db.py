@@ -40,12 +40,12 @@ def info_cmd(ctx: click.Context, fmt: str | None) -> None:
     engine = get_engine(url)
     revision = current_revision(engine)
     counts = row_counts(engine) if revision else {}
+    tables = [{"table": k, "rows": v} for k, v in counts.items()]
     result = {"schema": "dat.dbinfo/1", "url": safe_url(url), "engine": engine.dialect.name,
-              "revision": revision, "head": HEAD_REVISION,
-              "tables": [{"table": k, "rows": v} for k, v in counts.items()]}
+              "revision": revision, "head": HEAD_REVISION, "tables": tables}
     click.echo(f"dat: {safe_url(url)} ({engine.dialect.name}), schema revision {revision or 'none'}"
                f" (this dat expects {HEAD_REVISION})", err=True)
-    emit(resolve_format(fmt), result["tables"],
+    emit(resolve_format(fmt), tables,
          [Column("table", "Table"), Column("rows", "Rows", justify="right")], result=result,
          title="rows per table")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -80,6 +82,15 @@ def _funding_caption(r: dict) -> str:
     return "; ".join(parts)
 
 
+def _side_cell(slug: str) -> Callable[[Any, dict], str]:
+    """The cell of one partnership's column in the side-by-side funding table."""
+
+    def fmt(v: Any, r: dict) -> str:
+        return "–" if slug not in r or (v is None and r["stream"] == "Total") else _money(v, r)
+
+    return fmt
+
+
 def _funding_side_by_side(result: dict, fmt: str | None) -> None:
     slugs = [p["partnership"] for p in result["partnerships"]]
     rows = list(result["streams"])
@@ -88,11 +99,8 @@ def _funding_side_by_side(result: dict, fmt: str | None) -> None:
     total.update({p["partnership"]: p["total"] for p in result["partnerships"]})
     rows.append(total)
     columns = [Column("stream", "Stream"), Column("stream_name", "Name")] + [
-        Column(slug, f"{slug} ({p['year'] or '–'})",
-               fmt=lambda v, r, s=slug: "–" if s not in r or (v is None and r["stream"] == "Total")
-               else _money(v, r),
-               justify="right")
-        for slug, p in zip(slugs, result["partnerships"])]
+        Column(slug, f"{slug} ({p['year'] or '–'})", fmt=_side_cell(slug), justify="right")
+        for slug, p in zip(slugs, result["partnerships"], strict=True)]
     emit(out_fmt, rows, columns, result=result, title="Funding side by side")
 
 

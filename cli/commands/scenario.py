@@ -63,8 +63,10 @@ def split_cmd(ctx, partnership, year, shares, by, floor, fmt) -> None:
         row.update({s: l["successors"][s] for s in subs})
         rows.append(row)
     rows.append({"stream": "Total", "amount": None, "flag": "", **result["totals"]})
-    columns = [Column("stream", "Stream"), Column("amount", "Now", fmt=lambda v, r: _money(v) if r["stream"] != "Total" else "", justify="right")]
-    columns += [Column(s, f"{s} ({result['shares'][s]:.0%})", fmt=lambda v, r: _money(v), justify="right") for s in subs]
+    columns = [Column("stream", "Stream"),
+               Column("amount", "Now", fmt=lambda v, r: _money(v) if r["stream"] != "Total" else "", justify="right")]
+    columns += [Column(s, f"{s} ({result['shares'][s]:.0%})", fmt=lambda v, r: _money(v), justify="right")
+                for s in subs]
     columns.append(Column("flag", "Flag"))
     emit(resolve_format(fmt), rows, columns, result=result,
          title=f"Split of {partnership}, {result['year']} ({result['basis']})")

@@ -3,7 +3,7 @@
 Revision ID: 0001
 Revises: 
 Create Date: 2026-11-24 15:11:31.492237
-"""
+"""  # noqa: W291 - as Alembic wrote it (alembic history -v shows this text)
 import sqlalchemy as sa
 from alembic import op
 
