@@ -12,6 +12,8 @@ from typing import Any, NoReturn
 
 import click
 
+from dat.core.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, DatError
+
 #: command name -> "module:attribute" (modules under dat.cli)
 LAZY_COMMANDS: dict[str, str] = {
     "plugins": "dat.cli.commands.listing:plugins_cmd",
@@ -31,7 +33,6 @@ LAZY_COMMANDS: dict[str, str] = {
     "tui": "dat.cli.commands.tui:tui_cmd",
 }
 
-from dat.core.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, DatError
 
 
 class LazyGroup(click.Group):

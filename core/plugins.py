@@ -23,11 +23,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+from pluggy import HookImpl, Result
 
 from dat.core import hookspecs
 from dat.core.errors import PluginError
@@ -145,10 +146,11 @@ class PluginHost:
         many items were kept."""
         started: list[float] = []
 
-        def before(hook_name: str, impls: Any, kwargs: dict[str, Any]) -> None:
+        def before(hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
             started.append(time.perf_counter())
 
-        def after(outcome: Any, hook_name: str, impls: Any, kwargs: dict[str, Any]) -> None:
+        def after(outcome: Result[Any], hook_name: str, impls: Sequence[HookImpl],
+                  kwargs: Mapping[str, Any]) -> None:
             ms = (time.perf_counter() - started.pop()) * 1000 if started else 0.0
             who = ",".join(i.plugin_name for i in impls) or "no plugin"
             register = kwargs.get("register")
@@ -178,7 +180,7 @@ class PluginHost:
     def add(self, name: str, obj: Any, origin: str = "direct", module: str | None = None,
             distribution: str | None = None, version: str | None = None) -> PluginInfo:
         """Register an already imported plugin object, guarded."""
-        info = PluginInfo(name=name, module=module or getattr(obj, "__name__", repr(obj)),
+        info = PluginInfo(name=name, module=module or str(getattr(obj, "__name__", repr(obj))),
                           origin=origin, distribution=distribution, version=version)
         self.plugins[name] = info
         if self.pm.has_plugin(name):
@@ -240,21 +242,24 @@ class PluginHost:
             if allow is not None and ep.name not in allow:
                 continue
             dist = getattr(ep, "dist", None)
-            meta = {"distribution": dist.name if dist else None,
-                    "version": dist.version if dist else None}
+            distribution: str | None = dist.name if dist else None
+            version: str | None = dist.version if dist else None
             if ep.name in self.plugins:
-                info = PluginInfo(name=ep.name, module=ep.value, origin="entry point", **meta)
+                info = PluginInfo(name=ep.name, module=ep.value, origin="entry point",
+                                  distribution=distribution, version=version)
                 self._fail(info, f"name clashes with an already loaded plugin {ep.name!r}")
                 self.plugins[f"{ep.name} ({ep.value})"] = info
                 continue
             try:
                 obj = ep.load()
             except Exception as exc:
-                info = PluginInfo(name=ep.name, module=ep.value, origin="entry point", **meta)
+                info = PluginInfo(name=ep.name, module=ep.value, origin="entry point",
+                                  distribution=distribution, version=version)
                 self.plugins[ep.name] = info
                 self._fail(info, f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
                 continue
-            self.add(ep.name, obj, origin="entry point", module=ep.value, **meta)
+            self.add(ep.name, obj, origin="entry point", module=ep.value, distribution=distribution,
+                     version=version)
 
     # -- contributions -----------------------------------------------------------------------
     def _problem(self, plugin: str, message: str) -> None:
