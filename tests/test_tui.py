@@ -9,9 +9,7 @@ total £3,109,598.
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import functools
 import shutil
 import subprocess
 import sys
@@ -34,14 +32,10 @@ Q1 = "2007/08 Q1"
 
 # -- fixtures and helpers ---------------------------------------------------------------------
 
-def aio(fn):
-    """Run an async test in a fresh event loop (no pytest-asyncio needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
+@pytest.fixture
+def anyio_backend():
+    """The async tests (``pytest.mark.anyio``) run on asyncio, Textual's loop."""
+    return "asyncio"
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +115,7 @@ def scorecard(url: str, slug: str, period: str | None = None) -> dict:
 
 # -- opening ------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_opens_on_a_partnership_with_figures_and_lists_all_in_a_tree(url, tmp_path):
     from dat.core import services
 
@@ -151,7 +145,7 @@ async def test_opens_on_a_partnership_with_figures_and_lists_all_in_a_tree(url, 
             services.scorecard(store, first_with_data)["rows"])
 
 
-@aio
+@pytest.mark.anyio
 async def test_tree_navigation_opens_the_highlighted_partnership(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -174,7 +168,7 @@ async def test_tree_navigation_opens_the_highlighted_partnership(url, tmp_path):
 
 # -- period, RAG filter, search -------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_period_selector_changes_the_scorecard(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -194,7 +188,7 @@ async def test_period_selector_changes_the_scorecard(url, tmp_path):
         assert row_keys(app, "#score-table") == [r["code"] for r in scorecard(url, "dudley", other)["rows"]]
 
 
-@aio
+@pytest.mark.anyio
 async def test_rag_filter_cycles_all_red_amber_green_unrated(url, tmp_path):
     card = scorecard(url, "dudley", Q1)
     app = DatApp(url, out_dir=tmp_path)
@@ -216,7 +210,7 @@ async def test_rag_filter_cycles_all_red_amber_green_unrated(url, tmp_path):
         assert any(row[0] == "R Red" for row in rendered)  # a letter and a word, not colour only
 
 
-@aio
+@pytest.mark.anyio
 async def test_search_filters_by_name_and_code_then_enter_returns_to_the_table(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -240,7 +234,7 @@ async def test_search_filters_by_name_and_code_then_enter_returns_to_the_table(u
 
 # -- detail pane ------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_path):
     from dat.core.importer import import_file
     from dat.core.services import Store
@@ -264,12 +258,12 @@ async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_pat
         from dat.core import services
 
         vs = services.compare(services.Store(url), "NTA.RET12", ["dudley"], period=Q1)["rows"][0]
-        cells = dict(zip(row_keys(app, "#score-table"), table_rows(app, "#score-table")))
+        cells = dict(zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"), strict=True))
         assert cells["NTA.RET12"][5] == fmt.bench_text(vs["vs_benchmark"])
         assert app.bench["NTA.RET12"] == vs["vs_benchmark"]
 
 
-@aio
+@pytest.mark.anyio
 async def test_detail_follows_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -285,7 +279,7 @@ async def test_detail_follows_the_cursor(url, tmp_path):
 
 # -- compare ---------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_compare_ranks_every_partnership_on_the_highlighted_indicator(url, tmp_path):
     from dat.core import services
 
@@ -313,7 +307,7 @@ async def test_compare_ranks_every_partnership_on_the_highlighted_indicator(url,
 
 # -- palette -----------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_palette_jumps_to_partnership_indicator_and_template(url, tmp_path):
     from dat.cli.tui.palette import JumpProvider
 
@@ -364,7 +358,7 @@ async def test_palette_jumps_to_partnership_indicator_and_template(url, tmp_path
 
 # -- actions: report, export, help, theme, reload -----------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_report_dialog_writes_the_report_for_the_partnership_and_period(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -396,7 +390,7 @@ async def test_report_dialog_writes_the_report_for_the_partnership_and_period(ur
         assert not (tmp_path / "q1.pdf").exists()
 
 
-@aio
+@pytest.mark.anyio
 async def test_export_writes_the_table_on_screen_to_csv(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -422,7 +416,7 @@ async def test_export_writes_the_table_on_screen_to_csv(url, tmp_path):
         assert [a["ref"] for a in actions] == row_keys(app, "#action-table")
 
 
-@aio
+@pytest.mark.anyio
 async def test_export_to_a_folder_that_cannot_be_written_is_a_message(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path / "missing" / "folder")
     async with app.run_test(size=BIG) as pilot:
@@ -432,7 +426,7 @@ async def test_export_to_a_folder_that_cannot_be_written_is_a_message(url, tmp_p
         assert "Export failed" in status(app)
 
 
-@aio
+@pytest.mark.anyio
 async def test_help_theme_tabs_and_reload_keep_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -465,7 +459,7 @@ async def test_help_theme_tabs_and_reload_keep_the_cursor(url, tmp_path):
         assert app.state.period == Q1
 
 
-@aio
+@pytest.mark.anyio
 async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -495,7 +489,7 @@ async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_pa
 
 # -- funding and actions --------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_path):
     from dat.core import services
 
@@ -507,7 +501,7 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
         await pilot.pause()
         rows = table_rows(app, "#fund-table")
         assert len(rows) == len(fund["lines"])
-        for row, line in zip(rows, fund["lines"]):
+        for row, line in zip(rows, fund["lines"], strict=True):
             assert row[0] == line["stream_name"]
             assert row[2] == fmt.fmt_money(line["amount"])
         total = plain(app, "#fund-total")
@@ -519,7 +513,7 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
 
 # -- sizes, colour ---------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_80x24_keeps_the_essentials_on_screen(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=SMALL) as pilot:
@@ -534,21 +528,21 @@ async def test_80x24_keeps_the_essentials_on_screen(url, tmp_path):
         assert "85% local" in detail(app)
 
 
-@aio
+@pytest.mark.anyio
 async def test_no_color_still_says_red_in_words(url, tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = DatApp(url, out_dir=tmp_path)
     assert app.no_color
     async with app.run_test(size=BIG) as pilot:
         await open_dudley_q1(app, pilot)
-        rendered = {k: r for k, r in zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"))}
+        rendered = {k: r for k, r in zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"), strict=True)}
         assert rendered["NTA.RET12"][0] == "R Red"
         assert rendered["NTA.RET12"][4] == "–" or rendered["NTA.RET12"][4]  # travel is words/arrows
 
 
 # -- failures: messages, never tracebacks ---------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_empty_database_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("DAT_LOAD_PLUGINS", "")  # built-ins only: no partnerships
     app = DatApp(f"sqlite:///{tmp_path / 'empty.sqlite3'}", out_dir=tmp_path)
@@ -563,7 +557,7 @@ async def test_empty_database_says_so(tmp_path, monkeypatch):
         assert app.is_running
 
 
-@aio
+@pytest.mark.anyio
 async def test_partnership_without_figures_for_the_period_says_so(url, tmp_path):
     from dat.core import services
 
@@ -583,7 +577,7 @@ async def test_partnership_without_figures_for_the_period_says_so(url, tmp_path)
         assert row_keys(app, "#score-table") == []
 
 
-@aio
+@pytest.mark.anyio
 async def test_a_plugin_that_failed_to_load_is_reported(fixture_plugins, tmp_path):
     fixture_plugins({"broken": "broken_import"})
     app = DatApp(f"sqlite:///{tmp_path / 'broken.sqlite3'}", out_dir=tmp_path)
@@ -594,7 +588,7 @@ async def test_a_plugin_that_failed_to_load_is_reported(fixture_plugins, tmp_pat
         assert app.card["rows"]  # the rest keeps working
 
 
-@aio
+@pytest.mark.anyio
 async def test_a_database_that_cannot_be_opened_is_a_message(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     app = DatApp(f"sqlite:///{tmp_path / 'a-file' / 'x.sqlite3'}", out_dir=tmp_path)
@@ -606,7 +600,7 @@ async def test_a_database_that_cannot_be_opened_is_a_message(tmp_path):
         assert "Cannot open the database" in status(app)
 
 
-@aio
+@pytest.mark.anyio
 async def test_a_database_that_goes_away_is_a_message(db_url, tmp_path):
     from dat.core.db import dispose_engines
 
@@ -633,7 +627,7 @@ async def test_a_database_that_goes_away_is_a_message(db_url, tmp_path):
 
 # -- the issue's "done when": a new user's journey, keyboard only -------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_new_user_journey_keyboard_only(tmp_path):
     """On the embedded default database (created on first use in the user data folder): Bromley's
     2009/10 funding total, Dudley's Red retention indicator and its target, and a ranked
