@@ -22,7 +22,6 @@ from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     DataTable,
@@ -38,6 +37,7 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
+from dat.cli.tui import keys
 from dat.cli.tui.format import (
     arrow,
     bar,
@@ -87,23 +87,7 @@ class DatApp(App):
     COMMANDS = App.COMMANDS | {JumpProvider}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
-    BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("p", "focus_period", "Period"),
-        Binding("f", "cycle_rag", "RAG"),
-        Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("c", "compare_current", "Compare"),
-        Binding("r", "report", "Report"),
-        Binding("e", "export_table", "CSV"),
-        Binding("t", "toggle_theme", "Theme"),
-        Binding("f5,ctrl+r", "reload", "Reload", key_display="F5"),
-        Binding("a", "focus_tree", "Partnerships", show=False),
-        Binding("1", "tab('scorecard')", "Scorecard", show=False),
-        Binding("2", "tab('funding')", "Funding", show=False),
-        Binding("3", "tab('actions')", "Actions", show=False),
-        Binding("4", "tab('compare')", "Compare tab", show=False),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = keys.BINDINGS
 
     def __init__(self, db_url: str | None = None, out_dir: str | Path | None = None) -> None:
         super().__init__()
