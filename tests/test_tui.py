@@ -23,8 +23,9 @@ pytest.importorskip("textual")
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, Tree  # noqa: E402
 
 from dat.cli.tui import format as fmt  # noqa: E402
-from dat.cli.tui.app import PAGE, DatApp  # noqa: E402
+from dat.cli.tui.app import DatApp  # noqa: E402
 from dat.cli.tui.screens import HelpScreen, ReportScreen  # noqa: E402
+from dat.cli.tui.widgets.table import PAGE  # noqa: E402
 
 BIG, SMALL = (120, 40), (80, 24)
 Q1 = "2007/08 Q1"
@@ -61,12 +62,14 @@ def url(seeded_db, tmp_path):
 
 async def settle(app, pilot, rounds: int = 2) -> None:
     """Wait until workers are done and the messages they sent are handled."""
-    from textual.worker import WorkerCancelled
+    from textual.worker import WorkerCancelled, WorkerFailed
 
     for _ in range(rounds):
         try:
             await app.workers.wait_for_complete()
         except WorkerCancelled:  # an exclusive worker replaced by a newer one
+            pass
+        except WorkerFailed:  # the app shows the error (what the failure tests look for)
             pass
         await pilot.pause()
 
@@ -130,17 +133,17 @@ async def test_opens_on_a_partnership_with_figures_and_lists_all_in_a_tree(url, 
         assert app.state.period == services.scorecard(store, first_with_data)["period"]
         tree = app.query_one("#areas", Tree)
         assert tree.has_focus
-        assert set(app._area_nodes) == {p["slug"] for p in parts}
+        assert set(app.areas.nodes) == {p["slug"] for p in parts}
         # sub-areas hang under their parent: Cheshire -> Cheshire West and Chester -> Chester
         for p in parts:
-            node = app._area_nodes[p["slug"]]
+            node = app.areas.nodes[p["slug"]]
             parent = node.parent.data if node.parent is not tree.root else None
             assert parent == p["parent"], p["slug"]
-        assert app._area_nodes["cheshire"].children, "Cheshire shows its sub-areas"
+        assert app.areas.nodes["cheshire"].children, "Cheshire shows its sub-areas"
         # partnerships without figures are marked in the tree
         empty = [s for s, period in latest.items() if period is None]
         for slug in empty:
-            assert str(app._area_nodes[slug].label).endswith("·")
+            assert str(app.areas.nodes[slug].label).endswith("·")
         assert app.query_one("#score-table", DataTable).row_count == len(
             services.scorecard(store, first_with_data)["rows"])
 
@@ -151,7 +154,7 @@ async def test_tree_navigation_opens_the_highlighted_partnership(url, tmp_path):
     async with app.run_test(size=BIG) as pilot:
         await settle(app, pilot)
         tree = app.query_one("#areas", Tree)
-        target_line = app._area_nodes["dudley"].line
+        target_line = app.areas.nodes["dudley"].line
         steps = target_line - tree.cursor_line
         await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps))
         await pilot.pause(0.4)  # the tree opens a partnership once the cursor rests
@@ -199,7 +202,7 @@ async def test_rag_filter_cycles_all_red_amber_green_unrated(url, tmp_path):
         for wanted in ["R", "A", "G", "none", "all"]:
             await pilot.press("f")
             await pilot.pause()
-            assert app.state.rag_filter == wanted
+            assert app.scorecard.rag_filter == wanted
             seen[wanted] = row_keys(app, "#score-table")
         for letter in "RAG":
             assert seen[letter] == [r["code"] for r in card["rows"] if r["rag"] == letter]
@@ -260,7 +263,7 @@ async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_pat
         vs = services.compare(services.Store(url), "NTA.RET12", ["dudley"], period=Q1)["rows"][0]
         cells = dict(zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"), strict=True))
         assert cells["NTA.RET12"][5] == fmt.bench_text(vs["vs_benchmark"])
-        assert app.bench["NTA.RET12"] == vs["vs_benchmark"]
+        assert app.scorecard.bench["NTA.RET12"] == vs["vs_benchmark"]
 
 
 @pytest.mark.anyio
@@ -273,7 +276,7 @@ async def test_detail_follows_the_cursor(url, tmp_path):
         await pilot.press("down")
         await settle(app, pilot)
         code = cursor_key(app, "#score-table")
-        assert app.state.indicator == code
+        assert app.detail.code == code
         assert detail(app).startswith(code)
 
 
@@ -301,7 +304,7 @@ async def test_compare_ranks_every_partnership_on_the_highlighted_indicator(url,
         # picking another indicator in the select reloads the ranking
         app.query_one("#compare-indicator", Select).value = "YP.HEALTHY_SCHOOLS_PCT"
         await settle(app, pilot)
-        assert app.compare_result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
+        assert app.compare_tab.result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
         assert ["Dudley", "57%"] == [c for c in table_rows(app, "#compare-table")[0][1:3]]
 
 
@@ -351,7 +354,7 @@ async def test_palette_jumps_to_partnership_indicator_and_template(url, tmp_path
         hit.command()
         await settle(app, pilot)
         assert app.query_one("#tabs", TabbedContent).active == "compare"
-        assert app.compare_result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
+        assert app.compare_tab.result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
         discovered = [hit async for hit in provider.discover()]
         assert len(discovered) == len(app.partnerships)
 
@@ -467,7 +470,7 @@ async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_pa
         n = PAGE * 2 + 17
         rows = [(f"row {i}",) * 9 for i in range(n)]
         keys = [f"K{i}" for i in range(n)]
-        app._fill("scorecard", rows, keys)
+        app.scorecard.table.fill(rows, keys)
         table = app.query_one("#score-table", DataTable)
         assert table.row_count == PAGE  # the first page paints at once
         await pilot.pause()
@@ -475,13 +478,13 @@ async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_pa
         await pilot.pause()
         assert table.row_count == n
         table.move_cursor(row=PAGE + 5)
-        app._fill("scorecard", rows, keys)  # a refresh: same keys
+        app.scorecard.table.fill(rows, keys)  # a refresh: same keys
         for _ in range(3):
             await pilot.pause()
         assert cursor_key(app, "#score-table") == f"K{PAGE + 5}"
         # a newer fill wins over pages still pending from an older one
-        app._fill("scorecard", rows, keys)
-        app._fill("scorecard", rows[:3], keys[:3])
+        app.scorecard.table.fill(rows, keys)
+        app.scorecard.table.fill(rows[:3], keys[:3])
         for _ in range(3):
             await pilot.pause()
         assert table.row_count == 3
@@ -585,7 +588,7 @@ async def test_a_plugin_that_failed_to_load_is_reported(fixture_plugins, tmp_pat
         await settle(app, pilot)
         assert "with problems: dat plugins" in status(app)
         assert any("broken" in n.message for n in app._notifications)
-        assert app.card["rows"]  # the rest keeps working
+        assert app.scorecard.card["rows"]  # the rest keeps working
 
 
 @pytest.mark.anyio
@@ -639,7 +642,7 @@ async def test_new_user_journey_keyboard_only(tmp_path):
 
         async def go_to(slug: str) -> None:
             await pilot.press("a")  # to the partnerships tree
-            steps = app._area_nodes[slug].line - tree.cursor_line
+            steps = app.areas.nodes[slug].line - tree.cursor_line
             await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
             await settle(app, pilot)
 
