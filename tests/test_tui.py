@@ -9,9 +9,7 @@ total £3,109,598.
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import functools
 import shutil
 import subprocess
 import sys
@@ -25,8 +23,9 @@ pytest.importorskip("textual")
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, Tree  # noqa: E402
 
 from dat.cli.tui import format as fmt  # noqa: E402
-from dat.cli.tui.app import PAGE, DatApp  # noqa: E402
+from dat.cli.tui.app import DatApp  # noqa: E402
 from dat.cli.tui.screens import HelpScreen, ReportScreen  # noqa: E402
+from dat.cli.tui.widgets.table import PAGE  # noqa: E402
 
 BIG, SMALL = (120, 40), (80, 24)
 Q1 = "2007/08 Q1"
@@ -34,14 +33,10 @@ Q1 = "2007/08 Q1"
 
 # -- fixtures and helpers ---------------------------------------------------------------------
 
-def aio(fn):
-    """Run an async test in a fresh event loop (no pytest-asyncio needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
+@pytest.fixture
+def anyio_backend():
+    """The async tests (``pytest.mark.anyio``) run on asyncio, Textual's loop."""
+    return "asyncio"
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +62,14 @@ def url(seeded_db, tmp_path):
 
 async def settle(app, pilot, rounds: int = 2) -> None:
     """Wait until workers are done and the messages they sent are handled."""
-    from textual.worker import WorkerCancelled
+    from textual.worker import WorkerCancelled, WorkerFailed
 
     for _ in range(rounds):
         try:
             await app.workers.wait_for_complete()
         except WorkerCancelled:  # an exclusive worker replaced by a newer one
+            pass
+        except WorkerFailed:  # the app shows the error (what the failure tests look for)
             pass
         await pilot.pause()
 
@@ -121,7 +118,7 @@ def scorecard(url: str, slug: str, period: str | None = None) -> dict:
 
 # -- opening ------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_opens_on_a_partnership_with_figures_and_lists_all_in_a_tree(url, tmp_path):
     from dat.core import services
 
@@ -136,28 +133,28 @@ async def test_opens_on_a_partnership_with_figures_and_lists_all_in_a_tree(url, 
         assert app.state.period == services.scorecard(store, first_with_data)["period"]
         tree = app.query_one("#areas", Tree)
         assert tree.has_focus
-        assert set(app._area_nodes) == {p["slug"] for p in parts}
+        assert set(app.areas.nodes) == {p["slug"] for p in parts}
         # sub-areas hang under their parent: Cheshire -> Cheshire West and Chester -> Chester
         for p in parts:
-            node = app._area_nodes[p["slug"]]
+            node = app.areas.nodes[p["slug"]]
             parent = node.parent.data if node.parent is not tree.root else None
             assert parent == p["parent"], p["slug"]
-        assert app._area_nodes["cheshire"].children, "Cheshire shows its sub-areas"
+        assert app.areas.nodes["cheshire"].children, "Cheshire shows its sub-areas"
         # partnerships without figures are marked in the tree
         empty = [s for s, period in latest.items() if period is None]
         for slug in empty:
-            assert str(app._area_nodes[slug].label).endswith("·")
+            assert str(app.areas.nodes[slug].label).endswith("·")
         assert app.query_one("#score-table", DataTable).row_count == len(
             services.scorecard(store, first_with_data)["rows"])
 
 
-@aio
+@pytest.mark.anyio
 async def test_tree_navigation_opens_the_highlighted_partnership(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
         await settle(app, pilot)
         tree = app.query_one("#areas", Tree)
-        target_line = app._area_nodes["dudley"].line
+        target_line = app.areas.nodes["dudley"].line
         steps = target_line - tree.cursor_line
         await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps))
         await pilot.pause(0.4)  # the tree opens a partnership once the cursor rests
@@ -174,7 +171,7 @@ async def test_tree_navigation_opens_the_highlighted_partnership(url, tmp_path):
 
 # -- period, RAG filter, search -------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_period_selector_changes_the_scorecard(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -194,7 +191,7 @@ async def test_period_selector_changes_the_scorecard(url, tmp_path):
         assert row_keys(app, "#score-table") == [r["code"] for r in scorecard(url, "dudley", other)["rows"]]
 
 
-@aio
+@pytest.mark.anyio
 async def test_rag_filter_cycles_all_red_amber_green_unrated(url, tmp_path):
     card = scorecard(url, "dudley", Q1)
     app = DatApp(url, out_dir=tmp_path)
@@ -205,7 +202,7 @@ async def test_rag_filter_cycles_all_red_amber_green_unrated(url, tmp_path):
         for wanted in ["R", "A", "G", "none", "all"]:
             await pilot.press("f")
             await pilot.pause()
-            assert app.state.rag_filter == wanted
+            assert app.scorecard.rag_filter == wanted
             seen[wanted] = row_keys(app, "#score-table")
         for letter in "RAG":
             assert seen[letter] == [r["code"] for r in card["rows"] if r["rag"] == letter]
@@ -216,7 +213,7 @@ async def test_rag_filter_cycles_all_red_amber_green_unrated(url, tmp_path):
         assert any(row[0] == "R Red" for row in rendered)  # a letter and a word, not colour only
 
 
-@aio
+@pytest.mark.anyio
 async def test_search_filters_by_name_and_code_then_enter_returns_to_the_table(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -240,7 +237,7 @@ async def test_search_filters_by_name_and_code_then_enter_returns_to_the_table(u
 
 # -- detail pane ------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_path):
     from dat.core.importer import import_file
     from dat.core.services import Store
@@ -264,12 +261,12 @@ async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_pat
         from dat.core import services
 
         vs = services.compare(services.Store(url), "NTA.RET12", ["dudley"], period=Q1)["rows"][0]
-        cells = dict(zip(row_keys(app, "#score-table"), table_rows(app, "#score-table")))
+        cells = dict(zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"), strict=True))
         assert cells["NTA.RET12"][5] == fmt.bench_text(vs["vs_benchmark"])
-        assert app.bench["NTA.RET12"] == vs["vs_benchmark"]
+        assert app.scorecard.bench["NTA.RET12"] == vs["vs_benchmark"]
 
 
-@aio
+@pytest.mark.anyio
 async def test_detail_follows_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -279,13 +276,13 @@ async def test_detail_follows_the_cursor(url, tmp_path):
         await pilot.press("down")
         await settle(app, pilot)
         code = cursor_key(app, "#score-table")
-        assert app.state.indicator == code
+        assert app.detail.code == code
         assert detail(app).startswith(code)
 
 
 # -- compare ---------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_compare_ranks_every_partnership_on_the_highlighted_indicator(url, tmp_path):
     from dat.core import services
 
@@ -307,13 +304,13 @@ async def test_compare_ranks_every_partnership_on_the_highlighted_indicator(url,
         # picking another indicator in the select reloads the ranking
         app.query_one("#compare-indicator", Select).value = "YP.HEALTHY_SCHOOLS_PCT"
         await settle(app, pilot)
-        assert app.compare_result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
+        assert app.compare_tab.result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
         assert ["Dudley", "57%"] == [c for c in table_rows(app, "#compare-table")[0][1:3]]
 
 
 # -- palette -----------------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_palette_jumps_to_partnership_indicator_and_template(url, tmp_path):
     from dat.cli.tui.palette import JumpProvider
 
@@ -357,14 +354,14 @@ async def test_palette_jumps_to_partnership_indicator_and_template(url, tmp_path
         hit.command()
         await settle(app, pilot)
         assert app.query_one("#tabs", TabbedContent).active == "compare"
-        assert app.compare_result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
+        assert app.compare_tab.result["indicator"]["code"] == "YP.HEALTHY_SCHOOLS_PCT"
         discovered = [hit async for hit in provider.discover()]
         assert len(discovered) == len(app.partnerships)
 
 
 # -- actions: report, export, help, theme, reload -----------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_report_dialog_writes_the_report_for_the_partnership_and_period(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -396,7 +393,7 @@ async def test_report_dialog_writes_the_report_for_the_partnership_and_period(ur
         assert not (tmp_path / "q1.pdf").exists()
 
 
-@aio
+@pytest.mark.anyio
 async def test_export_writes_the_table_on_screen_to_csv(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -422,7 +419,7 @@ async def test_export_writes_the_table_on_screen_to_csv(url, tmp_path):
         assert [a["ref"] for a in actions] == row_keys(app, "#action-table")
 
 
-@aio
+@pytest.mark.anyio
 async def test_export_to_a_folder_that_cannot_be_written_is_a_message(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path / "missing" / "folder")
     async with app.run_test(size=BIG) as pilot:
@@ -432,7 +429,7 @@ async def test_export_to_a_folder_that_cannot_be_written_is_a_message(url, tmp_p
         assert "Export failed" in status(app)
 
 
-@aio
+@pytest.mark.anyio
 async def test_help_theme_tabs_and_reload_keep_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -465,7 +462,7 @@ async def test_help_theme_tabs_and_reload_keep_the_cursor(url, tmp_path):
         assert app.state.period == Q1
 
 
-@aio
+@pytest.mark.anyio
 async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
@@ -473,7 +470,7 @@ async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_pa
         n = PAGE * 2 + 17
         rows = [(f"row {i}",) * 9 for i in range(n)]
         keys = [f"K{i}" for i in range(n)]
-        app._fill("scorecard", rows, keys)
+        app.scorecard.table.fill(rows, keys)
         table = app.query_one("#score-table", DataTable)
         assert table.row_count == PAGE  # the first page paints at once
         await pilot.pause()
@@ -481,13 +478,13 @@ async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_pa
         await pilot.pause()
         assert table.row_count == n
         table.move_cursor(row=PAGE + 5)
-        app._fill("scorecard", rows, keys)  # a refresh: same keys
+        app.scorecard.table.fill(rows, keys)  # a refresh: same keys
         for _ in range(3):
             await pilot.pause()
         assert cursor_key(app, "#score-table") == f"K{PAGE + 5}"
         # a newer fill wins over pages still pending from an older one
-        app._fill("scorecard", rows, keys)
-        app._fill("scorecard", rows[:3], keys[:3])
+        app.scorecard.table.fill(rows, keys)
+        app.scorecard.table.fill(rows[:3], keys[:3])
         for _ in range(3):
             await pilot.pause()
         assert table.row_count == 3
@@ -495,7 +492,7 @@ async def test_long_tables_fill_a_page_at_a_time_and_keep_the_cursor(url, tmp_pa
 
 # -- funding and actions --------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_path):
     from dat.core import services
 
@@ -507,7 +504,7 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
         await pilot.pause()
         rows = table_rows(app, "#fund-table")
         assert len(rows) == len(fund["lines"])
-        for row, line in zip(rows, fund["lines"]):
+        for row, line in zip(rows, fund["lines"], strict=True):
             assert row[0] == line["stream_name"]
             assert row[2] == fmt.fmt_money(line["amount"])
         total = plain(app, "#fund-total")
@@ -519,7 +516,7 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
 
 # -- sizes, colour ---------------------------------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_80x24_keeps_the_essentials_on_screen(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=SMALL) as pilot:
@@ -534,21 +531,21 @@ async def test_80x24_keeps_the_essentials_on_screen(url, tmp_path):
         assert "85% local" in detail(app)
 
 
-@aio
+@pytest.mark.anyio
 async def test_no_color_still_says_red_in_words(url, tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = DatApp(url, out_dir=tmp_path)
     assert app.no_color
     async with app.run_test(size=BIG) as pilot:
         await open_dudley_q1(app, pilot)
-        rendered = {k: r for k, r in zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"))}
+        rendered = {k: r for k, r in zip(row_keys(app, "#score-table"), table_rows(app, "#score-table"), strict=True)}
         assert rendered["NTA.RET12"][0] == "R Red"
         assert rendered["NTA.RET12"][4] == "–" or rendered["NTA.RET12"][4]  # travel is words/arrows
 
 
 # -- failures: messages, never tracebacks ---------------------------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_empty_database_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("DAT_LOAD_PLUGINS", "")  # built-ins only: no partnerships
     app = DatApp(f"sqlite:///{tmp_path / 'empty.sqlite3'}", out_dir=tmp_path)
@@ -563,7 +560,7 @@ async def test_empty_database_says_so(tmp_path, monkeypatch):
         assert app.is_running
 
 
-@aio
+@pytest.mark.anyio
 async def test_partnership_without_figures_for_the_period_says_so(url, tmp_path):
     from dat.core import services
 
@@ -583,7 +580,7 @@ async def test_partnership_without_figures_for_the_period_says_so(url, tmp_path)
         assert row_keys(app, "#score-table") == []
 
 
-@aio
+@pytest.mark.anyio
 async def test_a_plugin_that_failed_to_load_is_reported(fixture_plugins, tmp_path):
     fixture_plugins({"broken": "broken_import"})
     app = DatApp(f"sqlite:///{tmp_path / 'broken.sqlite3'}", out_dir=tmp_path)
@@ -591,10 +588,10 @@ async def test_a_plugin_that_failed_to_load_is_reported(fixture_plugins, tmp_pat
         await settle(app, pilot)
         assert "with problems: dat plugins" in status(app)
         assert any("broken" in n.message for n in app._notifications)
-        assert app.card["rows"]  # the rest keeps working
+        assert app.scorecard.card["rows"]  # the rest keeps working
 
 
-@aio
+@pytest.mark.anyio
 async def test_a_database_that_cannot_be_opened_is_a_message(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     app = DatApp(f"sqlite:///{tmp_path / 'a-file' / 'x.sqlite3'}", out_dir=tmp_path)
@@ -606,7 +603,7 @@ async def test_a_database_that_cannot_be_opened_is_a_message(tmp_path):
         assert "Cannot open the database" in status(app)
 
 
-@aio
+@pytest.mark.anyio
 async def test_a_database_that_goes_away_is_a_message(db_url, tmp_path):
     from dat.core.db import dispose_engines
 
@@ -633,7 +630,7 @@ async def test_a_database_that_goes_away_is_a_message(db_url, tmp_path):
 
 # -- the issue's "done when": a new user's journey, keyboard only -------------------------------------
 
-@aio
+@pytest.mark.anyio
 async def test_new_user_journey_keyboard_only(tmp_path):
     """On the embedded default database (created on first use in the user data folder): Bromley's
     2009/10 funding total, Dudley's Red retention indicator and its target, and a ranked
@@ -645,7 +642,7 @@ async def test_new_user_journey_keyboard_only(tmp_path):
 
         async def go_to(slug: str) -> None:
             await pilot.press("a")  # to the partnerships tree
-            steps = app._area_nodes[slug].line - tree.cursor_line
+            steps = app.areas.nodes[slug].line - tree.cursor_line
             await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
             await settle(app, pilot)
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 # one formatter for every output (CLI, TUI, reports)
-from dat.core.formatting import RAG_WORD, number, rag_word  # noqa: F401 - app.py uses rag_word
-from dat.core.formatting import money as fmt_money  # noqa: F401 - app.py uses fmt_money
+from dat.core.formatting import RAG_WORD, number, rag_word  # noqa: F401 - the panes use rag_word
+from dat.core.formatting import money as fmt_money  # noqa: F401 - the panes use fmt_money
 
 #: background colours chosen to keep white/black text readable on light and dark themes
 RAG_STYLE = {"R": "bold #ffffff on #b3261e", "A": "bold #000000 on #f0a020",
@@ -43,6 +43,22 @@ def rag_cell(letter: str | None):
     return Text(f" {letter} {RAG_WORD[letter]} ", style=RAG_STYLE[letter])
 
 
+def right(text: str):
+    """A right-aligned table cell (numbers)."""
+    from rich.text import Text
+
+    return Text(text, justify="right")
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def esc(text: str) -> str:
+    """Escape Textual markup in data (names may contain square brackets)."""
+    from textual.markup import escape
+
+    return escape(str(text))
 
 
 def arrow(direction: str | None) -> str:

@@ -10,39 +10,17 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-#: (key, what it does) for the help screen, grouped; the footer shows the main ones
-KEYS = [
-    ("Moving around", [
-        ("a", "go to the partnerships tree"),
-        ("tab / shift+tab", "move between the tree, the controls and the tables"),
-        ("↑ ↓ enter", "choose a partnership in the tree, a row in a table"),
-        ("1 2 3 4", "Scorecard, Funding, Actions, Compare tabs"),
-        ("ctrl+p", "command palette: jump to a partnership, an indicator or a report"),
-    ]),
-    ("Filtering", [
-        ("p", "choose the period"),
-        ("f", "cycle the RAG filter: all, Red, Amber, Green, not rated"),
-        ("/", "search the scorecard by code or name (enter returns to the table)"),
-    ]),
-    ("Doing", [
-        ("c", "compare the highlighted indicator across partnerships"),
-        ("r", "render a report for this partnership and period to a file"),
-        ("e", "export the table on screen to a CSV file"),
-        ("F5", "reload from the database"),
-        ("t", "switch between the light and dark theme"),
-        ("?", "this help;  q quits"),
-    ]),
-]
+from dat.cli.tui.keys import help_groups
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key, grouped."""
+    """Every key, grouped (from :data:`dat.cli.tui.keys.KEYS`)."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
         lines = ["[b]dat — keys[/b]"]
-        for group, keys in KEYS:
+        for group, keys in help_groups():
             lines += ["", f"[b]{group}[/b]"]
             lines += [f"  [b]{key:>15}[/b]  {what}" for key, what in keys]
         lines += ["", "Press escape to close."]

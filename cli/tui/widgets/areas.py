@@ -1,0 +1,130 @@
+"""The partnerships tree (left): every partnership with its sub-areas nested under it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Label, Tree
+from textual.widgets.tree import TreeNode
+
+from dat.cli.tui.messages import PartnershipChosen
+
+#: how long the cursor rests on a partnership before it opens
+SETTLE = 0.25
+
+
+def tree_label(p: dict, has_figures: bool):
+    from rich.text import Text
+
+    label = Text(p["name"])
+    if p["depth"]:
+        label.append(f" {p['area_type']}", style="dim")
+    if not has_figures:
+        label.stylize("dim")
+        label.append(" ·", style="dim")
+    return label
+
+
+class AreasPane(Vertical):
+    """Choosing a partnership (``enter``, or resting the cursor on it) posts
+    :class:`PartnershipChosen`; :meth:`follow` puts the cursor on the one the App shows."""
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.partnerships: list[dict] = []
+        #: partnership slug -> its node
+        self.nodes: dict[str, TreeNode[str]] = {}
+        #: the partnership on show (set by the App through follow)
+        self.current: str | None = None
+        self._timer: Timer | None = None
+        # cursor moves the pane makes itself (to follow the App) must not choose anything, and a
+        # choice made after a move wins over it (see _moved)
+        self._synced_nodes: set[int] = set()
+        self._follow_seq = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label("Partnerships", classes="pane-title")
+        yield Tree("Partnerships", id="areas")
+
+    def on_mount(self) -> None:
+        tree = self.query_one("#areas", Tree)
+        tree.show_root = False
+        tree.guide_depth = 2
+
+    def show_partnerships(self, partnerships: list[dict]) -> None:
+        """Fill the tree (sub-areas under their parent, expanded)."""
+        self.partnerships = partnerships
+        tree: Tree[str] = self.query_one("#areas", Tree)
+        tree.clear()
+        nodes = self.nodes = {}
+        for p in partnerships:
+            parent = nodes.get(p["parent"], tree.root)
+            label = tree_label(p, True)
+            if p["sub_areas"]:
+                node = parent.add(label, data=p["slug"], expand=True)
+            else:
+                node = parent.add_leaf(label, data=p["slug"])
+            nodes[p["slug"]] = node
+
+    def mark(self, latest: dict[str, bool]) -> None:
+        """Dim the partnerships that have no figures (``latest``: slug -> has figures)."""
+        for p in self.partnerships:
+            node = self.nodes.get(p["slug"])
+            if node is not None and not latest.get(p["slug"]):
+                node.set_label(tree_label(p, False))
+
+    def follow(self, slug: str) -> None:
+        """The App shows ``slug``: put the cursor on it, and drop a pending cursor move."""
+        if self._timer is not None:  # an explicit choice wins over a pending tree move
+            self._timer.stop()
+            self._timer = None
+        self._follow_seq += 1
+        self.current = slug
+        self.query_one("#areas", Tree).call_after_refresh(self._sync_cursor)
+
+    def focus_tree(self) -> None:
+        self.query_one("#areas", Tree).focus()
+
+    def _sync_cursor(self) -> None:
+        """Put the tree's cursor on the partnership on show (after the tree has laid out)."""
+        found = self.query("#areas")
+        if not found:  # the app is closing
+            return
+        tree: Tree[Any] = found.first(Tree)
+        node = self.nodes.get(self.current or "")
+        if node is not None and tree.cursor_node is not node:
+            self._synced_nodes.add(id(node))  # its NodeHighlighted is ours, not the user's
+            tree.move_cursor(node, animate=False)
+
+    @on(Tree.NodeSelected, "#areas")
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        slug = event.node.data
+        if slug and slug != self.current:
+            self.post_message(PartnershipChosen(slug))
+
+    @on(Tree.NodeHighlighted, "#areas")
+    def _moved(self, event: Tree.NodeHighlighted) -> None:
+        """Moving through the tree opens each partnership once the cursor rests a moment."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if id(event.node) in self._synced_nodes:  # the pane followed the App: nothing to do
+            self._synced_nodes.discard(id(event.node))
+            return
+        seq = self._follow_seq
+        self._timer = self.set_timer(SETTLE, lambda: self._settled(seq))
+
+    def _settled(self, seq: int) -> None:
+        if seq != self._follow_seq:
+            return  # something else was chosen since the cursor moved
+        found = self.query("#areas")
+        if not found:  # the timer fired while the app was closing
+            return
+        tree: Tree[Any] = found.first(Tree)
+        node = tree.cursor_node
+        if tree.has_focus and node is not None and node.data and node.data != self.current:
+            self.post_message(PartnershipChosen(node.data))
