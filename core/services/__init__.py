@@ -10,7 +10,8 @@ Usage::
 One module per resource: :mod:`.store` (the :class:`Store` handle), :mod:`.areas`
 (partnerships and indicators), :mod:`.figures`, :mod:`.scorecard`, :mod:`.benchmarks`
 (intervals and benchmarks shared by the scorecard and compare), :mod:`.compare`,
-:mod:`.funding`, :mod:`.actions` and :mod:`.scenarios`. Import from this package, not from
+:mod:`.funding`, :mod:`.actions` and :mod:`.scenarios`; :mod:`.types` describes every
+result as a ``TypedDict`` (the results stay plain dicts). Import from this package, not from
 the modules: several modules share their name with the function they hold (``scorecard``,
 ``funding``, ``actions``, ``figures``, ``compare``), and here the name is the function.
 
@@ -58,6 +59,34 @@ from dat.core.services.scorecard import _periods_read as _periods_read
 from dat.core.services.scorecard import _travel as _travel
 from dat.core.services.store import BadPeriod, Store
 from dat.core.services.store import _period as _period
+from dat.core.services.types import (
+    ActionItem,
+    ActionsResult,
+    BenchmarkCell,
+    CompareBenchmark,
+    CompareResult,
+    CompareRow,
+    FiguresResult,
+    FundingAnalysis,
+    FundingCompareResult,
+    FundingLine,
+    FundingResult,
+    FundingStreamColumns,
+    FundingSummary,
+    IndicatorInfo,
+    MergeLine,
+    ObservationInfo,
+    PartnershipInfo,
+    PartnershipRow,
+    Rating,
+    ScenarioMerge,
+    ScenarioSplit,
+    ScorecardResult,
+    ScorecardRow,
+    SplitLine,
+    TargetInfo,
+    Travel,
+)
 
 __all__ = [
     "UnknownName", "BadPeriod", "Store", "get_indicator", "get_partnership", "has_figures",
@@ -65,4 +94,10 @@ __all__ = [
     "RAG_RANK", "TARGET_PREFERENCE", "default_period", "direction_of_travel", "rate_figure",
     "scorecard", "BENCHMARKS", "MIN_POOL", "compare", "funding", "funding_compare", "actions",
     "scenario_merge", "scenario_split",
+    # the result types
+    "ActionItem", "ActionsResult", "BenchmarkCell", "CompareBenchmark", "CompareResult",
+    "CompareRow", "FiguresResult", "FundingAnalysis", "FundingCompareResult", "FundingLine",
+    "FundingResult", "FundingStreamColumns", "FundingSummary", "IndicatorInfo", "MergeLine",
+    "ObservationInfo", "PartnershipInfo", "PartnershipRow", "Rating", "ScenarioMerge",
+    "ScenarioSplit", "ScorecardResult", "ScorecardRow", "SplitLine", "TargetInfo", "Travel",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from dat.core.errors import UnknownName
 from dat.core.models import Indicator, Observation, Partnership, Target
@@ -21,6 +22,7 @@ from dat.core.services.benchmarks import (
 from dat.core.services.figures import _obs_dict, _target_dict
 from dat.core.services.scorecard import _choose_targets, _travel, rate_figure
 from dat.core.services.store import Store, _period
+from dat.core.services.types import CompareResult, CompareRow, Counts, TargetInfo
 
 
 def _series(wanted: Period) -> list[str]:
@@ -38,9 +40,14 @@ def _series(wanted: Period) -> list[str]:
     return sorted({str(p) for p in out})
 
 
+def _lookup(history: dict[tuple[int, str], Observation], pid: int) -> Callable[[str], Observation | None]:
+    """One partnership's figure by period, from ``history`` (partnership id, period) -> figure."""
+    return lambda period: history.get((pid, period))
+
+
 def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
             period: str | None = None, benchmark: str = "national",
-            include_sub_areas: bool = False) -> dict[str, Any]:
+            include_sub_areas: bool = False) -> CompareResult:
     """One indicator across partnerships for one period: value, numerator, denominator, CI,
     target and RAG, rank and quartile, comparison with the benchmark at 95% and 99.8%,
     direction of travel (previous period, same period last year) and the recent trend.
@@ -53,18 +60,18 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
     wanted = _period(period)
     ind_row = get_indicator(store, indicator)
     with store.session() as s:
-        iid = s.scalar(select(Indicator.id).where(Indicator.code == indicator))
+        iid = s.scalar(select(col(Indicator.id)).where(col(Indicator.code) == indicator))
         parts = {p.id: p for p in s.scalars(select(Partnership))}
         by_slug = {p.slug: p for p in parts.values()}
         for slug in partnerships or ():
             if slug not in by_slug:
                 raise UnknownName("partnership", slug, by_slug)
-        periods_q = select(Observation.period).where(
-            Observation.indicator_id == iid, Observation.is_current.is_(True)).distinct()
+        this_indicator = (col(Observation.indicator_id) == iid, col(Observation.is_current).is_(True))
+        periods_q = select(col(Observation.period)).where(*this_indicator).distinct()
         available = sorted(parse_period(p) for p in s.scalars(periods_q))
         if wanted is None and available:
             wanted = available[-1]
-        result: dict[str, Any] = {
+        result: CompareResult = {
             "schema": "dat.compare/1", "indicator": ind_row, "period": str(wanted) if wanted else None,
             "periods_available": [str(p) for p in available],
             "benchmark": {"kind": benchmark, "value": None, "basis": None}, "not_reporting": [],
@@ -73,23 +80,21 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
         if wanted is None:
             result["reason"] = f"no figures recorded for {indicator}"
             return result
-        reporting = set(s.scalars(select(Observation.partnership_id).where(
-            Observation.indicator_id == iid, Observation.is_current.is_(True)).distinct()))
+        reporting = set(s.scalars(select(col(Observation.partnership_id)).where(*this_indicator).distinct()))
         history = {(o.partnership_id, o.period): o for o in s.scalars(select(Observation).where(
-            Observation.indicator_id == iid, Observation.is_current.is_(True),
-            Observation.period.in_(_series(wanted))))}
-        target_rows = list(s.scalars(select(Target).where(Target.indicator_id == iid)))
+            *this_indicator, col(Observation.period).in_(_series(wanted))))}
+        target_rows = list(s.scalars(select(Target).where(col(Target.indicator_id) == iid)))
     obs = {pid: o for (pid, per), o in history.items() if per == str(wanted)}
     if not obs:
         result["reason"] = (f"no figures for {indicator} in {wanted}; periods with figures: "
                             + (", ".join(str(p) for p in available) or "none"))
-    targets_by_part: dict[int, list[dict[str, Any]]] = {}
+    targets_by_part: dict[int, list[TargetInfo]] = {}
     for t in target_rows:
         targets_by_part.setdefault(t.partnership_id, []).append(_target_dict(t))
 
     # every partnership's figure (for benchmarks), then the rows asked for
-    all_rows = {pid: {"value": o.value, "numerator": o.numerator, "denominator": o.denominator}
-                for pid, o in obs.items()}
+    all_rows: dict[int, Counts] = {pid: {"value": o.value, "numerator": o.numerator, "denominator": o.denominator}
+                                   for pid, o in obs.items()}
     if partnerships:
         chosen = [by_slug[s_] for s_ in dict.fromkeys(partnerships)]
     else:  # every area that reports the indicator (or has a target for it); the rest are named
@@ -99,10 +104,12 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
         chosen = [p for p in candidates if p.id in involved]
         result["not_reporting"] = [p.slug for p in candidates if p.id not in involved]
     national_value, national_how = _national_benchmark(all_rows, parts, ind_row)
-    rows = []
+    rows: list[CompareRow] = []
     for p in chosen:
-        o = obs.get(p.id)
-        row: dict[str, Any] = {
+        pid = p.id
+        assert pid is not None  # a partnership read from the database has one
+        o = obs.get(pid)
+        row: CompareRow = {
             "partnership": p.slug, "name": p.name, "region": p.region,
             "parent": parts[p.parent_id].slug if p.parent_id else None,
             "comparator_group": p.comparator_group,
@@ -118,7 +125,7 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
             "trend": stats.CANNOT, "trend_assessment": None, "trend_reason": None, "reason": None,
         }
         if o is None:
-            if p.id in reporting:
+            if pid in reporting:
                 row["reason"] = f"no figure for {wanted}"
             else:
                 row["reason"] = f"{p.slug} does not report {indicator}"
@@ -126,19 +133,17 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
             rows.append(row)
             continue
         od = _obs_dict(o)
-        row.update(value=o.value, numerator=o.numerator, denominator=o.denominator)
-        applicable = _choose_targets(targets_by_part.get(p.id, []), wanted)
+        row.update({"value": o.value, "numerator": o.numerator, "denominator": o.denominator})
+        applicable = _choose_targets(targets_by_part.get(pid, []), wanted)
         rating = rate_figure(store, p.slug, ind_row, od, applicable, wanted)
         if applicable:
-            row.update(target=applicable[0]["value"], target_kind=applicable[0]["kind"])
-        row.update(rag=rating["rag"], rag_basis=rating["basis"])
+            row.update({"target": applicable[0]["value"], "target_kind": applicable[0]["kind"]})
+        row.update({"rag": rating["rag"], "rag_basis": rating["basis"]})
         bench, how = _benchmark_for(benchmark, p, parts, ind_row, all_rows, national_value, national_how)
-        row.update(benchmark=bench, benchmark_basis=how)
-        cmp = _compare_row(o, ind_row, bench, how)
-        row.update({k: cmp[k] for k in ("ci_low", "ci_high", "ci_low_998", "ci_high_998",
-                                        "ci_method", "vs_benchmark", "vs_benchmark_998", "reason")})
+        row.update({"benchmark": bench, "benchmark_basis": how})
+        row.update(_compare_row(o, ind_row, bench, how))
         now = rating["rag"] if ind_row["unit"] == "rag" else o.value
-        row.update(_travel(ind_row, wanted, now, lambda per, pid=p.id: history.get((pid, per))))
+        row.update(_travel(ind_row, wanted, now, _lookup(history, pid)))
         rows.append(row)
     values = [None if r["value"] is None or _bad_counts(r, _stat_kind(ind_row)) else r["value"]
               for r in rows]
@@ -149,7 +154,7 @@ def compare(store: Store, indicator: str, partnerships: list[str] | None = None,
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"].lower()))
     result["rows"] = rows
     if benchmark == "national":
-        result["benchmark"].update(value=national_value, basis=national_how)
+        result["benchmark"].update({"value": national_value, "basis": national_how})
     else:
         result["benchmark"]["basis"] = {
             "group": "each area's comparator group, pooled", "region": "each area's region, pooled",

@@ -4,18 +4,19 @@ checks), one figure, and the periods with figures."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from dat.core.models import Indicator, Observation, Partnership, Target
 from dat.core.periods import parse_period
 from dat.core.services.areas import _indicator_dict, _partnership_id
 from dat.core.services.store import Store
+from dat.core.services.types import FiguresResult, ObservationInfo, TargetInfo
 from dat.core.targets import resolve_target
 
 
-def _target_dict(t: Target) -> dict[str, Any]:
+def _target_dict(t: Target) -> TargetInfo:
     value = None
     if t.value_kind != "text":
         value = resolve_target(t.value_kind, value=t.value, baseline=t.baseline, years=t.years)
@@ -28,7 +29,7 @@ def _target_dict(t: Target) -> dict[str, Any]:
     }
 
 
-def _obs_dict(o: Observation) -> dict[str, Any]:
+def _obs_dict(o: Observation) -> ObservationInfo:
     return {
         "period": o.period, "value": o.value, "numerator": o.numerator,
         "denominator": o.denominator, "ci_low": o.ci_low, "ci_high": o.ci_high, "rag": o.rag,
@@ -40,35 +41,36 @@ def _obs_dict(o: Observation) -> dict[str, Any]:
 def periods_with_data(store: Store, partnership: str) -> list[str]:
     with store.session() as s:
         pid = _partnership_id(s, partnership)
-        found = set(s.scalars(select(Observation.period).where(
-            Observation.partnership_id == pid, Observation.is_current.is_(True))))
+        found = set(s.scalars(select(col(Observation.period)).where(
+            col(Observation.partnership_id) == pid, col(Observation.is_current).is_(True))))
     return [str(p) for p in sorted(parse_period(x) for x in found)]
 
 
 def figures_for(store: Store, partnership: str, code: str, period: str) -> float | None:
     """The current value of one figure, or ``None``."""
     with store.session() as s:
-        return s.scalar(select(Observation.value).join(Indicator, Indicator.id == Observation.indicator_id)
-                        .join(Partnership, Partnership.id == Observation.partnership_id)
-                        .where(Partnership.slug == partnership, Indicator.code == code,
-                               Observation.period == period, Observation.is_current.is_(True)))
+        return s.scalar(select(col(Observation.value))
+                        .join(Indicator, col(Indicator.id) == col(Observation.indicator_id))
+                        .join(Partnership, col(Partnership.id) == col(Observation.partnership_id))
+                        .where(col(Partnership.slug) == partnership, col(Indicator.code) == code,
+                               col(Observation.period) == period, col(Observation.is_current).is_(True)))
 
 
-def figures(store: Store, partnership: str) -> dict[str, Any]:
+def figures(store: Store, partnership: str) -> FiguresResult:
     """Every current figure, target and indicator a partnership has:
     ``{"figures": {code: {period: obs}}, "targets": {code: [target]}, "indicators": {code: ind}}``."""
     with store.session() as s:
         pid = _partnership_id(s, partnership)
         inds = {i.id: i for i in s.scalars(select(Indicator))}
         obs_rows = list(s.scalars(select(Observation).where(
-            Observation.partnership_id == pid, Observation.is_current.is_(True))))
-        target_rows = list(s.scalars(select(Target).where(Target.partnership_id == pid)))
-    figs: dict[str, dict[str, Any]] = {}
+            col(Observation.partnership_id) == pid, col(Observation.is_current).is_(True))))
+        target_rows = list(s.scalars(select(Target).where(col(Target.partnership_id) == pid)))
+    figs: dict[str, dict[str, ObservationInfo]] = {}
     used: set[int] = set()
     for o in sorted(obs_rows, key=lambda o: parse_period(o.period)):
         figs.setdefault(inds[o.indicator_id].code, {})[o.period] = _obs_dict(o)
         used.add(o.indicator_id)
-    targets: dict[str, list[dict[str, Any]]] = {}
+    targets: dict[str, list[TargetInfo]] = {}
     for t in target_rows:
         targets.setdefault(inds[t.indicator_id].code, []).append(_target_dict(t))
         used.add(t.indicator_id)

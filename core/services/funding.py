@@ -4,21 +4,28 @@ them, and several partnerships side by side."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
+from sqlmodel import col
 
+from dat.core.models import Allocation, FundingStream
 from dat.core.periods import Period, parse_period
 from dat.core.services.areas import _partnership_id
 from dat.core.services.figures import figures_for
 from dat.core.services.store import BadPeriod, Store, _period
+from dat.core.services.types import (
+    FundingAnalysis,
+    FundingCompareResult,
+    FundingLine,
+    FundingResult,
+    FundingStreamColumns,
+)
 
 
-def _year_total(amounts: list[tuple[Any, bool]]) -> Any:
+def _year_total(amounts: list[tuple[Decimal | None, bool]]) -> Decimal | None:
     """The year's total from ``(amount, is_total)`` pairs: the stated total line(s) when the
     document gives one, else the sum of the stated lines; ``None`` when nothing is stated."""
-    from decimal import Decimal
-
     totals = [a for a, is_total in amounts if is_total and a is not None]
     parts = [a for a, is_total in amounts if not is_total and a is not None]
     if totals:
@@ -26,32 +33,23 @@ def _year_total(amounts: list[tuple[Any, bool]]) -> Any:
     return sum(parts, Decimal("0.00")) if parts else None
 
 
-def funding(store: Store, partnership: str, year: str | None = None) -> dict[str, Any]:
+def funding(store: Store, partnership: str, year: str | None = None) -> FundingResult:
     """A partnership's funding for a financial year (default: the latest with allocations):
     each line with its stream, amount (exact ``Decimal``; ``None`` when not stated), banked
     by, used for, and the total: the document's own total line when it gives one
     (``total_basis`` "stated total"; the other lines are parts of it), else the sum of the
     stated amounts ("sum of lines")."""
-    from decimal import Decimal
-
-    from dat.core.models import Allocation, FundingStream
-
     wanted = _period(year)
     if wanted is not None and wanted.kind != "year":
         raise BadPeriod(f"{year!r}: funding is by financial year, e.g. 2009/10")
     with store.session() as s:
         pid = _partnership_id(s, partnership)
         streams = {st.id: st for st in s.scalars(select(FundingStream))}
-        allocs = list(s.scalars(select(Allocation).where(Allocation.partnership_id == pid)))
+        allocs = list(s.scalars(select(Allocation).where(col(Allocation.partnership_id) == pid)))
     years = sorted({parse_period(a.year) for a in allocs})
     if wanted is None and years:
         wanted = years[-1]
-    result: dict[str, Any] = {
-        "schema": "dat.funding/1", "partnership": partnership,
-        "year": str(wanted) if wanted else None,
-        "years_available": [str(y) for y in years], "lines": [], "total": None,
-    }
-    lines = []
+    lines: list[FundingLine] = []
     for a in allocs:
         if wanted is None or a.year != str(wanted):
             continue
@@ -62,6 +60,7 @@ def funding(store: Store, partnership: str, year: str | None = None) -> dict[str
             "amount": None if a.amount_pence is None else Decimal(a.amount_pence).scaleb(-2),
             "banked_by": a.banked_by, "used_for": a.used_for, "approximate": a.approximate,
             "management_admin": a.management_admin, "is_total": a.is_total, "source": a.source,
+            "share": None,  # of the total, below
         })
     lines.sort(key=lambda l: (not l["is_total"], l["amount"] is None, -(l["amount"] or 0),
                               l["stream"], l["line"]))
@@ -69,45 +68,47 @@ def funding(store: Store, partnership: str, year: str | None = None) -> dict[str
     stated_total = any(l["is_total"] and l["amount"] is not None for l in lines)
     for l in lines:
         l["share"] = (float(l["amount"] / total) if total and l["amount"] is not None else None)
-    result["lines"] = lines
-    result["total"] = total
-    result["total_basis"] = "stated total" if stated_total else ("sum of lines" if lines else None)
-    result["total_approximate"] = any(l["approximate"] for l in lines
-                                      if l["is_total"] == stated_total and l["amount"] is not None)
-    result["itemised_total"] = _year_total([(l["amount"], False) for l in lines if not l["is_total"]])
-    result.update(_funding_analysis(store, partnership, wanted, allocs, lines, total))
+    result: FundingResult = {
+        "schema": "dat.funding/1", "partnership": partnership,
+        "year": str(wanted) if wanted else None,
+        "years_available": [str(y) for y in years], "lines": lines, "total": total,
+        "total_basis": "stated total" if stated_total else ("sum of lines" if lines else None),
+        "total_approximate": any(l["approximate"] for l in lines
+                                 if l["is_total"] == stated_total and l["amount"] is not None),
+        "itemised_total": _year_total([(l["amount"], False) for l in lines if not l["is_total"]]),
+        **_funding_analysis(store, partnership, wanted, allocs, lines, total),
+    }
     if not lines:
         result["reason"] = (f"no funding recorded for {partnership}"
                             + (f" in {wanted}" if wanted else ""))
     return result
 
 
-def _funding_analysis(store: Store, partnership: str, year: Period | None, allocs: list,
-                      lines: list[dict[str, Any]], total: Any) -> dict[str, Any]:
+def _funding_analysis(store: Store, partnership: str, year: Period | None, allocs: list[Allocation],
+                      lines: list[FundingLine], total: Decimal | None) -> FundingAnalysis:
     """Year-on-year change, management & admin share and cost per person in effective
     treatment (NTA.EFFECTIVE for the same year), each ``None`` with a reason when it cannot
     be worked out."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    out: dict[str, Any] = {"previous_year": None, "previous_total": None, "change": None,
-                           "change_pct": None, "management_admin": None,
-                           "management_admin_share": None, "in_effective_treatment": None,
-                           "cost_per_person": None, "notes": []}
+    out: FundingAnalysis = {"previous_year": None, "previous_total": None, "change": None,
+                            "change_pct": None, "management_admin": None,
+                            "management_admin_share": None, "in_effective_treatment": None,
+                            "cost_per_person": None, "notes": []}
     if year is None or total is None:
         return out
     prev = str(year.previous())
-    prev_amounts = [(Decimal(a.amount_pence).scaleb(-2), a.is_total) for a in allocs
-                    if a.year == prev and a.amount_pence is not None]
-    if prev_amounts:
-        prev_total = _year_total(prev_amounts)
-        out.update(previous_year=prev, previous_total=prev_total, change=total - prev_total,
-                   change_pct=float((total - prev_total) / prev_total * 100) if prev_total else None)
+    # None exactly when no amount is recorded for the previous year
+    prev_total = _year_total([(Decimal(a.amount_pence).scaleb(-2), a.is_total) for a in allocs
+                              if a.year == prev and a.amount_pence is not None])
+    if prev_total is not None:
+        out.update({"previous_year": prev, "previous_total": prev_total, "change": total - prev_total,
+                    "change_pct": float((total - prev_total) / prev_total * 100) if prev_total else None})
     else:
         out["notes"].append(f"no funding recorded for {prev} to compare with")
     ma = [l["amount"] for l in lines if l["management_admin"] and l["amount"] is not None]
     if ma:
-        out["management_admin"] = sum(ma, Decimal("0"))
-        out["management_admin_share"] = float(out["management_admin"] / total * 100)
+        ma_total = sum(ma, Decimal("0"))
+        out["management_admin"] = ma_total
+        out["management_admin_share"] = float(ma_total / total * 100)
     people = figures_for(store, partnership, "NTA.EFFECTIVE", str(year))
     if people:
         out["in_effective_treatment"] = people
@@ -117,10 +118,10 @@ def _funding_analysis(store: Store, partnership: str, year: Period | None, alloc
     return out
 
 
-def funding_compare(store: Store, partnerships: list[str], year: str | None = None) -> dict[str, Any]:
+def funding_compare(store: Store, partnerships: list[str], year: str | None = None) -> FundingCompareResult:
     """Several partnerships' funding side by side: one row per stream, one column each."""
     each = [funding(store, slug, year) for slug in partnerships]
-    streams: dict[str, dict[str, Any]] = {}
+    streams: dict[str, FundingStreamColumns] = {}
     for f in each:
         for line in f["lines"]:
             row = streams.setdefault(line["stream"], {"stream": line["stream"],
@@ -131,7 +132,9 @@ def funding_compare(store: Store, partnerships: list[str], year: str | None = No
             elif cur is None:
                 row[f["partnership"]] = None
     return {"schema": "dat.funding-compare/1", "year": year,
-            "partnerships": [{k: f[k] for k in ("partnership", "year", "total", "change_pct",
-                                                 "management_admin_share", "cost_per_person")}
+            "partnerships": [{"partnership": f["partnership"], "year": f["year"], "total": f["total"],
+                              "change_pct": f["change_pct"],
+                              "management_admin_share": f["management_admin_share"],
+                              "cost_per_person": f["cost_per_person"]}
                              for f in each],
             "streams": sorted(streams.values(), key=lambda r: r["stream"]), "detail": each}

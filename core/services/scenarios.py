@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
 
 from dat.core.errors import DataError, UnknownName
 from dat.core.periods import parse_period
@@ -10,17 +10,16 @@ from dat.core.services.areas import get_indicator, get_partnership, list_partner
 from dat.core.services.figures import figures
 from dat.core.services.funding import _year_total, funding, funding_compare
 from dat.core.services.store import Store
+from dat.core.services.types import MergeLine, ScenarioMerge, ScenarioSplit, SplitLine
 
 
 def scenario_split(store: Store, partnership: str, year: str | None = None, *,
                    shares: dict[str, float] | None = None, by: str | None = None,
-                   floor: Any = None) -> dict[str, Any]:
+                   floor: Decimal | float | str | None = None) -> ScenarioSplit:
     """What each successor of ``partnership`` (its sub-areas) would get if it split: every
     funding line divided by ``shares`` (fractions per sub-area, normalised), or by the
     sub-areas' figures for indicator ``by`` (e.g. people in treatment), with the lines that
     fall below ``floor`` (a viability floor in pounds) flagged; and the sub-areas' figures."""
-    from decimal import ROUND_HALF_UP, Decimal
-
     part = get_partnership(store, partnership)
     subs = part["sub_areas"]
     if not subs:
@@ -49,9 +48,9 @@ def scenario_split(store: Store, partnership: str, year: str | None = None, *,
         raise DataError(f"the shares for {partnership}'s sub-areas add up to nothing ({basis})")
     frac = {s_: w / total_w for s_, w in weights.items()}
     floor_d = Decimal(str(floor)) if floor is not None else None
-    lines = []
+    lines: list[SplitLine] = []
     for line in fund["lines"]:
-        row = {"stream": line["stream"], "stream_name": line["stream_name"], "line": line["line"],
+        row: SplitLine = {"stream": line["stream"], "stream_name": line["stream_name"], "line": line["line"],
                "amount": line["amount"], "is_total": line["is_total"], "successors": {},
                "below_floor": []}
         for s_ in subs:
@@ -71,16 +70,14 @@ def scenario_split(store: Store, partnership: str, year: str | None = None, *,
 
 
 def scenario_merge(store: Store, partnerships: list[str], year: str | None = None, *,
-                   floor: Any = None) -> dict[str, Any]:
+                   floor: Decimal | float | str | None = None) -> ScenarioMerge:
     """What a merged partnership would have: each stream summed across ``partnerships``,
     streams below ``floor`` flagged."""
-    from decimal import Decimal
-
     side = funding_compare(store, partnerships, year)
     floor_d = Decimal(str(floor)) if floor is not None else None
-    lines = []
+    lines: list[MergeLine] = []
     for row in side["streams"]:
-        amounts = [row.get(s_) for s_ in partnerships if row.get(s_) is not None]
+        amounts = [a for a in (row.get(s_) for s_ in partnerships) if a is not None]
         merged = sum(amounts, Decimal("0.00")) if amounts else None
         lines.append({"stream": row["stream"], "stream_name": row["stream_name"],
                       "by_partnership": {s_: row.get(s_) for s_ in partnerships},
