@@ -51,6 +51,7 @@ from dat.core.services.scorecard import (
     direction_of_travel,
     rate_figure,
     scorecard,
+    scorecard_benchmarks,
 )
 from dat.core.services.scorecard import _applies as _applies
 from dat.core.services.scorecard import _choose_targets as _choose_targets
@@ -92,8 +93,8 @@ __all__ = [
     "UnknownName", "BadPeriod", "Store", "get_indicator", "get_partnership", "has_figures",
     "list_indicators", "list_partnerships", "figures", "figures_for", "periods_with_data",
     "RAG_RANK", "TARGET_PREFERENCE", "default_period", "direction_of_travel", "rate_figure",
-    "scorecard", "BENCHMARKS", "MIN_POOL", "compare", "funding", "funding_compare", "actions",
-    "scenario_merge", "scenario_split",
+    "scorecard", "scorecard_benchmarks", "BENCHMARKS", "MIN_POOL", "compare", "funding",
+    "funding_compare", "actions", "scenario_merge", "scenario_split",
     # the result types
     "ActionItem", "ActionsResult", "BenchmarkCell", "CompareBenchmark", "CompareResult",
     "CompareRow", "FiguresResult", "FundingAnalysis", "FundingCompareResult", "FundingLine",

@@ -250,7 +250,8 @@ def scorecard(store: Store, partnership: str, period: str | None = None, *,
     previous period and the same period last year, the recent trend, and the comparison with
     the national benchmark at 95% and 99.8%. ``benchmarks=False`` leaves the comparison out
     ("not compared", basis "not worked out"), which reads every partnership's figures; the TUI
-    paints without it and fills it in after."""
+    paints without it and fills it in after (:func:`scorecard_benchmarks` gives just those
+    columns)."""
     wanted = _period(period)
     with store.session() as s:
         pid = _partnership_id(s, partnership)
@@ -300,6 +301,32 @@ def scorecard(store: Store, partnership: str, period: str | None = None, *,
         result["reason"] = (f"no figures for {partnership} in {wanted}; periods with figures: "
                             + (", ".join(str(p) for p in available) or "none"))
     return result
+
+
+def scorecard_benchmarks(store: Store, partnership: str, period: str | None = None) -> dict[str, BenchmarkCell]:
+    """The benchmark columns of :func:`scorecard` (``benchmarks=True``) for ``period``
+    (default: :func:`default_period`), by indicator code: ``benchmark``, ``benchmark_basis``,
+    ``vs_benchmark``, ``vs_benchmark_998``, ``benchmark_reason``, ``ci_low`` and ``ci_high``,
+    exactly as the scorecard's rows give them. Reads only the period's figures and the
+    national benchmarks, without rating or working out the travel and trend: for a front end
+    that painted ``scorecard(..., benchmarks=False)`` and fills the comparison in after.
+    Empty when the partnership has no figures for the period."""
+    wanted = _period(period)
+    with store.session() as s:
+        pid = _partnership_id(s, partnership)
+        if wanted is None:
+            wanted = default_period(_period_counts(s, pid))
+            if wanted is None:
+                return {}
+        current = list(s.scalars(select(Observation).where(
+            *_current_of(pid), col(Observation.period) == str(wanted))))
+        inds = {i.id: _indicator_dict(i) for i in s.scalars(select(Indicator).where(
+            col(Indicator.id).in_({o.indicator_id for o in current})))} if current else {}
+        is_nation = _is_nation(s, pid)
+    national = {} if is_nation else _national_benchmarks(store, {o.indicator_id for o in current}, str(wanted))
+    current.sort(key=lambda o: (inds[o.indicator_id]["framework"], inds[o.indicator_id]["code"]))
+    return {inds[o.indicator_id]["code"]: _benchmark_cell(o, inds[o.indicator_id], national, is_nation, True)
+            for o in current}
 
 
 def _national_benchmarks(store: Store, indicator_ids: set[int], period: str) -> dict[int, tuple[float | None, str]]:
