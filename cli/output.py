@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -29,7 +29,7 @@ Justify = Literal["default", "left", "center", "right", "full"]
 class Column:
     key: str
     header: str
-    fmt: Callable[[Any, dict], str] | None = None  # for table/markdown display
+    fmt: Callable[[Any, Mapping[str, Any]], str] | None = None  # for table/markdown display
     justify: Justify = "left"
 
 
@@ -41,7 +41,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def cell_text(col: Column, row: dict) -> str:
+def cell_text(col: Column, row: Mapping[str, Any]) -> str:
     value = row.get(col.key)
     if col.fmt is not None:
         return col.fmt(value, row)
@@ -56,7 +56,7 @@ def cell_text(col: Column, row: dict) -> str:
     return str(value)
 
 
-def emit(fmt: str, rows: Sequence[dict], columns: Sequence[Column], *, result: Any = None,
+def emit(fmt: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, result: Any = None,
          title: str | None = None, caption: str | None = None, out: Any = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
@@ -92,7 +92,7 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def _rich_table(rows: Iterable[dict], columns: Sequence[Column], title: str | None,
+def _rich_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], title: str | None,
                 caption: str | None, out: Any) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -115,5 +115,5 @@ def _rich_table(rows: Iterable[dict], columns: Sequence[Column], title: str | No
     console.print(table)
 
 
-def rag_cell(value: Any, row: dict) -> str:
+def rag_cell(value: Any, row: Mapping[str, Any]) -> str:
     return f"{value} {RAG_WORD[value]}" if value in RAG_WORD else "–"

@@ -36,7 +36,7 @@ from dat.core import services
 from dat.core.errors import DataError
 from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
-from dat.core.services import Store, UnknownName
+from dat.core.services import PartnershipInfo, PartnershipRow, Store, UnknownName
 
 if TYPE_CHECKING:
     from dat.core.plugins import Registry
@@ -121,11 +121,11 @@ def build_context(store: Store, partnership: str, period: str | None = None,
     }
 
 
-def _sub_areas(store: Store, part: dict[str, Any], every_part: list[dict[str, Any]],
+def _sub_areas(store: Store, part: PartnershipInfo, every_part: list[PartnershipRow],
                year: str | None) -> list[dict[str, Any]]:
     """Each sub-area below the partnership (children, then theirs), with its figures and its
     funding for the report's year."""
-    children: dict[str | None, list[dict[str, Any]]] = {}
+    children: dict[str | None, list[PartnershipRow]] = {}
     for p in every_part:
         children.setdefault(p["parent"], []).append(p)
     out: list[dict[str, Any]] = []

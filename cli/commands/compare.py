@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from dat.cli.common import format_option, open_store, resolve_format
@@ -31,7 +34,7 @@ def _area(v, row) -> str:
     return f"  {v}" if row.get("parent") else v
 
 
-def table_columns(result: dict) -> list[Column]:
+def table_columns(result: Mapping[str, Any]) -> list[Column]:
     unit = result["indicator"]["unit"]
     kind = result["benchmark"]["kind"]
     return [
@@ -49,7 +52,7 @@ def table_columns(result: dict) -> list[Column]:
     ]
 
 
-def caption(result: dict) -> str:
+def caption(result: Mapping[str, Any]) -> str:
     b = result["benchmark"]
     unit = result["indicator"]["unit"]
     text = f"Benchmark: {b['kind']}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
     result = funding(store, partnership, year)
     if result.get("reason"):
         click.echo(f"dat: {result['reason']}", err=True)
-    rows = list(result["lines"])
+    rows: list[Mapping[str, Any]] = list(result["lines"])
     out_fmt = resolve_format(fmt)
     if out_fmt in ("table", "markdown") and result["total"] is not None:
         rows.append({"stream": "Total", "amount": result["total"], "share": 1.0,
@@ -67,7 +67,7 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
         click.echo(f"dat: {caption}", err=True)
 
 
-def _funding_caption(r: dict) -> str:
+def _funding_caption(r: Mapping[str, Any]) -> str:
     parts = []
     if r.get("total_basis") == "stated total" and r.get("itemised_total") is not None:
         parts.append(f"total as the document states it; itemised lines come to "
@@ -82,16 +82,16 @@ def _funding_caption(r: dict) -> str:
     return "; ".join(parts)
 
 
-def _side_cell(slug: str) -> Callable[[Any, dict], str]:
+def _side_cell(slug: str) -> Callable[[Any, Mapping[str, Any]], str]:
     """The cell of one partnership's column in the side-by-side funding table."""
 
-    def fmt(v: Any, r: dict) -> str:
+    def fmt(v: Any, r: Mapping[str, Any]) -> str:
         return "–" if slug not in r or (v is None and r["stream"] == "Total") else _money(v, r)
 
     return fmt
 
 
-def _funding_side_by_side(result: dict, fmt: str | None) -> None:
+def _funding_side_by_side(result: Mapping[str, Any], fmt: str | None) -> None:
     slugs = [p["partnership"] for p in result["partnerships"]]
     rows = list(result["streams"])
     out_fmt = resolve_format(fmt)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -51,6 +51,9 @@ from dat.cli.tui.widgets.funding import FundingTab
 from dat.cli.tui.widgets.scorecard import RAG_FILTERS, ScorecardTab
 from dat.cli.tui.widgets.table import DataTab
 from dat.cli.tui.workers import WorkerFailures
+
+if TYPE_CHECKING:
+    from dat.core.services.types import IndicatorInfo, PartnershipRow
 
 #: the tabs, by the id TabbedContent.active names them with
 TABS = ("scorecard", "funding", "actions", "compare")
@@ -86,8 +89,8 @@ class DatApp(WorkerFailures, App):
         self.out_dir = Path(out_dir) if out_dir else Path.cwd()
         self.store: Any = None
         self.state = State()
-        self.partnerships: list[dict] = []
-        self.indicators: list[dict] = []
+        self.partnerships: list[PartnershipRow] = []
+        self.indicators: list[IndicatorInfo] = []
         self.templates: list[dict] = []
         self.problems: list[str] = []
         self._marks_due = False

@@ -7,6 +7,7 @@ is a letter and a word as well as a colour, a direction of travel is an arrow an
 from __future__ import annotations
 
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 # one formatter for every output (CLI, TUI, reports)
@@ -89,14 +90,14 @@ def bar(amount: Any, top: Any, width: int = 12) -> str:
     return "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
 
 
-def target_text(row: dict[str, Any]) -> str:
+def target_text(row: Mapping[str, Any]) -> str:
     """A scorecard row's target: ``85% local`` or the words of an unquantified target."""
     if row.get("target") is not None:
         return f"{fmt_num(row['target'], row['unit'])} {row.get('target_kind') or ''}".strip()
     return (row.get("target_text") or "")[:28]
 
 
-def value_text(row: dict[str, Any]) -> str:
+def value_text(row: Mapping[str, Any]) -> str:
     value = fmt_num(row.get("value"), row.get("unit"))
     if value and row.get("numerator") is not None and row.get("denominator"):
         value += f" ({fmt_num(row['numerator'])}/{fmt_num(row['denominator'])})"

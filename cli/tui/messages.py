@@ -10,9 +10,20 @@ them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:  # the result shapes of the queries (importing them costs nothing at run time)
+    from dat.core.services.types import (
+        ActionsResult,
+        CompareResult,
+        FiguresResult,
+        FundingResult,
+        IndicatorInfo,
+        PartnershipRow,
+        ScorecardResult,
+    )
 
 # -- from the App's own workers ---------------------------------------------------------------
 
@@ -20,7 +31,7 @@ from textual.message import Message
 class DatabaseOpened(Message):
     """The database is open: what the App needs to lay out the tree and the indicator list."""
 
-    def __init__(self, store: Any, partnerships: list[dict], indicators: list[dict],
+    def __init__(self, store: Any, partnerships: list[PartnershipRow], indicators: list[IndicatorInfo],
                  problems: list[str], first: str | None) -> None:
         super().__init__()
         self.store, self.partnerships, self.indicators = store, partnerships, indicators
@@ -70,7 +81,7 @@ class PartnershipChosen(Message):
 class ScorecardLoaded(Message):
     """A partnership's scorecard (without national benchmarks) for ``period``, its actual period."""
 
-    def __init__(self, slug: str, period: str | None, card: dict) -> None:
+    def __init__(self, slug: str, period: str | None, card: ScorecardResult) -> None:
         super().__init__()
         self.slug, self.period, self.card = slug, period, card
 
@@ -79,7 +90,7 @@ class FiguresLoaded(Message):
     """Every figure and target of a partnership (:func:`dat.core.services.figures`): the
     scorecard's sparklines and the detail pane's trend and targets."""
 
-    def __init__(self, slug: str, figures: dict) -> None:
+    def __init__(self, slug: str, figures: FiguresResult) -> None:
         super().__init__()
         self.slug, self.figures = slug, figures
 
@@ -115,13 +126,13 @@ class FundingLoaded(Message, bubble=False):
     """A partnership's funding (:func:`dat.core.services.funding`) for the year of
     ``card_period`` or, when that year has none, the latest year with funding."""
 
-    def __init__(self, slug: str, funding: dict, card_period: str | None) -> None:
+    def __init__(self, slug: str, funding: FundingResult, card_period: str | None) -> None:
         super().__init__()
         self.slug, self.funding, self.card_period = slug, funding, card_period
 
 
 class ActionsLoaded(Message, bubble=False):
-    def __init__(self, slug: str, actions: dict) -> None:
+    def __init__(self, slug: str, actions: ActionsResult) -> None:
         super().__init__()
         self.slug, self.actions = slug, actions
 
@@ -129,7 +140,7 @@ class ActionsLoaded(Message, bubble=False):
 class CompareLoaded(Message):
     """Every partnership ranked on indicator ``code`` (:func:`dat.core.services.compare`)."""
 
-    def __init__(self, code: str, result: dict) -> None:
+    def __init__(self, code: str, result: CompareResult) -> None:
         super().__init__()
         self.code, self.result = code, result
 

@@ -21,7 +21,7 @@ class JumpProvider(Provider):
         for p in app.partnerships:
             yield (f"Partnership {p['name']} ({p['slug']})",
                    partial(app.select_partnership, p["slug"]), "open its scorecard")
-        for row in (app.scorecard.card or {}).get("rows", []):
+        for row in (app.scorecard.card["rows"] if app.scorecard.card else []):
             yield (f"Show {row['code']} {row['name']}", partial(app.show_indicator, row["code"]),
                    f"the {row['code']} row of {app.state.partnership}'s scorecard")
         for ind in app.indicators:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,6 +12,9 @@ from dat.cli.tui.messages import ActionsLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
 
+if TYPE_CHECKING:
+    from dat.core.services.types import ActionsResult
+
 
 class ActionsTab(WorkerFailures, DataTab):
     TABLE_ID = "action-table"
@@ -19,7 +22,7 @@ class ActionsTab(WorkerFailures, DataTab):
     def __init__(self) -> None:
         super().__init__("3 Actions", id="actions")
         self.slug: str | None = None
-        self.actions: dict | None = None
+        self.actions: ActionsResult | None = None
 
     def compose(self) -> ComposeResult:
         yield PagedTable(id=self.TABLE_ID)
@@ -43,7 +46,7 @@ class ActionsTab(WorkerFailures, DataTab):
             self.fill()
 
     def fill(self) -> None:
-        acts = (self.actions or {}).get("actions", [])
+        acts = self.actions["actions"] if self.actions else []
         self.table.fill([(
             a["ref"], a["theme"] or "", a["action"][:60], (a["lead"] or "")[:30], a["due"] or "",
             a["status"] or "",

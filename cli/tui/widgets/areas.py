@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,11 +13,14 @@ from textual.widgets.tree import TreeNode
 
 from dat.cli.tui.messages import PartnershipChosen
 
+if TYPE_CHECKING:
+    from dat.core.services.types import PartnershipRow
+
 #: how long the cursor rests on a partnership before it opens
 SETTLE = 0.25
 
 
-def tree_label(p: dict, has_figures: bool):
+def tree_label(p: PartnershipRow, has_figures: bool):
     from rich.text import Text
 
     label = Text(p["name"])
@@ -35,7 +38,7 @@ class AreasPane(Vertical):
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
-        self.partnerships: list[dict] = []
+        self.partnerships: list[PartnershipRow] = []
         #: partnership slug -> its node
         self.nodes: dict[str, TreeNode[str]] = {}
         #: the partnership on show (set by the App through follow)
@@ -55,14 +58,14 @@ class AreasPane(Vertical):
         tree.show_root = False
         tree.guide_depth = 2
 
-    def show_partnerships(self, partnerships: list[dict]) -> None:
+    def show_partnerships(self, partnerships: list[PartnershipRow]) -> None:
         """Fill the tree (sub-areas under their parent, expanded)."""
         self.partnerships = partnerships
         tree: Tree[str] = self.query_one("#areas", Tree)
         tree.clear()
         nodes = self.nodes = {}
         for p in partnerships:
-            parent = nodes.get(p["parent"], tree.root)
+            parent = nodes.get(p["parent"] or "", tree.root)
             label = tree_label(p, True)
             if p["sub_areas"]:
                 node = parent.add(label, data=p["slug"], expand=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,6 +13,9 @@ from dat.cli.tui.format import arrow, bench_text, esc, fmt_num, rag_cell, right
 from dat.cli.tui.messages import CompareLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
+
+if TYPE_CHECKING:
+    from dat.core.services.types import CompareResult, CompareRow, IndicatorInfo
 
 
 class CompareTab(WorkerFailures, DataTab):
@@ -26,7 +29,7 @@ class CompareTab(WorkerFailures, DataTab):
         self.store: Any = None
         #: the indicator compared, and its ranking once loaded
         self.code: str | None = None
-        self.result: dict | None = None
+        self.result: CompareResult | None = None
 
     def compose(self) -> ComposeResult:
         yield Select([], prompt="Indicator to compare (type to search)", id="compare-indicator")
@@ -37,7 +40,7 @@ class CompareTab(WorkerFailures, DataTab):
         self.table.add_columns("Rank", "Partnership", "Value", "95% CI", "vs national", "Target", "RAG",
                                "Travel", "Note")
 
-    def set_indicators(self, store: Any, indicators: list[dict]) -> None:
+    def set_indicators(self, store: Any, indicators: list[IndicatorInfo]) -> None:
         """The indicators to pick from (in the database ``store``)."""
         self.store = store
         sel = self.query_one("#compare-indicator", Select)
@@ -83,7 +86,7 @@ class CompareTab(WorkerFailures, DataTab):
         unit = ind["unit"]
         rows = result["rows"]
 
-        def ci(r: dict) -> str:
+        def ci(r: CompareRow) -> str:
             if r["ci_low"] is None or r["ci_high"] is None:
                 return ""
             return f"{fmt_num(round(r['ci_low'], 1), unit)}–{fmt_num(round(r['ci_high'], 1), unit)}"

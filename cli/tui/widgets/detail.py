@@ -5,7 +5,7 @@ against the target (hidden on narrow terminals; the text trend stays)."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import Static
 from dat.cli.tui.format import esc, fmt_num, rag_word, sparkline, target_text, value_text
 from dat.cli.tui.messages import HistoryLoaded
 from dat.cli.tui.workers import WorkerFailures
+
+if TYPE_CHECKING:
+    from dat.core.services.types import FiguresResult, ScorecardResult, ScorecardRow
 
 HINT = "Highlight an indicator to see its trend, targets and history."
 
@@ -36,8 +39,8 @@ class DetailPane(WorkerFailures, Horizontal):
         super().__init__(id=id)
         self.store: Any = None
         self.slug: str | None = None
-        self.rows: list[dict] = []
-        self.figures: dict | None = None
+        self.rows: list[ScorecardRow] = []
+        self.figures: FiguresResult | None = None
         #: the indicator on show
         self.code: str | None = None
         self._history_for: tuple[str, str] | None = None
@@ -47,11 +50,11 @@ class DetailPane(WorkerFailures, Horizontal):
             yield Static(HINT, id="detail-text")
         yield make_plot()
 
-    def set_card(self, store: Any, slug: str, card: dict) -> None:
+    def set_card(self, store: Any, slug: str, card: ScorecardResult) -> None:
         """A new scorecard: its rows are what :meth:`show` can show; the figures follow."""
         self.store, self.slug, self.rows, self.figures = store, slug, card["rows"], None
 
-    def set_figures(self, figures: dict) -> None:
+    def set_figures(self, figures: FiguresResult) -> None:
         self.figures = figures
         if self.code:
             self.show(self.code)
@@ -73,8 +76,8 @@ class DetailPane(WorkerFailures, Horizontal):
             return
         self.code = code
         unit = row["unit"]
-        figs = (self.figures or {}).get("figures", {}).get(code, {})
-        targets = (self.figures or {}).get("targets", {}).get(code, [])
+        figs = self.figures["figures"].get(code, {}) if self.figures else {}
+        targets = self.figures["targets"].get(code, []) if self.figures else []
         better = {"higher": "higher is better", "lower": "lower is better"}.get(
             row["polarity"], "no better or worse")
         lines = [f"[b]{code}[/b] {esc(row['name'])}",
@@ -92,9 +95,9 @@ class DetailPane(WorkerFailures, Horizontal):
         if series:
             lines.append("[b]Trend[/b] " + "  ".join(f"{p} {fmt_num(v, unit)}" for p, v in series)
                          + f"  {sparkline([v for _, v in series])}")
-        if row.get("commentary"):
+        if row["commentary"]:
             lines.append(f"[b]Note[/b] {esc(row['commentary'])}")
-        lines.append(f"Source {esc(row.get('source') or '–')}, revision {row.get('revision')}")
+        lines.append(f"Source {esc(row['source'] or '–')}, revision {row.get('revision')}")
         self.say("\n".join(lines))
         target = next((t["value"] for t in targets if t["value"] is not None), None)
         self._plot(series, target, unit)

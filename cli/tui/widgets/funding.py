@@ -3,8 +3,9 @@ show (or the latest year with funding), and the year's total under it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +16,9 @@ from dat.cli.tui.messages import FundingLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
 
+if TYPE_CHECKING:
+    from dat.core.services.types import FundingResult
+
 
 class FundingTab(WorkerFailures, DataTab):
     TABLE_ID = "fund-table"
@@ -22,7 +26,7 @@ class FundingTab(WorkerFailures, DataTab):
     def __init__(self) -> None:
         super().__init__("2 Funding", id="funding")
         self.slug: str | None = None
-        self.funding: dict | None = None
+        self.funding: FundingResult | None = None
 
     def compose(self) -> ComposeResult:
         yield PagedTable(id=self.TABLE_ID)
@@ -54,7 +58,7 @@ class FundingTab(WorkerFailures, DataTab):
             self.fill(event.card_period)
 
     def fill(self, card_period: str | None) -> None:
-        fund = self.funding or {"lines": [], "total": None}
+        fund: Mapping[str, Any] = self.funding or {"lines": [], "total": None}
         lines = fund["lines"]
         top = max((l["amount"] for l in lines if l["amount"] is not None), default=None)
         keys: list[str] = []

@@ -5,7 +5,7 @@ benchmarks follow."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +22,9 @@ from dat.cli.tui.messages import (
 from dat.cli.tui.widgets.detail import DetailPane
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
+
+if TYPE_CHECKING:
+    from dat.core.services.types import FiguresResult, ScorecardResult, ScorecardRow
 
 #: the RAG filter's choices: (label, value)
 RAG_FILTERS = [("All RAG", "all"), ("Red", "R"), ("Amber", "A"), ("Green", "G"),
@@ -43,8 +46,8 @@ class ScorecardTab(WorkerFailures, DataTab):
         self.slug: str | None = None
         #: the scorecard on show (its actual period), and what arrived after it
         self.period: str | None = None
-        self.card: dict | None = None
-        self.figures: dict | None = None
+        self.card: ScorecardResult | None = None
+        self.figures: FiguresResult | None = None
         self.bench: dict[str, str] = {}
         #: the RAG filter (a value of RAG_FILTERS) and the search text
         self.rag_filter = "all"
@@ -82,7 +85,7 @@ class ScorecardTab(WorkerFailures, DataTab):
         self.card, self.figures, self.bench, self.period = card, None, {}, event.period
         self.fill()
         codes = [r["code"] for r in card["rows"] if r["value"] is not None]
-        if not card.get("reason") and codes:
+        if not card.get("reason") and codes and card["period"]:
             self.run_thread(partial(self._load_benchmarks, self.store, event.slug, card["period"], codes),
                             failure="Benchmarks unavailable", group="bench")
 
@@ -125,8 +128,8 @@ class ScorecardTab(WorkerFailures, DataTab):
             self.search = search
         self.fill()
 
-    def visible_rows(self) -> list[dict]:
-        rows = (self.card or {}).get("rows", [])
+    def visible_rows(self) -> list[ScorecardRow]:
+        rows = self.card["rows"] if self.card else []
         wanted, query = self.rag_filter, self.search.strip().lower()
         if wanted == "none":
             rows = [r for r in rows if not r["rag"]]
@@ -138,7 +141,7 @@ class ScorecardTab(WorkerFailures, DataTab):
 
     def fill(self) -> None:
         rows = self.visible_rows()
-        figs = (self.figures or {}).get("figures", {})
+        figs = self.figures["figures"] if self.figures else {}
         self.table.fill([(
             rag_cell(r["rag"]), clip(r["name"], 34), right(value_text(r)), target_text(r),
             arrow(r["direction"]), bench_text(self.bench.get(r["code"])),
