@@ -33,11 +33,9 @@ def host():
 
 
 @pytest.fixture(scope="module")
-def cstore(host, tmp_path_factory):
-    from dat.core.services import Store
-
-    path = tmp_path_factory.mktemp("cheshire") / "cheshire.sqlite3"
-    return Store(f"sqlite:///{path}", host=host)
+def cstore(host, seed_store_factory):
+    """A fresh SQLite store of its own, filled from ``host`` only (conftest's ``seed_store_factory``)."""
+    return seed_store_factory(host=host)
 
 
 def test_plugin_registers_everything_without_problems(host):
