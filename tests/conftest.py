@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURE_PLUGINS, make_entry_points, run_dat
 
+#: environment variables that change which plugins load or which database opens
+_PLUGIN_ENV = ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS")
+
 
 def _load_pgserver():
     spec = importlib.util.spec_from_file_location("dat_tests_pgserver", Path(__file__).with_name("pgserver.py"))
@@ -76,8 +79,7 @@ def db_url(request, tmp_path):
 def _isolated(tmp_path_factory, monkeypatch):
     data_dir = tmp_path_factory.mktemp("datadir")
     monkeypatch.setenv("DAT_DATA_DIR", str(data_dir))
-    for name in ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS",
-                 "NO_COLOR"):
+    for name in (*_PLUGIN_ENV, "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     from dat.core.db import dispose_engines
     from dat.core.plugins import reset_plugin_manager
@@ -96,6 +98,52 @@ def store(db_url):
     from dat.core.services import Store
 
     return Store(db_url)
+
+
+@pytest.fixture(scope="session")
+def seed_store_factory(tmp_path_factory):
+    """Stores filled from the plugins, for tests that only read them (the seed tables).
+
+    ``seed_store_factory()`` is a :class:`dat.core.services.Store` on a fresh SQLite file
+    filled from what ``dat`` loads by default (the built-ins and every entry point), built
+    once for the session and shared by every module that asks for it.
+    ``seed_store_factory(host=h)`` is a new store on its own fresh file filled from the
+    :class:`~dat.core.plugins.PluginHost` ``h`` (e.g. the built-ins plus one partnership);
+    cache it in a fixture of the scope you need.
+
+    Module- and session-scoped fixtures are set up before the per-test ``_isolated``, so the
+    plugin and database environment variables are cleared here while the store is built, and
+    the process-wide plugin manager is reset before and after. Tests must not write to these
+    stores: other modules read the same database."""
+    from dat.core.plugins import get_plugin_manager, reset_plugin_manager
+    from dat.core.services import Store
+
+    shared: list[Store] = []
+
+    def build(host=None) -> Store:
+        if host is None and shared:
+            return shared[0]
+        path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
+        with pytest.MonkeyPatch.context() as mp:
+            for name in _PLUGIN_ENV:
+                mp.delenv(name, raising=False)
+            mp.setenv("DAT_DATA_DIR", str(tmp_path_factory.mktemp("seed-data")))
+            reset_plugin_manager()
+            try:
+                store = Store(f"sqlite:///{path}", host=host or get_plugin_manager(reload=True))
+            finally:
+                reset_plugin_manager()
+        if host is None:
+            shared.append(store)
+        return store
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def seed_store(seed_store_factory):
+    """The shared read-only store of every plugin's data (see ``seed_store_factory``)."""
+    return seed_store_factory()
 
 
 @pytest.fixture

@@ -236,7 +236,8 @@ def test_compare_period_with_no_data_and_indicator_not_reported(fixture_store, f
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (("-i", "FIX.RET", "--benchmark", "county"), "'county' is not one of 'national', 'group', 'region', 'parent', 'mean'"),
+    (("-i", "FIX.RET", "--benchmark", "county"),
+     "'county' is not one of 'national', 'group', 'region', 'parent', 'mean'"),
     (("-i", "FIX.RET", "-P", "2009/1"), "2009/10"),
     (("-i", "FIX.RE"), "unknown indicator 'FIX.RE' (did you mean FIX.RET?)"),
     (("alpah", "-i", "FIX.RET"), "unknown partnership 'alpah' (did you mean alpha?); choose from: alpha,"),

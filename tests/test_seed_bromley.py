@@ -1,7 +1,7 @@
 """Bromley's 2009/10 annual report (seed 002): every figure comes back out of dat exactly.
 
-One row per figure of the seed, read back through the services (not SQL) from one SQLite
-store built for the module; a document check that sets each derived figure the report states
+One row per figure of the seed, read back through the services (not SQL) from the SQLite
+store the seed tests share (conftest's ``seed_store``); a document check that sets each derived figure the report states
 beside the one worked out from the stored figures; the annual report template rendered by
 the real ``dat report`` in every format on SQLite and PostgreSQL; and bad input.
 """
@@ -105,27 +105,19 @@ def _pounds(text: str) -> Decimal:
 # -- one store for the table ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory):
-    """Bromley read back through the services from one SQLite database filled from the
-    plugins: ``{"store", "figures", "funding", "actions", "partnership"}``."""
+def seed(seed_store):
+    """Bromley read back through the services from the shared SQLite database filled from
+    the plugins (conftest's ``seed_store``): ``{"store", "figures", "funding", "actions",
+    "partnership"}``."""
     from dat.core import services
-    from dat.core.plugins import reset_plugin_manager
 
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_STRICT_PLUGINS", "DAT_TRACE_PLUGINS"):
-            mp.delenv(name, raising=False)
-        mp.setenv("DAT_DATA_DIR", str(tmp_path_factory.mktemp("bromley-data")))
-        reset_plugin_manager()
-        store = services.Store(f"sqlite:///{tmp_path_factory.mktemp('bromley') / 'seed.sqlite3'}")
-        out = {
-            "store": store,
-            "figures": services.figures(store, SLUG),
-            "funding": services.funding(store, SLUG, "2009/10"),
-            "actions": {a["ref"]: a for a in services.actions(store, SLUG)["actions"]},
-            "partnership": services.get_partnership(store, SLUG),
-        }
-    reset_plugin_manager()
-    return out
+    return {
+        "store": seed_store,
+        "figures": services.figures(seed_store, SLUG),
+        "funding": services.funding(seed_store, SLUG, "2009/10"),
+        "actions": {a["ref"]: a for a in services.actions(seed_store, SLUG)["actions"]},
+        "partnership": services.get_partnership(seed_store, SLUG),
+    }
 
 
 @pytest.mark.parametrize("code, period, expected, section", FIGURES,

@@ -33,11 +33,9 @@ def host():
 
 
 @pytest.fixture(scope="module")
-def cstore(host, tmp_path_factory):
-    from dat.core.services import Store
-
-    path = tmp_path_factory.mktemp("cheshire") / "cheshire.sqlite3"
-    return Store(f"sqlite:///{path}", host=host)
+def cstore(host, seed_store_factory):
+    """A fresh SQLite store of its own, filled from ``host`` only (conftest's ``seed_store_factory``)."""
+    return seed_store_factory(host=host)
 
 
 def test_plugin_registers_everything_without_problems(host):
@@ -106,27 +104,35 @@ SEED = [
     _p("partnership", "halton", field="area_type", expected="partnership", id="halton"),
     _p("partnership", "cheshire", field="accountable_bodies",
        expected=["NHS Western Cheshire", "Cheshire Police", "Cheshire East and Central PCT"], id="accountable-bodies"),
-    _p("obs", "cheshire", "cheshire.arrangement", "2009/10", field="text", expected="Shared service", id="shared-service-2009/10"),
+    _p("obs", "cheshire", "cheshire.arrangement", "2009/10", field="text", expected="Shared service",
+       id="shared-service-2009/10"),
     _p("obs", "cheshire", "cheshire.arrangement", "2010/11", field="text",
        expected="Partnership outside the formal shared-service arrangements", id="partnership-2010/11"),
     _p("obs", "cheshire", "cheshire.members", "2009/10", field="text",
        expected="Cheshire West and Chester Council; Cheshire East Council; the Primary Care Trusts; Probation; "
                 "Prisons; Cheshire Police; the voluntary sector", id="members"),
-    _p("action", "IDTS-STYAL", field="milestones", expected=["Required of the DAT since 2007"], id="idts-styal-since-2007"),
+    _p("action", "IDTS-STYAL", field="milestones", expected=["Required of the DAT since 2007"],
+       id="idts-styal-since-2007"),
     # Finance
-    _p("alloc", "cheshire", "cheshire.commissioned", "", field="amount", expected=D("6000000"), id="commissioned-circa-6m"),
-    _p("alloc", "cheshire", "cheshire.commissioned", "", field="approximate", expected=True, id="commissioned-is-approximate"),
+    _p("alloc", "cheshire", "cheshire.commissioned", "", field="amount", expected=D("6000000"),
+       id="commissioned-circa-6m"),
+    _p("alloc", "cheshire", "cheshire.commissioned", "", field="approximate", expected=True,
+       id="commissioned-is-approximate"),
     _p("alloc", "cheshire", "DIP", "", field="amount", expected=D("343000"), id="dip-343k"),
     _p("alloc", "cheshire", "DIP", "", field="banked_by", expected="Cheshire Police", id="dip-accountable-body"),
     _p("alloc", "cheshire", "ABG", "Cheshire West and Chester", field="amount", expected=D("40000"), id="abg-cwac-40k"),
-    _p("alloc", "cheshire", "ABG", "Cheshire West and Chester", field="management_admin", expected=True, id="abg-cwac-is-m&a"),
+    _p("alloc", "cheshire", "ABG", "Cheshire West and Chester", field="management_admin", expected=True,
+       id="abg-cwac-is-m&a"),
     _p("alloc", "cheshire", "ABG", "Cheshire East", field="amount", expected=D("40000"), id="abg-ce-40k"),
     _p("alloc", "cheshire", "ABG", "Cheshire East", field="management_admin", expected=True, id="abg-ce-is-m&a"),
-    _p("alloc", "cheshire", "PTB", "adults", field="banked_by", expected="NHS Western Cheshire", id="ptb-adults-accountable-body"),
-    _p("alloc", "cheshire", "PTB", "young people", field="banked_by", expected="NHS Western Cheshire", id="ptb-yp-accountable-body"),
+    _p("alloc", "cheshire", "PTB", "adults", field="banked_by", expected="NHS Western Cheshire",
+       id="ptb-adults-accountable-body"),
+    _p("alloc", "cheshire", "PTB", "young people", field="banked_by", expected="NHS Western Cheshire",
+       id="ptb-yp-accountable-body"),
     _p("alloc", "cheshire", "PTB", "adults", field="amount", expected=None, id="ptb-amount-not-stated"),
     _p("alloc", "cheshire", "PCT", "", field="amount", expected=None, id="pct-amount-not-stated"),
-    _p("alloc", "cheshire", "IDTS", "", field="banked_by", expected="Cheshire East and Central PCT", id="idts-accountable-body"),
+    _p("alloc", "cheshire", "IDTS", "", field="banked_by", expected="Cheshire East and Central PCT",
+       id="idts-accountable-body"),
     _p("alloc", "cheshire_west", "cheshire.dat_contribution", "social work posts", field="amount", expected=D("46000"),
        id="contribution-social-work-46k"),
     _p("alloc", "cheshire_west", "cheshire.dat_contribution", "social work posts", field="used_for",
@@ -137,17 +143,20 @@ SEED = [
        expected="Cheshire Police; NHS Western Cheshire; Cheshire East Council (a former Cheshire County Council post); "
                 "Turning Point", id="staff-post-hosts"),
     # Performance
-    _p("obs", "cheshire", "cheshire.nta_view", "2009/10", field="text", expected="High performing", id="nta-high-performing"),
+    _p("obs", "cheshire", "cheshire.nta_view", "2009/10", field="text", expected="High performing",
+       id="nta-high-performing"),
     _p("obs", "cheshire", "FIN.MA_SHARE", "2009/10", field="value", expected=5, id="m&a-5pc"),
     _p("obs", "halton", "FIN.MA_SHARE", "2009/10", field="value", expected=30, id="halton-m&a-30pc"),
     _p("obs", "cheshire", "NTA.IN_TREATMENT", "2008/09", field="value", expected=2202, id="in-treatment-2202"),
     _p("obs", "cheshire", "NTA.PDU_IN_TREATMENT", "2008/09", field="value", expected=1937, id="pdus-1937"),
     _p("obs", "cheshire_west", "NTA.ADULTS_IN_TREATMENT", "2009/10 Q1-Q3", field="value", expected=1180,
        id="cwac-adults-about-1180"),
-    _p("obs", "chester", "cheshire.share_of_cwac_adults", "2009/10 Q1-Q3", field="value", expected=50, id="chester-about-half"),
+    _p("obs", "chester", "cheshire.share_of_cwac_adults", "2009/10 Q1-Q3", field="value", expected=50,
+       id="chester-about-half"),
     _p("obs", "chester", "cheshire.share_of_cwac_adults", "2009/10 Q1-Q3", field="text", expected="about half",
        id="chester-about-half-words"),
-    _p("obs", "cheshire_west", "cheshire.main_primary_drug", "2009/10 Q1-Q3", field="text", expected="Heroin", id="heroin"),
+    _p("obs", "cheshire_west", "cheshire.main_primary_drug", "2009/10 Q1-Q3", field="text", expected="Heroin",
+       id="heroin"),
     _p("obs", "ellesmere_port", "cheshire.planned_discharge", "2009/10 Q1-Q3", field="text",
        expected="Challenge to performance", id="planned-discharge-ellesmere-port"),
     _p("obs", "chester", "cheshire.planned_discharge", "2009/10 Q1-Q3", field="text",
@@ -161,15 +170,18 @@ SEED = [
     _p("action", "LSP-REPORT", field="status", expected="complete", id="paper-delivered"),
     _p("action", "PRIORITY-1", field="due", expected="2010/11", id="priorities-2010/11"),
     _p("action", "PRIORITY-2", field="target_text",
-       expected="From the National Drug Strategy 2008-2018, Protecting Families and Communities", id="strategy-2008-2018"),
+       expected="From the National Drug Strategy 2008-2018, Protecting Families and Communities",
+       id="strategy-2008-2018"),
     _p("action", "OPTION-1", field="action", expected="Keep one DAT shared across Cheshire", id="option-1-retain"),
     _p("action", "OPTION-2", field="due", expected="2011/12", id="options-2011-onwards"),
     _p("action", "PROPOSAL-1", field="due", expected="2010/11", id="retain-for-2010/11"),
-    _p("action", "PROPOSAL-1", field="lead", expected="DAT Partnership Board, chaired by ACC Phil Thompson", id="board-chair"),
+    _p("action", "PROPOSAL-1", field="lead", expected="DAT Partnership Board, chaired by ACC Phil Thompson",
+       id="board-chair"),
     _p("action", "PROPOSAL-2", field="due", expected="2010-09-30", id="data-by-sept-2010"),
     _p("action", "PROPOSAL-3", field="due", expected="2010-09-30", id="decision-by-sept-2010"),
     _p("action", "PROPOSAL-3", field="dependencies", expected=["PROPOSAL-2"], id="decision-needs-data"),
-    _p("action", "ISSUE-1", field="lead", expected="West Cheshire Together Local Strategic Partnership", id="pressing-issue-1"),
+    _p("action", "ISSUE-1", field="lead", expected="West Cheshire Together Local Strategic Partnership",
+       id="pressing-issue-1"),
     _p("action", "ISSUE-2", field="lead", expected="Cheshire West and Chester Council", id="pressing-issue-2"),
 ]
 
@@ -263,7 +275,7 @@ def test_document_checks(cstore):
         ("Chester's adult clients (about half of ~1,180)", 590, adults * chester / 100, eq),
     ]
     table = [(name, str(a), str(b)) for name, a, b, _ in checks]
-    failed = [row for row, (_, a, b, rel) in zip(table, checks) if not rel(a, b)]
+    failed = [row for row, (_, a, b, rel) in zip(table, checks, strict=True) if not rel(a, b)]
     assert failed == [], failed
     assert round(fund["management_admin_share"], 2) == 1.33
     # the paper's "circa £6m" is its own total (is_total): the itemised lines are parts of it,

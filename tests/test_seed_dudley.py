@@ -130,16 +130,8 @@ def _id(row) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed_store(tmp_path_factory):
-    from dat.core.plugins import reset_plugin_manager
-    from dat.core.services import Store
-
-    reset_plugin_manager()
-    return Store(f"sqlite:///{tmp_path_factory.mktemp('dudley') / 'seed.sqlite3'}")
-
-
-@pytest.fixture(scope="module")
 def seed_data(seed_store):
+    """Dudley read back from the shared SQLite store of every plugin (conftest's ``seed_store``)."""
     from dat.core import services
 
     everything = services.figures(seed_store, SLUG)

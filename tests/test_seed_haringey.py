@@ -151,17 +151,9 @@ def _id(row) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed_store(tmp_path_factory):
-    """One SQLite store for the whole table (PostgreSQL is covered by the smaller tests)."""
-    from dat.core.plugins import reset_plugin_manager
-    from dat.core.services import Store
-
-    reset_plugin_manager()
-    return Store(f"sqlite:///{tmp_path_factory.mktemp('haringey') / 'seed.sqlite3'}")
-
-
-@pytest.fixture(scope="module")
 def seed_data(seed_store):
+    """Haringey read back from the shared SQLite store of every plugin (conftest's
+    ``seed_store``) for the whole table (PostgreSQL is covered by the smaller tests)."""
     from dat.core import services
 
     return {

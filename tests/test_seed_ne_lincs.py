@@ -24,17 +24,14 @@ WAITS = {  # NTA maximum wait in weeks by modality (§3.4.3)
 # -- one SQLite store for the whole table --------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory):
+def seed(seed_store):
+    """NE Lincs read back from the shared SQLite store of every plugin (conftest's ``seed_store``)."""
     from dat.core import services
-    from dat.core.plugins import PluginHost
 
-    host = PluginHost()
-    host.load_builtins()
-    host.load_entry_points()
-    store = services.Store(f"sqlite:///{tmp_path_factory.mktemp('nel') / 'nel.sqlite3'}", host=host)
+    store = seed_store
     everything = services.figures(store, SLUG)
     return {
-        "store": store, "host": host,
+        "store": store, "host": store.host,
         "figures": everything["figures"], "targets": everything["targets"],
         "indicators": everything["indicators"],
         "actions": {a["ref"]: a for a in services.actions(store, SLUG)["actions"]},

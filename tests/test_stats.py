@@ -131,7 +131,7 @@ def test_byar_known_values(events, level, expected):
 
 @pytest.mark.parametrize("events", [10, 11, 15, 25, 50, 100, 389, 1000])
 def test_byar_is_within_a_fifth_of_a_percent_of_exact_from_10_events(events):
-    for got, exact in zip(stats.byar(events), stats.exact_poisson(events)):
+    for got, exact in zip(stats.byar(events), stats.exact_poisson(events), strict=True):
         assert abs(got - exact) / exact < 0.002
 
 
@@ -306,7 +306,7 @@ def test_rank_and_quartile_properties(values, polarity):
     ranks = stats.rank(values, polarity)
     quarts = stats.quartile(values, polarity)
     present = [v for v in values if v is not None]
-    for v, r, q in zip(values, ranks, quarts):
+    for v, r, q in zip(values, ranks, quarts, strict=True):
         assert (r is None) == (v is None) == (q is None)
         if v is not None:
             better = [w for w in present if (w < v if polarity == "lower" else w > v)]
@@ -319,7 +319,7 @@ def test_rank_and_quartile_properties(values, polarity):
 def _points(nums, dens=None):
     dens = dens or [100] * len(nums)
     return [{"value": n / d * 100 if d else 0.0, "numerator": n, "denominator": d}
-            for n, d in zip(nums, dens)]
+            for n, d in zip(nums, dens, strict=True)]
 
 
 def test_trend_for_proportions_chi_square_test():
