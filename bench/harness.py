@@ -1,4 +1,4 @@
-"""The benchmark harness: every figure of DESIGN.md section 7 beside its baseline, one run.
+"""The benchmark harness: every performance budget (docs/performance.md) beside its baseline, one run.
 
 Usage (from the repository root)::
 

@@ -6,8 +6,8 @@ is a letter and a word as well as a colour, a direction of travel is an arrow an
 
 from __future__ import annotations
 
-from decimal import Decimal
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 # one formatter for every output (CLI, TUI, reports)
