@@ -99,13 +99,13 @@ class ScorecardTab(WorkerFailures, DataTab):
 
     def _load_benchmarks(self, store: Any, slug: str, period: str, codes: list[str]) -> None:
         """Each numeric figure against the national benchmark (filled in after first paint)."""
-        try:
-            from dat.core import services
+        from dat.core import services
 
-            card = services.scorecard(store, slug, period)
-        except Exception:  # no benchmark is not an error: the cells stay "–"
-            return
-        found = {r["code"]: r["vs_benchmark"] for r in card["rows"] if r["code"] in set(codes)}
+        # only the benchmark cells, not the whole scorecard again (a failure goes to the one
+        # worker-failure handler as "Benchmarks unavailable"; the cells stay "–")
+        cells = services.scorecard_benchmarks(store, slug, period)
+        wanted = set(codes)
+        found = {code: cell["vs_benchmark"] for code, cell in cells.items() if code in wanted}
         self.post_result(BenchmarksLoaded(slug, period, found))
 
     @on(BenchmarksLoaded)
