@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from dat.core.importer import DAT_COLUMNS
+from dat.core.readers import DAT_COLUMNS
 
 SUPPRESSED = "*"
 KINDS = ("observations", "targets", "funding")

@@ -91,7 +91,7 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
     Example:
       dat history dudley NTA.RET12
     """
-    from dat.core.importer import history
+    from dat.core.services import history
 
     store = open_store(ctx)
     result = history(store, partnership, indicator, period)

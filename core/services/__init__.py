@@ -43,6 +43,7 @@ from dat.core.services.figures import figures, figures_for, periods_with_data
 from dat.core.services.funding import _funding_analysis as _funding_analysis
 from dat.core.services.funding import _year_total as _year_total
 from dat.core.services.funding import funding, funding_compare
+from dat.core.services.history import history
 from dat.core.services.scenarios import scenario_merge, scenario_split
 from dat.core.services.scorecard import (
     RAG_RANK,
@@ -74,12 +75,14 @@ from dat.core.services.types import (
     FundingResult,
     FundingStreamColumns,
     FundingSummary,
+    HistoryResult,
     IndicatorInfo,
     MergeLine,
     ObservationInfo,
     PartnershipInfo,
     PartnershipRow,
     Rating,
+    Revision,
     ScenarioMerge,
     ScenarioSplit,
     ScorecardResult,
@@ -94,11 +97,12 @@ __all__ = [
     "list_indicators", "list_partnerships", "figures", "figures_for", "periods_with_data",
     "RAG_RANK", "TARGET_PREFERENCE", "default_period", "direction_of_travel", "rate_figure",
     "scorecard", "scorecard_benchmarks", "BENCHMARKS", "MIN_POOL", "compare", "funding",
-    "funding_compare", "actions", "scenario_merge", "scenario_split",
+    "funding_compare", "actions", "history", "scenario_merge", "scenario_split",
     # the result types
     "ActionItem", "ActionsResult", "BenchmarkCell", "CompareBenchmark", "CompareResult",
     "CompareRow", "FiguresResult", "FundingAnalysis", "FundingCompareResult", "FundingLine",
     "FundingResult", "FundingStreamColumns", "FundingSummary", "IndicatorInfo", "MergeLine",
     "ObservationInfo", "PartnershipInfo", "PartnershipRow", "Rating", "ScenarioMerge",
     "ScenarioSplit", "ScorecardResult", "ScorecardRow", "SplitLine", "TargetInfo", "Travel",
+    "HistoryResult", "Revision",
 ]

@@ -399,3 +399,29 @@ class ScenarioMerge(TypedDict):
     floor: Decimal | None
     lines: list[MergeLine]
     total: Decimal | None
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+class Revision(TypedDict):
+    period: str
+    revision: int
+    current: bool
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    rag: str | None
+    text: str | None
+    commentary: str | None
+    origin: str | None
+    recorded_at: str
+
+
+class HistoryResult(TypedDict):
+    """``dat.history/1``: every revision of one partnership's figures for one indicator."""
+
+    schema: Literal["dat.history/1"]
+    partnership: str
+    indicator: str
+    revisions: list[Revision]

@@ -133,7 +133,7 @@ class DetailPane(WorkerFailures, Horizontal):
 
     # -- revision history ---------------------------------------------------------------------
     def _load_history(self, store: Any, slug: str, code: str) -> None:
-        from dat.core.importer import history
+        from dat.core.services import history
 
         revs = history(store, slug, code)["revisions"]
         older = [r for r in revs if not r["current"]]
