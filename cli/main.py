@@ -12,7 +12,9 @@ from typing import Any, NoReturn
 
 import click
 
-from dat.core.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, DatError
+# the exit codes of dat.core.errors, repeated so that `dat --help` imports nothing of dat's
+# core (tests/test_error_model.py checks they agree)
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 #: command name -> "module:attribute" (modules under dat.cli)
 LAZY_COMMANDS: dict[str, str] = {
@@ -49,6 +51,8 @@ class LazyGroup(click.Group):
         OS or database error a one-line message and 1; anything else is a bug, reported in
         one line (exit 1) with the traceback only when ``DAT_DEBUG`` is set. Warnings that
         plugins earned during the command (a decision hook that failed) are printed last."""
+        from dat.core.errors import DatError
+
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -130,6 +134,8 @@ def _plugin_warnings() -> None:
 
 def _unavailable(name: str, why: str) -> click.Command:
     def run() -> None:
+        from dat.core.errors import DatError
+
         raise DatError(f"the {name} command is unavailable: {why}")
 
     return click.Command(name, callback=run, help=f"(unavailable: {why})",

@@ -79,6 +79,12 @@ def test_each_command_fails_cleanly(command, args, code, fragment, shared_db, tm
         assert lines[-1].startswith("dat: "), result.stderr
 
 
+def test_the_cli_exit_codes_are_the_error_model_s():
+    from dat.cli import main
+
+    assert (main.EXIT_OK, main.EXIT_ERROR, main.EXIT_USAGE) == (0, EXIT_ERROR, EXIT_USAGE)
+
+
 def test_the_classes_carry_their_exit_codes():
     assert DatError("x").exit_code == EXIT_ERROR
     assert UsageError("x").exit_code == EXIT_USAGE

@@ -64,7 +64,11 @@ async def settle(app, pilot, rounds: int = 2) -> None:
     """Wait until workers are done and the messages they sent are handled."""
     from textual.worker import WorkerCancelled, WorkerFailed
 
-    for _ in range(rounds):
+    # a worker's result can start further workers (the scorecard starts funding, actions and
+    # benchmarks), so wait until a round starts nothing new, at least ``rounds`` rounds
+    quiet = done = 0
+    while done < 200 and (done < rounds or quiet < 2):
+        done += 1
         try:
             await app.workers.wait_for_complete()
         except WorkerCancelled:  # an exclusive worker replaced by a newer one
@@ -72,6 +76,8 @@ async def settle(app, pilot, rounds: int = 2) -> None:
         except WorkerFailed:  # the app shows the error (what the failure tests look for)
             pass
         await pilot.pause()
+        busy = any(not w.is_finished for w in app.workers)
+        quiet = 0 if busy else quiet + 1
 
 
 def plain(app, selector: str) -> str:
