@@ -59,6 +59,8 @@ class LazyGroup(click.Group):
             raise
         except DatError as exc:
             _stop(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            _broken_pipe()
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             _stop(f"{where}{exc.strerror or exc}", EXIT_ERROR)
@@ -101,9 +103,37 @@ class LazyGroup(click.Group):
                 LazyGroup.plugin_commands[name] = impl.plugin_name
 
 
+#: the longest error message printed (a 100,000-character argument is not echoed whole)
+MAX_MESSAGE = 1000
+
+#: the exit code when the reader of stdout went away (`dat export | head -1`): as if killed
+#: by SIGPIPE, which is what a shell reports for other programs in that place
+EXIT_BROKEN_PIPE = 141
+
+
 def _stop(message: str, code: int) -> NoReturn:
-    click.echo(f"dat: {message}", err=True)
+    """Print ``dat: <message>`` as one line on stderr and exit with ``code``."""
+    line = " ".join(str(message).split())
+    if len(line) > MAX_MESSAGE:
+        line = line[:MAX_MESSAGE - 1] + "…"
+    try:
+        click.echo(f"dat: {line}", err=True)
+    except (OSError, ValueError):  # stderr itself is gone: the exit code still says it
+        pass
     sys.exit(code)
+
+
+def _broken_pipe() -> NoReturn:
+    """The reader of stdout stopped reading: stop quietly, without a message or a traceback
+    when Python flushes stdout on the way out."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 def _stop_unexpected(exc: Exception) -> NoReturn:
@@ -193,11 +223,22 @@ def cli(ctx: click.Context, db_url: str | None, strict_plugins: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The ``dat`` console script. Errors inside a command are handled by
+    :meth:`LazyGroup.invoke`; this catches what happens around it (writing ``--help`` to a
+    full disk or a closed pipe, an interrupt)."""
+    import os
+
+    for name in ("stdout", "stderr"):  # started with a stream closed (`dat ... >&-`)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     try:
         cli.main(args=argv, prog_name="dat", standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover - interactive
-        click.echo("dat: interrupted", err=True)
-        sys.exit(130)
+        _stop("interrupted", 130)
+    except BrokenPipeError:
+        _broken_pipe()
+    except OSError as exc:
+        _stop(f"cannot write the output: {exc.strerror or exc}", EXIT_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

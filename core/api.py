@@ -24,8 +24,8 @@ The compatibility promise (see docs/plugins.md, "Compatibility")
 Deprecation
     A public name, hook or field to be removed is first announced: it is marked in
     CHANGELOG.md under "Deprecated", named in docs/plugins.md, and using it emits a
-    :class:`DeprecationWarning` (which ``dat plugins`` and :func:`check_plugin` report) for at
-    least one minor release before the next major version removes it.
+    :class:`DeprecationWarning` for at least one minor release before the next major version
+    removes it.
 
 The old import paths (``dat.core.hookimpl``, ``dat.core.datafile.DataPlugin``,
 ``dat.core.specs.*``, ``dat.core.periods.parse_period``, ``dat.core.testing.check_plugin``)

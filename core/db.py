@@ -49,7 +49,18 @@ def safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return "<unparseable database URL>"
+        return _masked(url)
+
+
+def _masked(text: str) -> str:
+    """Text that failed to parse as a URL, shown without what may be a password: whatever
+    stands between the scheme (or the start) and the last ``@`` is replaced by ``***``, and
+    it is cut to 200 characters."""
+    head, at, tail = text.rpartition("@")
+    if at:
+        scheme, sep, _ = head.partition("://")
+        text = f"{scheme}{sep}***@{tail}" if sep else f"***@{tail}"
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -71,8 +82,8 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseError(f"not a database URL: {url!r} (expected e.g. sqlite:///path/dat.sqlite3 "
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise DatabaseError(f"not a database URL: {_masked(url)!r} (expected e.g. sqlite:///path/dat.sqlite3 "
                             "or postgresql+psycopg://user@host/db)") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseError(f"cannot use {safe_url(url)}: dat stores its data in SQLite "

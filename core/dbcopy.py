@@ -159,7 +159,7 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
 
     try:
         parsed = make_url(source_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         parsed = None  # open_database names the bad URL
     if (parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database
             and parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()):

@@ -18,7 +18,6 @@ from dat.core.readers import (  # noqa: F401 - re-exported: these were defined h
     DAT_COLUMNS,
     FINGERTIPS_COLUMNS,
     REQUIRED,
-    ImportError_,
     ImportRefused,
     ImportReport,
     Rejection,
@@ -228,5 +227,19 @@ def history(store: Any, partnership: str, indicator: str, period: str | None = N
     return dict(_history(store, partnership, indicator, period))
 
 
-__all__ = ["import_file", "history", "ImportReport", "ImportRefused", "ImportError_", "Rejection", "read_rows",
+__all__ = ["import_file", "history", "ImportReport", "ImportRefused", "Rejection", "read_rows",
            "stream_rows", "load_mapping"]
+
+#: old name -> (the name to use instead, the object)
+_DEPRECATED = {"ImportError_": ("dat.core.importer.ImportRefused", ImportRefused)}
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated names (CHANGELOG.md, "Deprecated"): they still work, with a warning
+    if name in _DEPRECATED:
+        import warnings
+
+        new, value = _DEPRECATED[name]
+        warnings.warn(f"{__name__}.{name} is deprecated; use {new}", DeprecationWarning, stacklevel=2)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

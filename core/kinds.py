@@ -185,7 +185,8 @@ KINDS: tuple[Kind, ...] = (
     """),
     Kind('register_renderers', 'renderers', RendererSpec, None, synced=False,
          doc="""Contribute report renderers (:class:`~dat.core.specs.RendererSpec`) chosen by the
-    output file's suffix.
+    output file's suffix. ``render`` is called with keyword arguments only:
+    ``render(markdown=str, context=dict, path=pathlib.Path, title=str)``, and writes the file.
 
     Example::
 

@@ -116,9 +116,10 @@ class _Register:
         where = kwargs.pop("_where", None)
         try:
             spec = build_spec(self.kind.spec, item, **kwargs)
-        except SpecError as exc:
+        except Exception as exc:  # a SpecError, or a field of the wrong type that broke a check
             place = where or f"{self.kind.hook} item {self.count}{_ident(item, kwargs)}"
-            self.host._problem(self.plugin, f"{place}: {exc}")
+            why = str(exc) if isinstance(exc, SpecError) else f"invalid item ({_describe(exc)})"
+            self.host._problem(self.plugin, f"{place}: {why}")
             return
         object.__setattr__(spec, "plugin", self.plugin)
         self.items.append(spec)
@@ -137,6 +138,7 @@ class PluginHost:
         self.installed: list[str] = []  # entry-point names in group ``dat``
         self.unknown_allowed: list[str] = []  # DAT_LOAD_PLUGINS names no entry point has
         self._warnings: dict[str, None] = {}  # one line per failure, in order, once each
+        self._decision_failures: dict[tuple[str, str], int] = {}  # (plugin, hook) -> failures
         if trace:
             self._trace_hook_calls()
 
@@ -347,42 +349,49 @@ class PluginHost:
         """A partnership's own RAG for one figure from the plugins' ``rag_rule`` hooks (the
         first answer that is not ``None`` wins), else ``None``: use the core's rule.
 
-        Each plugin is asked in turn, guarded: one whose rule raises or answers anything
-        but R, A, G, their words or a :class:`~dat.core.targets.RAG` (or ``None``) is recorded against
-        it (``dat plugins`` lists it), earns a one-line warning for the command, and is
-        passed over, so the next plugin's rule or the core's own rule decides."""
+        Each plugin is asked in turn, guarded: one whose rule raises (anything, even
+        ``SystemExit``; only ``KeyboardInterrupt`` goes through) or answers anything but R,
+        A, G, their words or a :class:`~dat.core.targets.RAG` (or ``None``) is recorded
+        against it (``dat plugins`` lists it), earns a one-line warning for the command, and
+        is passed over, so the next plugin's rule or the core's own rule decides. Each rule
+        gets its own copies of the figure, indicator and target, so it cannot change what
+        the scorecard shows."""
+        import copy
+
         impls = self.pm.hook.rag_rule.get_hookimpls()
         for impl in reversed(impls):  # pluggy's order: the last registered is asked first
             others = [i.plugin for i in impls if i is not impl]
             try:
-                answer = self.pm.subset_hook_caller("rag_rule", remove_plugins=others)(**kwargs)
-            except Exception as exc:
-                self._decision_failed(impl.plugin_name, f"rag_rule raised {type(exc).__name__}: {exc}")
+                call = self.pm.subset_hook_caller("rag_rule", remove_plugins=others)
+                answer = call(**copy.deepcopy(kwargs))
+                if answer is None:
+                    continue
+                letter = _rag_letter(answer)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: B036 - a plugin's SystemExit must not end dat
+                self._decision_failed(impl.plugin_name, f"rag_rule raised {_describe(exc)}")
                 continue
-            if answer is None:
-                continue
-            from dat.core.targets import RAG, TargetError
-
-            try:
-                return RAG.parse(answer).value
-            except TargetError:
-                self._decision_failed(impl.plugin_name, f"rag_rule answered {str(answer)[:80]!r}, "
-                                                        "not R, A, G (Red, Amber, Green) or None")
+            if letter is not None:
+                return letter
+            self._decision_failed(impl.plugin_name, f"rag_rule answered {_shown(answer)}, "
+                                                    "not R, A, G (Red, Amber, Green) or None")
         return None
 
-    def probe_decisions(self, limit: int = 200) -> None:
+    def probe_decisions(self, limit: int = 200, seconds: float = 2.0) -> None:
         """Ask every ``rag_rule`` about up to ``limit`` of the registered figures (each with
         its indicator and first target, shaped as a scorecard passes them), so that a rule
         that raises or answers nonsense is listed by ``dat plugins`` before a scorecard
-        meets it. Failures are recorded as :meth:`rag_rule` records them."""
+        meets it (for at most ``seconds``). Failures are recorded as :meth:`rag_rule` records them."""
         if not self.pm.hook.rag_rule.get_hookimpls():
             return
         reg = self.registry
         targets: dict[tuple[str, str], dict[str, Any]] = {}
         for t in reg.targets.values():
             targets.setdefault((t.partnership, t.indicator), t.as_dict())
+        deadline = time.perf_counter() + seconds  # a slow rule must not make `dat plugins` slow
         for n, obs in enumerate(reg.observations.values()):
-            if n >= limit:
+            if n >= limit or time.perf_counter() > deadline:
                 break
             ind = reg.indicators.get(obs.indicator)
             if ind is None:
@@ -393,12 +402,57 @@ class PluginHost:
         self.take_warnings()  # `dat plugins` lists them; no warning lines as well
 
     def _decision_failed(self, plugin: str, message: str) -> None:
-        info = self.plugins.get(plugin)
-        if info is not None and message not in info.problems:
-            info.problems.append(message)
+        """Record a failed decision once per plugin and hook: the first message is kept (a
+        rule that fails on every figure is one problem and one warning line, not hundreds),
+        and later ones are counted."""
+        key = (plugin, message.split(" ", 1)[0])
+        seen = self._decision_failures.get(key, 0)
+        self._decision_failures[key] = seen + 1
         if self.strict:
             raise PluginError(f"plugin {plugin}: {message}")
+        if seen:
+            return
+        info = self.plugins.get(plugin)
+        if info is not None:
+            info.problems.append(message)
         self.warn(f"plugin {plugin}: {message}; the core's rule was used")
+
+
+def _rag_letter(answer: Any) -> str | None:
+    """``R``/``A``/``G`` for an answer that is a RAG, a letter or a word (any case, spaces
+    ignored), else ``None``. Only real strings are read: an object whose ``str`` or ``strip``
+    misbehaves is simply not a rating."""
+    from dat.core.targets import RAG
+
+    if isinstance(answer, RAG):
+        return answer.value
+    if type(answer) is not str:
+        return None
+    words = {"r": "R", "a": "A", "g": "G", "red": "R", "amber": "A", "green": "G"}
+    return words.get(answer.strip().lower())
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for a message: one line, at most ``limit`` characters, and never an
+    error (a plugin's object may break ``repr``)."""
+    try:
+        text = repr(value)
+    except BaseException:  # noqa: B036 - whatever the object does, a message comes out
+        text = f"<{type(value).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _describe(exc: BaseException, limit: int = 200) -> str:
+    """An exception as ``Type: first line of its message``, short and never an error."""
+    try:
+        lines = str(exc).strip().splitlines()
+    except BaseException:  # noqa: B036 - an exception whose __str__ raises
+        lines = []
+    first = lines[0] if lines else ""
+    if len(first) > limit:
+        first = first[:limit - 1] + "…"
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _ident(item: Any, kwargs: dict) -> str:

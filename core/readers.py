@@ -33,10 +33,6 @@ class ImportRefused(DataError):
     """The file cannot be imported at all (unreadable, wrong header, wrong format)."""
 
 
-#: the old name, kept for code written against it
-ImportError_ = ImportRefused
-
-
 @dataclass
 class Rejection:
     file: str
@@ -88,15 +84,15 @@ def _check_start(path: Path) -> None:
             head = fh.read(65536)
             more = bool(fh.read(1))
     except OSError as exc:
-        raise ImportError_(f"{path}: cannot read ({exc.strerror})") from None
+        raise ImportRefused(f"{path}: cannot read ({exc.strerror})") from None
     if not more and not head.strip():
-        raise ImportError_(f"{path}: the file is empty")
+        raise ImportRefused(f"{path}: the file is empty")
     if head.startswith(b"PK\x03\x04"):
-        raise ImportError_(f"{path}: this is a zip/xlsx file; give it an .xlsx suffix")
+        raise ImportRefused(f"{path}: this is a zip/xlsx file; give it an .xlsx suffix")
 
 
-def _not_utf8(path: Path, line: int, exc: UnicodeDecodeError) -> ImportError_:
-    return ImportError_(f"{path}: not UTF-8 text (near line {line}: {exc.object[exc.start:exc.start + 1]!r}); "
+def _not_utf8(path: Path, line: int, exc: UnicodeDecodeError) -> ImportRefused:
+    return ImportRefused(f"{path}: not UTF-8 text (near line {line}: {exc.object[exc.start:exc.start + 1]!r}); "
                         "save it as CSV UTF-8")
 
 
@@ -113,7 +109,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
         raise _not_utf8(path, 1, exc) from None
     except (StopIteration, csv.Error) as exc:
         fh.close()
-        raise ImportError_(f"{path}: no header row ({exc})") from None
+        raise ImportRefused(f"{path}: no header row ({exc})") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -121,7 +117,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
                 if any(rec) and (rec[0].strip() or any(c.strip() for c in rec)):
                     yield reader.line_num, rec
         except csv.Error as exc:
-            raise ImportError_(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+            raise ImportRefused(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, reader.line_num + 1, exc) from None
         finally:
@@ -134,21 +130,21 @@ def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]
     try:
         import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
     except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise ImportError_("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
     try:
         wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:
-        raise ImportError_(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     ws = wb.worksheets[0]
     if ws.merged_cells.ranges:
         first = sorted(str(r) for r in ws.merged_cells.ranges)[0]
-        raise ImportError_(f"{path}: sheet {ws.title!r} has merged cells ({first}); "
+        raise ImportRefused(f"{path}: sheet {ws.title!r} has merged cells ({first}); "
                            "unmerge them so every row is one figure")
     it = ws.iter_rows(values_only=True)
     try:
         header = [str(c).strip() if c is not None else "" for c in next(it)]
     except StopIteration:
-        raise ImportError_(f"{path}: the sheet {ws.title!r} is empty") from None
+        raise ImportRefused(f"{path}: the sheet {ws.title!r} is empty") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for n, rec in enumerate(it, 2):
@@ -165,7 +161,7 @@ def detect_format(header: list[str]) -> str:
         return "fingertips"
     if all(c in lower for c in REQUIRED):
         return "dat"
-    raise ImportError_(
+    raise ImportRefused(
         "unrecognised header " + ", ".join(header[:8]) +
         f"; expected dat's columns ({', '.join(DAT_COLUMNS)}) or Fingertips' ({', '.join(FINGERTIPS_COLUMNS)}, ...)")
 
@@ -206,13 +202,13 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
     header, records = reader(path)
     try:
         fmt = detect_format(header)
-    except ImportError_ as exc:
-        raise ImportError_(f"{path}:1: {exc}") from None
+    except ImportRefused as exc:
+        raise ImportRefused(f"{path}:1: {exc}") from None
     known = ({c.lower() for c in DAT_COLUMNS} if fmt == "dat" else set(FINGERTIPS_COLUMNS))
     cols = [h.strip().lower() if fmt == "dat" else h.strip() for h in header]
     twice = sorted({c for c in cols if c in known and cols.count(c) > 1})
     if twice:
-        raise ImportError_(f"{path}:1: the column {twice[0]!r} appears more than once in the header")
+        raise ImportRefused(f"{path}:1: the column {twice[0]!r} appears more than once in the header")
     name = str(path)
     rejects: list[Rejection] = []
     count = 0
@@ -238,7 +234,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
                       _number(rec[iden], line, "denominator", name, rejects) if iden is not None else None,
                       note=note or None)
         if count == 0:
-            raise ImportError_(f"{path}: a header but no data rows")
+            raise ImportRefused(f"{path}: a header but no data rows")
 
     def fingertips_rows() -> Iterator[Row]:
         nonlocal count
@@ -267,7 +263,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
                       ci_high=_number(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit", name, rejects),
                       note=get("Value note") or None)
         if count == 0:
-            raise ImportError_(f"{path}: a header but no data rows")
+            raise ImportRefused(f"{path}: a header but no data rows")
 
     return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, lambda: count
 
@@ -286,23 +282,37 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ImportError_(f"{path}: cannot read the mapping ({exc})") from None
+        raise ImportRefused(f"{path}: cannot read the mapping ({exc})") from None
     unknown = sorted(set(data) - {"areas", "indicators"})
     if unknown:
-        raise ImportError_(f"{path}: unknown mapping table {unknown[0]!r}; "
+        raise ImportRefused(f"{path}: unknown mapping table {unknown[0]!r}; "
                            "a mapping has [areas] and [indicators]")
     out: dict[str, dict[str, str]] = {}
     for table, what in (("areas", "a partnership slug"), ("indicators", "an indicator code")):
         section = data.get(table, {})
         if not isinstance(section, dict):
-            raise ImportError_(f"{path}: {table} must be a table ([{table}]), not {type(section).__name__}")
+            raise ImportRefused(f"{path}: {table} must be a table ([{table}]), not {type(section).__name__}")
         for k, v in section.items():
             if not isinstance(v, str):
-                raise ImportError_(f"{path}: [{table}] {k!r}: expected {what} as a string, "
+                raise ImportRefused(f"{path}: [{table}] {k!r}: expected {what} as a string, "
                                    f"got {v!r}")
         out[table] = {str(k): v for k, v in section.items()}
     return out
 
 
-__all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "ImportRefused", "ImportError_", "Rejection",
+__all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "ImportRefused", "Rejection",
            "ImportReport", "Row", "detect_format", "stream_rows", "read_rows", "load_mapping"]
+
+#: old name -> (the name to use instead, the object)
+_DEPRECATED = {"ImportError_": ("ImportRefused", ImportRefused)}
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated names (CHANGELOG.md, "Deprecated"): they still work, with a warning
+    if name in _DEPRECATED:
+        import warnings
+
+        new, value = _DEPRECATED[name]
+        warnings.warn(f"{__name__}.{name} is deprecated; use {new}", DeprecationWarning, stacklevel=2)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,6 +36,7 @@ from dat.core import services
 from dat.core.errors import DataError
 from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
+from dat.core.periods import PeriodError
 from dat.core.services import PartnershipInfo, PartnershipRow, Store, UnknownName
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def _sub_areas(store: Store, part: PartnershipInfo, every_part: list[Partnership
             figs = services.figures(store, child["slug"])
             try:
                 fund = services.funding(store, child["slug"], year)
-            except services.BadPeriod:
+            except PeriodError:
                 fund = services.funding(store, child["slug"], None)
             out.append({"partnership": child, "depth": depth, "figures": figs["figures"],
                         "indicators": figs["indicators"], "funding": fund})
@@ -204,6 +205,9 @@ def render_source(source: str, context: dict[str, Any], *, name: str, html: bool
     except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
         raise ReportError(f"template {name}, line {_error_line(exc, name)}: "
                           f"{type(exc).__name__}: {exc}") from None
+    except RecursionError:  # a macro that calls itself without end
+        raise ReportError(f"template {name}: recursion too deep (a macro or include that "
+                          "calls itself without end)") from None
 
 
 def _error_line(exc: BaseException, name: str) -> str:
@@ -276,6 +280,10 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
         raise
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # a renderer is plugin code: its failure is its plugin's
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ReportError(f"the {renderer.name} renderer (plugin {renderer.plugin}) failed writing {path}: "
+                          f"{type(exc).__name__}: {first}") from None
     return {"path": str(path), "renderer": renderer.name, "title": doc_title}
 
 

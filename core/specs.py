@@ -12,6 +12,7 @@ Stdlib only: this module is imported while plugins load, on the CLI start-up pat
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -80,6 +81,8 @@ def _number(obj: Any, name: str) -> None:
         raise SpecError(f"{name}: {value!r} is not a number")
     if isinstance(value, float) and value != value:  # NaN
         raise SpecError(f"{name}: NaN is not a number")
+    if not math.isfinite(float(value)):
+        raise SpecError(f"{name}: {value!r} is not a finite number")
     object.__setattr__(obj, name, float(value))
 
 
@@ -392,7 +395,7 @@ class ImporterSpec(_Spec):
     kind: ClassVar[str] = "importer"
     name: str
     suffixes: tuple[str, ...]
-    load: Any  # callable(path, **options) -> iterable of ObservationSpec-like dicts
+    load: Any  # callable(path, **options) -> iterable of ObservationSpec-like dicts (not yet used by dat import)
     description: str | None = None
 
     def key(self) -> tuple:
@@ -409,7 +412,7 @@ class ExporterSpec(_Spec):
     kind: ClassVar[str] = "exporter"
     name: str
     suffixes: tuple[str, ...]
-    write: Any  # callable(rows, path_or_stream, **options)
+    write: Any  # callable(rows, path_or_stream, **options) (not yet used by dat export)
     description: str | None = None
 
     def key(self) -> tuple:
@@ -426,7 +429,7 @@ class RendererSpec(_Spec):
     kind: ClassVar[str] = "renderer"
     name: str
     suffixes: tuple[str, ...]
-    render: Any  # callable(markdown_or_context, path) -> None
+    render: Any  # callable(*, markdown: str, context: dict, path: Path, title: str) -> None
     description: str | None = None
 
     def key(self) -> tuple:

@@ -91,12 +91,18 @@ def test_the_classes_carry_their_exit_codes():
     for cls in (DataError, DatabaseError, PluginError):
         assert cls("x").exit_code == EXIT_ERROR and issubclass(cls, DatError)
     assert DatError("x", exit_code=EXIT_USAGE).exit_code == EXIT_USAGE
-    from dat.core.importer import ImportError_, ImportRefused
+    from dat.core import importer, services
+    from dat.core.importer import ImportRefused
     from dat.core.periods import PeriodError
-    from dat.core.services import BadPeriod, UnknownName
+    from dat.core.services import UnknownName
 
-    assert ImportError_ is ImportRefused and issubclass(ImportRefused, DataError)
-    assert BadPeriod is PeriodError and issubclass(PeriodError, UsageError) and issubclass(PeriodError, ValueError)
+    assert issubclass(ImportRefused, DataError)
+    assert issubclass(PeriodError, UsageError) and issubclass(PeriodError, ValueError)
+    # the old names still work, and say they are deprecated (CHANGELOG.md, "Deprecated")
+    with pytest.warns(DeprecationWarning, match="ImportRefused"):
+        assert importer.ImportError_ is ImportRefused
+    with pytest.warns(DeprecationWarning, match="PeriodError"):
+        assert services.BadPeriod is PeriodError
     assert issubclass(UnknownName, UsageError) and issubclass(UnknownName, LookupError)
 
 
@@ -114,3 +120,55 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(monkeypat
     monkeypatch.setenv("DAT_DEBUG", "1")
     result = CliRunner().invoke(cli, ["--db", shared_db, "partnerships"])
     assert isinstance(result.exception, KeyError)
+
+
+# -- what an attack on the error model found --------------------------------------------------
+
+@pytest.mark.parametrize("url", ["user:SECRET@127.0.0.1/x", "postgresql+psycopg://u:SECRET@127.0.0.1:badport/x",
+                                 "postgresql+psycopg://u:SECRET@[::1/x"])
+def test_a_malformed_url_never_shows_its_password(url, tmp_path):
+    for args in (["--db", url, "partnerships"], ["--db", f"sqlite:///{tmp_path}/a.sqlite3", "db", "copy", "--to", url]):
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == EXIT_ERROR
+        assert "SECRET" not in result.stderr + result.output
+        assert "internal error" not in result.stderr and result.stderr.startswith("dat: ")
+
+
+def test_a_huge_argument_is_not_echoed_whole(shared_db):
+    result = CliRunner().invoke(cli, ["--db", shared_db, "status", "x" * 100_000], catch_exceptions=False)
+    assert result.exit_code == EXIT_USAGE
+    assert len(result.stderr) < 1100 and result.stderr.count("\n") == 1
+
+
+def test_a_closed_pipe_is_quiet_and_a_full_disk_is_one_line(dat, tmp_path):
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    db = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    script = (f"import subprocess, sys; p = subprocess.Popen([sys.executable, '-m', 'dat.cli.main', '--db', {db!r}, "
+              "'export'], stdout=subprocess.PIPE, stderr=subprocess.PIPE); p.stdout.read(10); p.stdout.close(); "
+              "err = p.stderr.read().decode(); p.wait(); print(p.returncode); print(repr(err))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    code, err = out.stdout.splitlines()[:2]
+    assert code == "141" and "Traceback" not in err and "Broken pipe" not in err, out
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "dat.cli.main", "--help"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == EXIT_ERROR
+    assert "Traceback" not in result.stderr and result.stderr.startswith("dat: cannot write the output")
+
+
+def test_the_tui_refuses_without_a_terminal(shared_db):
+    result = CliRunner().invoke(cli, ["--db", shared_db, "tui"], catch_exceptions=False)
+    assert result.exit_code == EXIT_ERROR and "needs a terminal" in result.stderr
+
+
+def test_a_template_that_recurses_for_ever_is_a_template_error(shared_db, tmp_path):
+    tpl = tmp_path / "recur.md.j2"
+    tpl.write_text("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}")
+    result = CliRunner().invoke(cli, ["--db", shared_db, "report", "dudley", "--template-file", str(tpl)],
+                                catch_exceptions=False)
+    assert result.exit_code == EXIT_ERROR
+    assert "recursion" in result.stderr and "internal error" not in result.stderr

@@ -178,12 +178,12 @@ def test_one_bad_row_in_a_thousand_rejects_the_whole_file(run, tmp_path, db_url)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
 def test_reader_never_crashes_on_arbitrary_text(tmp_path, text):
-    from dat.core.importer import ImportError_, read_rows
+    from dat.core.importer import ImportRefused, read_rows
 
     path = tmp_path / "fuzz.csv"
     path.write_text(HEADER + text, encoding="utf-8")
     try:
         fmt, rows, rejects, count = read_rows(path)
-    except ImportError_:
+    except ImportRefused:
         return
     assert fmt == "dat" and count >= len(rows)

@@ -59,3 +59,29 @@ def test_references_follow_the_table():
         for f in k.refs:
             assert f in fields and f in kinds.REFERENCE_POOLS, (k.hook, f)
         assert set(k.optional_refs) <= set(k.refs)
+
+
+def test_an_item_with_a_field_of_the_wrong_type_is_one_problem_not_the_whole_hook():
+    from dat.core.api import hookimpl
+
+    class Plugin:
+        __name__ = "wrong_types"
+
+        @hookimpl
+        def register_partnerships(self, register):
+            register(slug=["not", "a", "string"], name="Bad")
+            register(slug="wt_ok", name="Still here")
+
+        @hookimpl
+        def register_targets(self, register):
+            register(partnership="wt_ok", indicator="NTA.RET12", period="2009/10", value=float("inf"))
+
+    host = PluginHost()
+    host.load_builtins()
+    host.add("wrong_types", Plugin())
+    reg = host.registry
+    assert "wt_ok" in reg.partnerships  # the good item in the same hook call survives
+    problems = host.plugins["wrong_types"].problems
+    assert any("invalid item" in p for p in problems), problems
+    assert any("not a finite number" in p for p in problems), problems
+    assert not any(t.partnership == "wt_ok" for t in reg.targets.values())

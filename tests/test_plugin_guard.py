@@ -84,3 +84,97 @@ def test_a_rule_may_answer_a_word_or_a_rag(fixture_plugins):
         host.add("word_rule", Rule())
         assert host.rag_rule(partnership="x", indicator={}, target=None, observation={}, period="2009/10") == letter
         assert host.take_warnings() == []
+
+
+# -- hostile rules (tests/plugins/hostile_rules.py) -------------------------------------------
+
+def _hostile_host(*names):
+    import hostile_rules
+
+    from dat.core.plugins import PluginHost
+
+    host = PluginHost()
+    host.load_builtins()
+    host.load_module("dat.partnerships.dudley:plugin", "dudley", "entry point")
+    for name in names:
+        host.add(name, hostile_rules.plugins[name])
+    host.pm.check_pending()
+    return host
+
+
+@pytest.fixture(scope="module")
+def plain_rows(tmp_path_factory):
+    from dat.core.plugins import PluginHost
+    from dat.core.services import Store, scorecard
+
+    host = PluginHost()
+    host.load_builtins()
+    host.load_module("dat.partnerships.dudley:plugin", "dudley", "entry point")
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('plain') / 'p.sqlite3'}", host=host)
+    return scorecard(store, "dudley", Q1)["rows"]
+
+
+HOSTILE = ["bad_str", "str_subclass", "bad_exception", "system_exit_0", "system_exit_msg",
+           "generator_exit", "per_code", "long_multiline", "an_object", "a_generator", "nan", "mutate"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_rule_is_one_short_warning_and_changes_nothing(name, plain_rows, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(__import__("helpers").FIXTURE_PLUGINS))
+    from dat.core.services import Store, scorecard
+
+    host = _hostile_host(name)
+    store = Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", host=host)
+    rows = scorecard(store, "dudley", Q1)["rows"]
+    assert rows == plain_rows  # the core's rule decided, and nothing the rule did shows
+    warnings = host.take_warnings()
+    if name == "mutate":  # it answers None: no failure, and its changes were to its own copies
+        assert warnings == [] and host.plugins[name].problems == []
+        return
+    assert len(warnings) == 1, warnings  # one per plugin per command, not one per figure
+    assert "\n" not in warnings[0] and len(warnings[0]) < 400 and f"plugin {name}" in warnings[0]
+    problems = host.plugins[name].problems
+    assert len(problems) == 1 and "rag_rule" in problems[0]
+
+
+def test_a_good_rule_still_decides_beside_hostile_ones(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(__import__("helpers").FIXTURE_PLUGINS))
+    import rag_rule_plugin
+
+    from dat.core.services import Store, scorecard
+
+    host = _hostile_host("bad_str", "system_exit_0", "mutate")
+    host.add("rules", rag_rule_plugin)
+    card = scorecard(Store(f"sqlite:///{tmp_path / 'g.sqlite3'}", host=host), "dudley", Q1)
+    assert (_ret12(card)["rag"], _ret12(card)["rag_basis"]) == ("A", "plugin")
+    assert len(host.take_warnings()) == 2  # mutate answers None and harms only its copies
+
+
+def test_a_rule_raising_system_exit_does_not_end_dat_quietly(fixture_plugins, dat, tmp_path):
+    fixture_plugins({"bye": "hostile_exit:plugin"})
+    result = dat("--db", f"sqlite:///{tmp_path / 'x.sqlite3'}", "status", "dudley", "-P", Q1, "-f", "json")
+    assert result.returncode == 0 and result.stdout.strip().startswith("{"), result.stderr
+    assert "plugin bye: rag_rule raised SystemExit" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dat_plugins_gives_up_probing_a_slow_rule(monkeypatch):
+    import time
+
+    from dat.core.api import hookimpl
+    from dat.core.plugins import PluginHost
+
+    class Slow:
+        __name__ = "slow"
+
+        @hookimpl
+        def rag_rule(self, partnership, indicator, target, observation, period):
+            time.sleep(0.05)
+
+    host = PluginHost()
+    host.load_builtins()
+    host.load_module("dat.partnerships.dudley:plugin", "dudley", "entry point")
+    host.add("slow", Slow())
+    started = time.perf_counter()
+    host.probe_decisions(seconds=0.5)
+    assert time.perf_counter() - started < 1.5

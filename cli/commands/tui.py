@@ -23,6 +23,11 @@ def tui_cmd(ctx: click.Context, out_dir: str) -> None:
 
     db_url = (ctx.find_root().obj or {}).get("db_url")
     get_engine(db_url)  # a malformed URL or an unusable path fails here, before the screen opens
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise DatError("dat tui needs a terminal (its input and output are not one); for scripts "
+                       "use the commands instead, e.g. dat status or dat compare")
     try:
         from dat.cli.tui.app import DatApp
     except ImportError as exc:

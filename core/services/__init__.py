@@ -21,7 +21,10 @@ here for code written against ``dat.core.services`` before it was split; they ar
 
 from __future__ import annotations
 
+from typing import Any
+
 from dat.core.errors import UnknownName
+from dat.core.periods import PeriodError
 from dat.core.services.actions import actions
 from dat.core.services.areas import _indicator_dict as _indicator_dict
 from dat.core.services.areas import _partnership_dict as _partnership_dict
@@ -59,7 +62,7 @@ from dat.core.services.scorecard import _choose_targets as _choose_targets
 from dat.core.services.scorecard import _national_benchmarks as _national_benchmarks
 from dat.core.services.scorecard import _periods_read as _periods_read
 from dat.core.services.scorecard import _travel as _travel
-from dat.core.services.store import BadPeriod, Store
+from dat.core.services.store import Store
 from dat.core.services.store import _period as _period
 from dat.core.services.types import (
     ActionItem,
@@ -93,7 +96,7 @@ from dat.core.services.types import (
 )
 
 __all__ = [
-    "UnknownName", "BadPeriod", "Store", "get_indicator", "get_partnership", "has_figures",
+    "UnknownName", "PeriodError", "Store", "get_indicator", "get_partnership", "has_figures",
     "list_indicators", "list_partnerships", "figures", "figures_for", "periods_with_data",
     "RAG_RANK", "TARGET_PREFERENCE", "default_period", "direction_of_travel", "rate_figure",
     "scorecard", "scorecard_benchmarks", "BENCHMARKS", "MIN_POOL", "compare", "funding",
@@ -106,3 +109,17 @@ __all__ = [
     "ScenarioSplit", "ScorecardResult", "ScorecardRow", "SplitLine", "TargetInfo", "Travel",
     "HistoryResult", "Revision",
 ]
+
+#: old name -> (the name to use instead, the object)
+_DEPRECATED = {"BadPeriod": ("dat.core.periods.PeriodError", PeriodError)}
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated names (CHANGELOG.md, "Deprecated"): they still work, with a warning
+    if name in _DEPRECATED:
+        import warnings
+
+        new, value = _DEPRECATED[name]
+        warnings.warn(f"{__name__}.{name} is deprecated; use {new}", DeprecationWarning, stacklevel=2)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from dat.core.models import Allocation, FundingStream
-from dat.core.periods import Period, parse_period
+from dat.core.periods import Period, PeriodError, parse_period
 from dat.core.services.areas import _partnership_id
 from dat.core.services.figures import figures_for
-from dat.core.services.store import BadPeriod, Store, _period
+from dat.core.services.store import Store, _period
 from dat.core.services.types import (
     FundingAnalysis,
     FundingCompareResult,
@@ -41,7 +41,7 @@ def funding(store: Store, partnership: str, year: str | None = None) -> FundingR
     stated amounts ("sum of lines")."""
     wanted = _period(year)
     if wanted is not None and wanted.kind != "year":
-        raise BadPeriod(f"{year!r}: funding is by financial year, e.g. 2009/10")
+        raise PeriodError(f"{year!r}: funding is by financial year, e.g. 2009/10")
     with store.session() as s:
         pid = _partnership_id(s, partnership)
         streams = {st.id: st for st in s.scalars(select(FundingStream))}

@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from dat.core.db import open_database
-from dat.core.periods import Period, PeriodError, parse_period
+from dat.core.periods import Period, parse_period
 from dat.core.plugins import PluginHost, get_plugin_manager
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-#: the old name of :class:`~dat.core.periods.PeriodError`, kept for code written against it
-BadPeriod = PeriodError
 
 
 def _period(text: str | None) -> Period | None:
