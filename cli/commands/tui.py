@@ -12,11 +12,8 @@ import click
 def tui_cmd(ctx: click.Context, out_dir: str) -> None:
     """Browse scorecards, funding, action plans and comparisons in a terminal UI.
 
-    \b
-    Keys: ? help   ctrl+p jump to a partnership, indicator or report
-          a partnerships   1-4 tabs   p period   f RAG filter   / search
-          c compare   r report   e export CSV   F5 reload   t light/dark   q quit
-    Works in 80x24 and with NO_COLOR. See docs/tui.md.
+    Press ? in the TUI for every key (ctrl+p jumps to a partnership, an indicator or a
+    report; q quits). Works in 80x24 and with NO_COLOR. See docs/tui.md.
     """
     from dat.core.db import get_engine
     from dat.core.errors import DatError
