@@ -1,8 +1,11 @@
 """dat core: the domain and the engine. Imports nothing from cli/, plugins/ or partnerships/.
 
-Plugins import :data:`hookimpl` from here::
+:data:`hookimpl` is defined here. Plugins import it, like everything else they need, from the
+public API::
 
-    from dat.core import hookimpl
+    from dat.core.api import hookimpl
+
+The older ``from dat.core import hookimpl`` keeps working.
 """
 
 import pluggy

@@ -16,9 +16,12 @@ place (``dat.cli.main.LazyGroup.invoke``); the TUI shows the same message in a n
 Anything else that escapes a command is a bug, reported as an internal error (exit 1, the
 traceback with ``DAT_DEBUG=1``).
 
-The older, more specific classes (``PeriodError``, ``SpecError``, ``ImportRefused``...)
-subclass these and keep their builtin bases (``ValueError``, ``LookupError``), so code that
-catches them by their old names keeps working. This module imports nothing.
+The older, more specific classes subclass these and keep their names, so code that catches
+them by name keeps working. Those that were ``ValueError``s or ``LookupError``s keep that base
+too (``PeriodError``, ``SpecError``, ``DataFileError``, ``StatsError``, ``TargetError``,
+``UnknownName``); those that were ``RuntimeError``s are not any more (``DatabaseError``,
+``PluginError``, ``ReportError``, ``CopyError``, and ``ImportRefused``, formerly
+``ImportError_``). This module imports nothing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every hook a ``dat`` plugin can implement. The docstrings are the documentation.
 
-A plugin is a module (or object) with functions decorated ``@dat.core.hookimpl``, registered
-through the ``dat`` entry-point group::
+A plugin is a module (or object) with functions decorated with ``hookimpl`` (from
+:mod:`dat.core.api`), registered through the ``dat`` entry-point group::
 
     [project.entry-points.dat]
     my_area = "my_area_dat"

@@ -10,8 +10,9 @@ Environment:
 
 - ``DAT_LOAD_PLUGINS`` — comma-separated allow-list of entry-point names to load (built-ins
   always load); empty means "no entry-point plugins".
-- ``DAT_TRACE_PLUGINS`` — when set (non-empty, not ``0``), every hook call is written to
-  stderr with the plugin and the number of items it registered.
+- ``DAT_TRACE_PLUGINS`` — when set (to anything but empty, ``0``, ``false`` or ``no``),
+  every hook call is written to stderr with the plugin, the number of items kept (for a
+  ``register_*`` hook) and the time it took.
 - ``DAT_STRICT_PLUGINS`` — same as ``--strict-plugins``.
 """
 

@@ -2,7 +2,7 @@
 
 ::
 
-    from dat.core.testing import check_plugin
+    from dat.core.api import check_plugin   # the public name of this module's function
 
     def test_my_area_plugin(tmp_path):
         result = check_plugin("my_area", tmp_path)   # the entry-point name in group ``dat``

@@ -1,4 +1,4 @@
-"""``dat import`` and ``dat history``."""
+"""``dat import``, ``dat history`` and ``dat export``."""
 
 from __future__ import annotations
 

@@ -10,10 +10,11 @@ Usage::
 One module per resource: :mod:`.store` (the :class:`Store` handle), :mod:`.areas`
 (partnerships and indicators), :mod:`.figures`, :mod:`.scorecard`, :mod:`.benchmarks`
 (intervals and benchmarks shared by the scorecard and compare), :mod:`.compare`,
-:mod:`.funding`, :mod:`.actions` and :mod:`.scenarios`; :mod:`.types` describes every
-result as a ``TypedDict`` (the results stay plain dicts). Import from this package, not from
-the modules: several modules share their name with the function they hold (``scorecard``,
-``funding``, ``actions``, ``figures``, ``compare``), and here the name is the function.
+:mod:`.funding`, :mod:`.actions`, :mod:`.history` (the revisions of a figure) and
+:mod:`.scenarios`; :mod:`.types` describes every result as a ``TypedDict`` (the results stay
+plain dicts). Import from this package, not from the modules: several modules share their
+name with the function they hold (``scorecard``, ``funding``, ``actions``, ``figures``,
+``compare``, ``history``), and here the name is the function.
 
 The underscore names re-exported below are the old module's helpers, kept importable from
 here for code written against ``dat.core.services`` before it was split; they are not API.

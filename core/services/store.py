@@ -1,5 +1,5 @@
-"""The handle every query takes: an open database plus the plugin host, and the period
-helpers the queries share."""
+"""The handle every query takes: an open database plus the plugin host, and the optional
+period parser (``_period``) the queries share."""
 
 from __future__ import annotations
 
