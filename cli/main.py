@@ -57,6 +57,8 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt:  # ctrl+c during a command: not click's "Aborted!" (exit 1)
+            _stop("interrupted", 130)
         except DatError as exc:
             _stop(str(exc), exc.exit_code)
         except BrokenPipeError:

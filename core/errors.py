@@ -16,11 +16,11 @@ place (``dat.cli.main.LazyGroup.invoke``); the TUI shows the same message in a n
 Anything else that escapes a command is a bug, reported as an internal error (exit 1, the
 traceback with ``DAT_DEBUG=1``).
 
-The older, more specific classes subclass these and keep their names, so code that catches
-them by name keeps working. Those that were ``ValueError``s or ``LookupError``s keep that base
-too (``PeriodError``, ``SpecError``, ``DataFileError``, ``StatsError``, ``TargetError``,
-``UnknownName``); those that were ``RuntimeError``s are not any more (``DatabaseError``,
-``PluginError``, ``ReportError``, ``CopyError``, and ``ImportRefused``, formerly
+The older, more specific classes subclass these and keep their names and their builtin
+bases, so code that catches them by either keeps working: ``ValueError`` for
+``PeriodError``, ``SpecError``, ``DataFileError``, ``StatsError`` and ``TargetError``,
+``LookupError`` for ``UnknownName``, ``RuntimeError`` for ``DatabaseError``,
+``PluginError``, ``ReportError``, ``CopyError`` and ``ImportRefused`` (formerly
 ``ImportError_``). This module imports nothing.
 """
 
@@ -56,11 +56,11 @@ class DataError(DatError):
     """Data that is wrong: an import, a plugin item, a template, a figure (exit 1)."""
 
 
-class DatabaseError(DatError):
+class DatabaseError(DatError, RuntimeError):
     """The database cannot be opened or used; the message is one line for the user."""
 
 
-class PluginError(DatError):
+class PluginError(DatError, RuntimeError):
     """A plugin problem that stops the run (strict mode: ``--strict-plugins``)."""
 
 

@@ -29,7 +29,7 @@ REQUIRED = ("partnership", "indicator", "period", "value")
 FINGERTIPS_COLUMNS = ("Indicator ID", "Area Code", "Time period", "Value")
 
 
-class ImportRefused(DataError):
+class ImportRefused(DataError, RuntimeError):
     """The file cannot be imported at all (unreadable, wrong header, wrong format)."""
 
 
@@ -304,7 +304,7 @@ __all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "ImportRefused", "Re
            "ImportReport", "Row", "detect_format", "stream_rows", "read_rows", "load_mapping"]
 
 #: old name -> (the name to use instead, the object)
-_DEPRECATED = {"ImportError_": ("ImportRefused", ImportRefused)}
+_DEPRECATED = {"ImportError_": ("dat.core.importer.ImportRefused", ImportRefused)}
 
 
 def __getattr__(name: str) -> Any:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from dat.core.specs import RendererSpec, TemplateSpec
 
 
-class ReportError(DataError):
+class ReportError(DataError, RuntimeError):
     """A template that cannot be rendered: the message names the template, line and cause."""
 
 

@@ -172,3 +172,23 @@ def test_a_template_that_recurses_for_ever_is_a_template_error(shared_db, tmp_pa
                                 catch_exceptions=False)
     assert result.exit_code == EXIT_ERROR
     assert "recursion" in result.stderr and "internal error" not in result.stderr
+
+
+def test_old_builtin_bases_are_kept():
+    from dat.core.dbcopy import CopyError
+    from dat.core.importer import ImportRefused
+    from dat.core.reports import ReportError
+
+    for cls in (DatabaseError, PluginError, ReportError, CopyError, ImportRefused):
+        assert issubclass(cls, RuntimeError) and issubclass(cls, DatError), cls
+
+
+def test_ctrl_c_in_a_command_is_exit_130(monkeypatch, shared_db):
+    import dat.core.services as services
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(services, "list_partnerships", interrupted)
+    result = CliRunner().invoke(cli, ["--db", shared_db, "partnerships"], catch_exceptions=False)
+    assert result.exit_code == 130 and "dat: interrupted" in result.stderr

@@ -137,7 +137,7 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
                    "Default: scorecard.")
 @click.option("--template-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Your own Jinja2 template file; rendered in a sandbox.")
-@click.option("--period", "-P", metavar="PERIOD", help="Period of the scorecard (default: latest with figures).")
+@click.option("--period", "-P", metavar="PERIOD", help="Period of the scorecard (default: as dat status).")
 @click.option("--year", "-y", metavar="YEAR", help="Financial year of the funding (default: the period's).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file; the format comes from the suffix: .md, .html, .docx, .xlsx "

@@ -57,7 +57,8 @@ CSV_COLUMNS = ("code", "name", "period", "value", "target", "rag", "rag_basis", 
 @click.argument("partnership", metavar="PARTNERSHIP")
 @click.option("--period", "-P", metavar="PERIOD",
               help="Financial year (2009/10), quarter (2009/10 Q1), year to date "
-                   "(2009/10 Q1-Q3) or date. Default: the latest period with figures.")
+                   "(2009/10 Q1-Q3) or date. Default: the latest period with at least half as many "
+                   "figures as the busiest one.")
 @format_option
 @click.pass_context
 def status_cmd(ctx: click.Context, partnership: str, period: str | None, fmt: str | None) -> None:
