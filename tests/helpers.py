@@ -37,3 +37,28 @@ def run_dat(*args: str, env: dict | None = None, input: str | None = None,
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip()
+
+
+def db_digest(url: str) -> str:
+    """A SHA-256 over every row of every table in the database at ``url`` (tables and rows
+    in a fixed order), so a test can assert that a refused command changed nothing."""
+    import hashlib
+
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(url)
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        digest = hashlib.sha256()
+        with engine.connect() as conn:
+            for name in sorted(meta.tables):
+                table = meta.tables[name]
+                digest.update(f"\x00table {name}\x00".encode())
+                rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+                for row in rows:
+                    digest.update(row.encode())
+                    digest.update(b"\x00")
+        return digest.hexdigest()
+    finally:
+        engine.dispose()
