@@ -219,6 +219,46 @@ def _size_of(value: Any) -> int | None:
     return None
 
 
+def _text_size(value: Any, limit: int) -> int:
+    """About how many characters ``str(value)`` has, found without building it: a list of
+    itself nested twenty times prints 2**20 times (stops counting past ``limit``)."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, (list, tuple, dict, set, frozenset)):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value.bit_length() * 31 // 100 + 2
+        return 24
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        v = stack.pop()
+        if isinstance(v, str):
+            total += len(v) + 4
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            total += 2 + 2 * len(v)
+            if total <= limit:
+                stack.extend(v)
+        elif isinstance(v, dict):
+            total += 2 + 4 * len(v)
+            if total <= limit:
+                stack.extend(v.keys())
+                stack.extend(v.values())
+        elif isinstance(v, int) and not isinstance(v, bool):
+            total += v.bit_length() * 31 // 100 + 2
+        else:
+            total += 24
+    return total
+
+
+def _check_text(value: Any, limit: int) -> Any:
+    """Refuse ``value`` if printing it would pass ``limit`` characters."""
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        size = _text_size(value, limit)
+        if size > limit:
+            raise TemplateLimitError(f"a template may not print a value longer than {limit:,} "
+                                     f"characters (a list or dict printed whole) {_LIMIT}")
+    return value
+
+
 class _State:
     """What one render has used so far."""
 
@@ -273,8 +313,7 @@ def _printf_size(fmt: str, values: Any, limit: int) -> int:
             arg = args[pos] if pos < len(args) else ""
             pos += 1
         if conv in "sra":
-            n = _size_of(arg)
-            extra += (n * 6 + 2) if n is not None else 64
+            extra += _text_size(arg, limit) * (6 if conv in "ra" else 1) + 2
         else:
             extra += 64
         size += extra
@@ -309,11 +348,12 @@ def _materialized(state: _State, iterable: Any) -> list[Any]:
     return out
 
 
-def _joined_size(items: list[Any], sep: Any) -> int:
+def _joined_size(items: list[Any], sep: Any, limit: int = TEMPLATE_MAX_SIZE) -> int:
     total = len(sep) * max(len(items) - 1, 0) if isinstance(sep, (str, bytes)) else 0
     for item in items:
-        n = _size_of(item)
-        total += n if n is not None else len(str(item))
+        total += len(item) if isinstance(item, (str, bytes)) else _text_size(item, limit)
+        if total > limit:
+            break
     return total
 
 
@@ -341,7 +381,7 @@ def _method_check(state: _State, obj: Any, name: str, args: tuple[Any, ...],
                 predicted = n + hits * max(len(new) - len(old), 0)
         elif name == "join" and args:
             items = _materialized(state, args[0])
-            predicted = _joined_size(items, obj)
+            predicted = _joined_size(items, obj, limit)
             args = (items, *args[1:])
         elif name == "translate" and args and isinstance(args[0], dict):
             longest = max((len(v) for v in args[0].values() if isinstance(v, (str, bytes))),
@@ -372,6 +412,15 @@ _GUARDED_METHODS = frozenset({
 })
 
 
+#: filters that do not turn their whole value into text (the others are checked first)
+_STRUCTURAL_FILTERS = frozenset({
+    "length", "count", "first", "last", "list", "sort", "unique", "reverse", "map", "select",
+    "reject", "selectattr", "rejectattr", "groupby", "dictsort", "batch", "slice", "sum",
+    "min", "max", "join", "random", "items", "attr", "default", "d", "abs", "int", "float",
+    "round", "money", "num", "pct", "rag", "signed_pct",
+})
+
+
 def _filter_check(state: _State, name: str, args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Refuse a filter call whose result would pass the size limit, before it runs."""
@@ -379,6 +428,8 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
     value = args[0] if args else None
     rest = args[1:]
     predicted = 0
+    if name not in _STRUCTURAL_FILTERS:
+        _check_text(value, limit)
     if name == "center":
         predicted = max(_size_of(value) or 0, _int_arg(_arg(rest, kwargs, 0, "width", 80)))
     elif name == "indent":
@@ -408,7 +459,8 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
     elif name == "join":
         items = _materialized(state, value if value is not None else ())
         attribute = _arg(rest, kwargs, 1, "attribute", None)
-        predicted = _joined_size(items, _arg(rest, kwargs, 0, "d", "")) if attribute is None else 0
+        predicted = (_joined_size(items, _arg(rest, kwargs, 0, "d", ""), limit)
+                     if attribute is None else 0)
         args = (items, *rest)
     elif name == "batch":
         predicted = _int_arg(_arg(rest, kwargs, 0, "linecount", 0))
@@ -522,6 +574,7 @@ def _sandbox_classes() -> Any:
         def format_field(self, value: Any, format_spec: str) -> Any:
             state = self._env.dat_state
             _spec_check(format_spec, state.limits.size)
+            _check_text(value, state.limits.size)
             rv = super().format_field(value, format_spec)  # type: ignore[misc]
             self._dat_total += len(rv)
             if self._dat_total > state.limits.size:
@@ -541,7 +594,7 @@ def _sandbox_classes() -> Any:
         code_generator_class = LimitedCodeGenerator
 
         def __init__(self, limits: TemplateLimits, **options: Any) -> None:
-            super().__init__(**options)
+            super().__init__(finalize=self.dat_finalize, **options)
             self.dat_state = _State(limits)
             self.globals["range"] = self.dat_range
             self.globals["lipsum"] = self.dat_lipsum
@@ -574,6 +627,10 @@ def _sandbox_classes() -> Any:
             if time.monotonic() > state.deadline:
                 self.dat_tick()
 
+        def dat_finalize(self, value: Any) -> Any:
+            """Every ``{{ value }}``: a list or dict is checked before it is printed."""
+            return _check_text(value, self.dat_state.limits.size)
+
         def dat_buffer(self) -> Buffer:
             buf = Buffer()
             buf._env = self
@@ -590,7 +647,8 @@ def _sandbox_classes() -> Any:
 
         def dat_concat(self, join: Any, parts: tuple[Any, ...]) -> Any:
             self.dat_tick()
-            size = sum(len(p) if isinstance(p, str) else len(str(p)) for p in parts)
+            limit = self.dat_state.limits.size
+            size = sum(len(p) if isinstance(p, str) else _text_size(p, limit) for p in parts)
             if size > self.dat_state.limits.size:
                 raise _too_big(size, self.dat_state.limits.size, "a string with ~")
             return self.dat_built(join(parts))
