@@ -219,18 +219,30 @@ def _size_of(value: Any) -> int | None:
     return None
 
 
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+
+
+def _is_namespace(value: Any) -> bool:
+    return type(value).__name__ == "Namespace" and type(value).__module__ == "jinja2.utils"
+
+
 def _text_size(value: Any, limit: int) -> int:
     """About how many characters ``str(value)`` has, found without building it: a list of
     itself nested twenty times prints 2**20 times (stops counting past ``limit``)."""
     if isinstance(value, str):
         return len(value)
-    if not isinstance(value, (list, tuple, dict, set, frozenset)):
+    if not isinstance(value, _CONTAINERS) and not _is_namespace(value):
         if isinstance(value, int) and not isinstance(value, bool):
             return value.bit_length() * 31 // 100 + 2
         return 24
     total, stack = 0, [value]
     while stack and total <= limit:
         v = stack.pop()
+        if isinstance(v, _VIEWS):
+            view: Any = v
+            v = list(view) if len(view) <= limit else list(range(limit + 1))
+        elif _is_namespace(v):
+            v = object.__getattribute__(v, "_Namespace__attrs")
         if isinstance(v, str):
             total += len(v) + 4
         elif isinstance(v, (list, tuple, set, frozenset)):
@@ -249,11 +261,20 @@ def _text_size(value: Any, limit: int) -> int:
     return total
 
 
-def _check_text(value: Any, limit: int) -> Any:
-    """Refuse ``value`` if printing it would pass ``limit`` characters."""
-    if isinstance(value, (list, tuple, dict, set, frozenset)):
+_CONTAINERS = (list, tuple, dict, set, frozenset, *_VIEWS)
+
+
+def _check_text(value: Any, limit: int, compare: bool = False) -> Any:
+    """Refuse ``value`` if printing it (or, with ``compare``, comparing or hashing it) would
+    go through more than ``limit`` characters or parts: a list nested in itself twenty times
+    has 2**20 parts although it was built from two-item lists."""
+    if isinstance(value, _CONTAINERS) or _is_namespace(value):
         size = _text_size(value, limit)
         if size > limit:
+            if compare:
+                raise TemplateLimitError(f"a template may not compare or look up a value of more "
+                                         f"than {limit:,} parts (a list or dict nested in "
+                                         f"itself?) {_LIMIT}")
             raise TemplateLimitError(f"a template may not print a value longer than {limit:,} "
                                      f"characters (a list or dict printed whole) {_LIMIT}")
     return value
@@ -406,6 +427,13 @@ def _method_check(state: _State, obj: Any, name: str, args: tuple[Any, ...],
     return args, kwargs
 
 
+#: methods of a list, tuple, dict or set that compare or hash their arguments
+_COMPARING_METHODS = frozenset({
+    "index", "count", "remove", "sort", "get", "pop", "setdefault", "fromkeys", "add",
+    "discard", "union", "intersection", "difference", "symmetric_difference", "issubset",
+    "issuperset", "isdisjoint",
+})
+
 _GUARDED_METHODS = frozenset({
     "center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate",
     "append", "insert", "add", "setdefault", "extend", "update", "union", "fromkeys",
@@ -414,11 +442,12 @@ _GUARDED_METHODS = frozenset({
 
 #: filters that do not turn their whole value into text (the others are checked first)
 _STRUCTURAL_FILTERS = frozenset({
-    "length", "count", "first", "last", "list", "sort", "unique", "reverse", "map", "select",
-    "reject", "selectattr", "rejectattr", "groupby", "dictsort", "batch", "slice", "sum",
-    "min", "max", "join", "random", "items", "attr", "default", "d", "abs", "int", "float",
-    "round", "money", "num", "pct", "rag", "signed_pct",
+    "length", "count", "first", "last", "list", "reverse", "map", "select", "reject",
+    "selectattr", "rejectattr", "batch", "slice", "sum", "join", "random", "items", "attr",
+    "default", "d", "abs", "int", "float", "round", "money", "num", "pct", "rag", "signed_pct",
 })
+#: filters that compare or hash the items of their value
+_COMPARING_FILTERS = frozenset({"sort", "unique", "min", "max", "dictsort", "groupby"})
 
 
 def _filter_check(state: _State, name: str, args: tuple[Any, ...],
@@ -428,7 +457,9 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
     value = args[0] if args else None
     rest = args[1:]
     predicted = 0
-    if name not in _STRUCTURAL_FILTERS:
+    if name in _COMPARING_FILTERS:
+        _check_text(value, limit, compare=True)
+    elif name not in _STRUCTURAL_FILTERS:
         _check_text(value, limit)
     if name == "center":
         predicted = max(_size_of(value) or 0, _int_arg(_arg(rest, kwargs, 0, "width", 80)))
@@ -523,7 +554,7 @@ def _sandbox_classes() -> Any:
     import types
 
     from jinja2 import nodes
-    from jinja2.compiler import CodeGenerator, Frame
+    from jinja2.compiler import CodeGenerator, Frame, operators
     from jinja2.exceptions import SecurityError
     from jinja2.runtime import LoopContext, Macro
     from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
@@ -537,6 +568,28 @@ def _sandbox_classes() -> Any:
         def buffer(self, frame: Frame) -> None:
             frame.buffer = self.temporary_identifier()
             self.writeline(f"{frame.buffer} = environment.dat_buffer()")
+
+        def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
+            # a comparison of lists nested in themselves recurses in C: measure them first
+            self.write("(environment.dat_cmp(")
+            self.visit(node.expr, frame)
+            self.write(")")
+            for op in node.ops:
+                self.write(f" {operators[op.op]} environment.dat_cmp(")
+                self.visit(op.expr, frame)
+                self.write(")")
+            self.write(")")
+
+        def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+            self.write("{")
+            for idx, item in enumerate(node.items):
+                if idx:
+                    self.write(", ")
+                self.write("environment.dat_cmp(")  # a key is hashed
+                self.visit(item.key, frame)
+                self.write("): ")
+                self.visit(item.value, frame)
+            self.write("}")
 
         def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
             if frame.eval_ctx.volatile:
@@ -627,6 +680,10 @@ def _sandbox_classes() -> Any:
             if time.monotonic() > state.deadline:
                 self.dat_tick()
 
+        def dat_cmp(self, value: Any) -> Any:
+            """An operand of a comparison or a dict key: measured when it is a container."""
+            return _check_text(value, self.dat_state.limits.size, compare=True)
+
         def dat_finalize(self, value: Any) -> Any:
             """Every ``{{ value }}``: a list or dict is checked before it is printed."""
             return _check_text(value, self.dat_state.limits.size)
@@ -690,12 +747,19 @@ def _sandbox_classes() -> Any:
                 return value
             name = getattr(value, "__name__", "")
             obj = getattr(value, "__self__", None)
-            if name not in _GUARDED_METHODS or not isinstance(
-                    obj, (str, bytes, bytearray, list, dict, set)):
+            container = isinstance(obj, (list, tuple, dict, set, frozenset))
+            if not container and (name not in _GUARDED_METHODS
+                                  or not isinstance(obj, (str, bytes, bytearray))):
                 return value
             state = self.dat_state
 
             def guarded(*args: Any, **kwargs: Any) -> Any:
+                if name in _COMPARING_METHODS:  # list.index, dict.get, set.add... compare
+                    limit = state.limits.size  # or hash: measured first
+                    for a in (*args, *kwargs.values()):
+                        _check_text(a, limit, compare=True)
+                    if name in ("sort", "index", "count", "remove"):
+                        _check_text(obj, limit, compare=True)
                 args, kwargs = _method_check(state, obj, name, args, kwargs)
                 return self.dat_built(value(*args, **kwargs))
 
@@ -709,6 +773,8 @@ def _sandbox_classes() -> Any:
 
         def getitem(self, obj: Any, argument: Any) -> Any:
             self.dat_tick()
+            if isinstance(argument, tuple):  # hashed: measured first
+                _check_text(argument, self.dat_state.limits.size, compare=True)
             return self.dat_guard(super().getitem(obj, argument))
 
         def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
@@ -752,7 +818,7 @@ def _sandbox_classes() -> Any:
                     args = (__self.dat_iter(args[0]), *args[1:])
                 if state.depth >= state.limits.depth:
                     raise TemplateLimitError(f"macros nested more than {state.limits.depth} deep "
-                                             f"{_LIMIT}; does a macro call itself without end?")
+                                             f"{_LIMIT}: a recursion without end?")
                 state.depth += 1
                 try:
                     return super().call(__context, __obj, *args, **kwargs)
@@ -794,7 +860,18 @@ def _sandbox_classes() -> Any:
 
         return guarded
 
-    return LimitedSandbox, guard_filter, SecurityError
+    def guard_test(env: LimitedSandbox, func: Any) -> Any:
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            env.dat_tick()
+            limit = env.dat_state.limits.size
+            for a in (*args, *kwargs.values()):
+                _check_text(a, limit, compare=True)
+            return func(*args, **kwargs)
+
+        return guarded
+
+    return LimitedSandbox, guard_filter, guard_test
 
 
 def _environment(sandboxed: bool, autoescape: bool, loader: Any,
@@ -808,11 +885,13 @@ def _environment(sandboxed: bool, autoescape: bool, loader: Any,
         env = jinja2.Environment(**options)
         env.filters.update(FILTERS)
         return env
-    limited_sandbox, guard_filter, _ = _sandbox_classes()
+    limited_sandbox, guard_filter, guard_test = _sandbox_classes()
     env = limited_sandbox(limits or TemplateLimits(), cache_size=0, **options)
     env.filters.update(FILTERS)
     for fname, func in list(env.filters.items()):
         env.filters[fname] = guard_filter(env, fname, func)
+    for tname, func in list(env.tests.items()):
+        env.tests[tname] = guard_test(env, func)
     return env
 
 

@@ -175,7 +175,7 @@ MEASURED = [
      r"output larger than 10 MB \(the limit for a report"),
     ("lipsum", "{{ lipsum(n=10**7) }}", r"lipsum text of .* items \(limit 1,000,000\)"),
     ("macro-recursion", "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
-     r"macros nested more than 100 deep"),
+     r"macros nested more than 100 deep .*recursion"),
     ("star-repeat", "{{ 'a' * 10**10 }}", r"value of 10,000,000,000 items"),
     ("power", "{{ 9 ** 999 }}", r"exponent 999 is too large"),
 ]
@@ -198,6 +198,10 @@ def test_nested_range_loops_stop_at_the_time_or_iteration_limit(backend, tmp_pat
 # -- my own hostile payloads, with small limits ------------------------------------------------
 
 B = "{% set s = 'x' * 100000 %}"  # exactly the SMALL size limit
+# lists (and a tuple) nested in themselves 40 times: two items each, 2**40 parts in all
+NEST = ("{% set ns = namespace(x='a', y='a', t='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+        "{% set ns.y = [ns.y, ns.y] %}{% set ns.t = (ns.t, ns.t) %}{% endfor %}")
+CMP = r"may not compare or look up a value of more than 100,000 parts"
 OWN = [
     ("paren-nesting", "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", r"recursion too deep|nested too deeply"),
     ("list-nesting", "{{ " + "[" * 3000 + "1" + "]" * 3000 + " }}", r"recursion too deep|nested too deeply"),
@@ -291,6 +295,20 @@ OWN = [
      "{% endfor %}{{ [ns.x]|join }}", r"\|join of"),
     ("nested-upper", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
      "{% endfor %}{{ ns.x|upper }}", r"may not print a value longer"),
+    ("nested-eq", NEST + "{{ ns.x == ns.y }}", CMP),
+    ("nested-in", NEST + "{{ ns.x in [ns.y] }}", CMP),
+    ("nested-tuple-key", NEST + "{{ {ns.t: 1} }}", CMP),
+    ("nested-sort", NEST + "{{ [ns.x, ns.y]|sort }}", CMP),
+    ("nested-test-eq", NEST + "{{ ns.x is eq(ns.y) }}", CMP),
+    ("nested-index", NEST + "{{ [ns.x].index(ns.y) }}", CMP),
+    ("nested-dict-get", NEST + "{{ {}.get(ns.t) }}", CMP),
+    ("nested-getitem", NEST + "{{ {}[ns.t] }}", CMP),
+    ("nested-unique", NEST + "{{ [ns.x]|unique|list }}", CMP),
+    ("nested-namespace-print", "{% set ns = namespace(n=namespace(v='a')) %}{% for i in range(40) %}"
+     "{% set ns.n = namespace(l=ns.n, r=ns.n) %}{% endfor %}{{ ns.n }}", r"may not print a value longer"),
+    ("nested-dict-items", "{% set ns = namespace(d={'a': 1}) %}{% for i in range(40) %}"
+     "{% set ns.d = {'a': ns.d, 'b': ns.d} %}{% endfor %}{{ ns.d.items() }}", r"may not print a value longer"),
+    ("for-nesting-compile", "{% for a in [1] %}" * 25 + "x" + "{% endfor %}" * 25, r"nested too deeply to compile"),
     ("nul-byte", "# a\x00b {{ 1 }}", r"contains a NUL character"),
 ]
 
