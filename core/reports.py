@@ -27,7 +27,12 @@ Filters: ``money`` (£1,234), ``num`` (1,234 / 0.6), ``pct`` (57%), ``rag`` (``R
 
 from __future__ import annotations
 
+import builtins
+import re
+import time
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,68 +151,845 @@ def _sub_areas(store: Store, part: PartnershipInfo, every_part: list[Partnership
     return out
 
 
-#: the largest string, list or number a user's template may build with * or ** (the sandbox
-#: blocks unsafe attributes, not `{{ 'a' * 10**10 }}`, which would exhaust memory)
-SANDBOX_MAX_SIZE = 1_000_000
+# -- limits on a user's template -------------------------------------------------------------
+#
+# A template given with --template-file runs in Jinja2's sandbox, which blocks unsafe
+# attributes (no way to reach Python's internals or the file system) but not a template that
+# exhausts memory or time. These limits bound every render of a user's template; each one,
+# when passed, stops the render with a TemplateLimitError (exit 1) naming it. Templates that
+# dat and its plugins ship render without them, as before.
+
+#: characters of template source (the file is read no further)
+TEMPLATE_MAX_SOURCE = 1_000_000
+#: characters a render writes, counted as they are written (the report itself and the text
+#: that macros, call blocks, filter blocks, set blocks and ``self.block()`` build first)
+TEMPLATE_MAX_OUTPUT = 10_000_000
+#: seconds a render may take (checked at every loop step, call, attribute and filter)
+TEMPLATE_MAX_SECONDS = 10.0
+#: macro calls (and ``caller()``, recursive ``loop()``) nested inside one another
+TEMPLATE_MAX_DEPTH = 100
+#: characters or items of any one string, list, tuple, dict or set a template builds, checked
+#: before it is built: ``*``, ``+``, ``~``, ``%``, ``format``, widths and precisions,
+#: ``center``/``ljust``/``rjust``/``zfill``/``expandtabs``/``replace``/``join``/``translate``,
+#: ``indent``/``wordwrap``/``batch``/``sum``, ``append``/``extend``/``update``...
+TEMPLATE_MAX_SIZE = 1_000_000
+SANDBOX_MAX_SIZE = TEMPLATE_MAX_SIZE  # the name before 0.x; kept for code that imports it
+#: items of a ``range()`` (and slices of ``|slice``)
+TEMPLATE_MAX_RANGE = 100_000
+#: steps of all ``{% for %}`` loops of a render together
+TEMPLATE_MAX_ITERATIONS = 1_000_000
+#: characters and items of every value the template builds, added up over the render
+TEMPLATE_MAX_BUILT = 20_000_000
+#: the largest integer a template may compute, in bits
+TEMPLATE_MAX_INT_BITS = 4096
 
 
-def _limited_binop(op: str, left: Any, right: Any) -> Any:
-    from jinja2.exceptions import SecurityError
+@dataclass(frozen=True)
+class TemplateLimits:
+    """The limits of one render of a user's template (tests lower them)."""
+
+    source: int = TEMPLATE_MAX_SOURCE
+    output: int = TEMPLATE_MAX_OUTPUT
+    seconds: float = TEMPLATE_MAX_SECONDS
+    depth: int = TEMPLATE_MAX_DEPTH
+    size: int = TEMPLATE_MAX_SIZE
+    range: int = TEMPLATE_MAX_RANGE
+    iterations: int = TEMPLATE_MAX_ITERATIONS
+    built: int = TEMPLATE_MAX_BUILT
+
+
+class TemplateLimitError(ReportError):
+    """A user's template went past one of its limits (:class:`TemplateLimits`)."""
+
+
+def _chars(n: int) -> str:
+    return f"{n // 1_000_000} MB" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n:,} characters"
+
+
+def _seconds(s: float) -> str:
+    return f"{s:g} s"
+
+
+_LIMIT = "(the limit for a report template)"
+
+
+def _size_of(value: Any) -> int | None:
+    if isinstance(value, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
+        return len(value)
+    return None
+
+
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+
+
+def _is_namespace(value: Any) -> bool:
+    return type(value).__name__ == "Namespace" and type(value).__module__ == "jinja2.utils"
+
+
+def _text_size(value: Any, limit: int) -> int:
+    """About how many characters ``str(value)`` has, found without building it: a list of
+    itself nested twenty times prints 2**20 times (stops counting past ``limit``)."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, _CONTAINERS) and not _is_namespace(value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value.bit_length() * 31 // 100 + 2
+        return 24
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        v = stack.pop()
+        if isinstance(v, _VIEWS):
+            view: Any = v
+            v = list(view) if len(view) <= limit else list(range(limit + 1))
+        elif _is_namespace(v):
+            v = object.__getattribute__(v, "_Namespace__attrs")
+        if isinstance(v, str):
+            total += len(v) + 4
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            total += 2 + 2 * len(v)
+            if total <= limit:
+                stack.extend(v)
+        elif isinstance(v, dict):
+            total += 2 + 4 * len(v)
+            if total <= limit:
+                stack.extend(v.keys())
+                stack.extend(v.values())
+        elif isinstance(v, int) and not isinstance(v, bool):
+            total += v.bit_length() * 31 // 100 + 2
+        else:
+            total += 24
+    return total
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset, *_VIEWS)
+
+
+def _check_text(value: Any, limit: int, compare: bool = False) -> Any:
+    """Refuse ``value`` if printing it (or, with ``compare``, comparing or hashing it) would
+    go through more than ``limit`` characters or parts: a list nested in itself twenty times
+    has 2**20 parts although it was built from two-item lists."""
+    if isinstance(value, _CONTAINERS) or _is_namespace(value):
+        size = _text_size(value, limit)
+        if size > limit:
+            if compare:
+                raise TemplateLimitError(f"a template may not compare or look up a value of more "
+                                         f"than {limit:,} parts (a list or dict nested in "
+                                         f"itself?) {_LIMIT}")
+            raise TemplateLimitError(f"a template may not print a value longer than {limit:,} "
+                                     f"characters (a list or dict printed whole) {_LIMIT}")
+    return value
+
+
+class _State:
+    """What one render has used so far."""
+
+    __slots__ = ("limits", "deadline", "iterations", "built", "written", "depth")
+
+    def __init__(self, limits: TemplateLimits) -> None:
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.seconds
+        self.iterations = self.built = self.written = self.depth = 0
+
+
+def _too_big(size: int, limit: int, what: str = "a value") -> TemplateLimitError:
+    return TemplateLimitError(f"a template may not build {what} of {size:,} items "
+                              f"(limit {limit:,}) {_LIMIT}")
+
+
+_PRINTF = re.compile(r"%(?:\(([^)]*)\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.?)", re.S)
+
+
+def _printf_size(fmt: str, values: Any, limit: int) -> int:
+    """An upper bound of the length of ``fmt % values``, refusing a width or precision above
+    ``limit`` before Python builds it."""
+    mapping = values if hasattr(values, "keys") and not isinstance(values, (str, tuple)) else None
+    args = list(values) if isinstance(values, tuple) else [values]
+    pos, size = 0, len(fmt)
+
+    def number(spec: str | None) -> int:
+        nonlocal pos
+        if not spec:
+            return 0
+        if spec == "*":
+            value = args[pos] if pos < len(args) else 0
+            pos += 1
+            spec = str(value) if isinstance(value, int) else "0"
+        n = abs(int(spec))
+        if n > limit:
+            raise TemplateLimitError(f"a format width or precision of {n:,} is too large "
+                                     f"(limit {limit:,}) {_LIMIT}")
+        return n
+
+    for m in _PRINTF.finditer(fmt):
+        key, width, precision, conv = m.groups()
+        if conv == "%":
+            continue
+        extra = number(width) + number(precision)
+        if key is not None and mapping is not None:
+            try:
+                arg = mapping[key]
+            except Exception:  # Python's own % reports it
+                arg = ""
+        else:
+            arg = args[pos] if pos < len(args) else ""
+            pos += 1
+        if conv in "sra":
+            extra += _text_size(arg, limit) * (6 if conv in "ra" else 1) + 2
+        else:
+            extra += 64
+        size += extra
+        if size > limit:
+            raise _too_big(size, limit, "a formatted string")
+    return size
+
+
+def _spec_check(spec: str, limit: int) -> None:
+    for digits in re.findall(r"\d+", spec):
+        if len(digits) > 18 or int(digits) > limit:
+            raise TemplateLimitError(f"a format width or precision of {int(digits):,} is too "
+                                     f"large (limit {limit:,}) {_LIMIT}")
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, default: Any) -> Any:
+    if len(args) > i:
+        return args[i]
+    return kwargs.get(name, default)
+
+
+def _int_arg(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _materialized(state: _State, iterable: Any) -> list[Any]:
+    out = []
+    for item in iterable:
+        out.append(item)
+        if len(out) > state.limits.size:
+            raise _too_big(len(out), state.limits.size, "a list")
+    return out
+
+
+def _joined_size(items: list[Any], sep: Any, limit: int = TEMPLATE_MAX_SIZE) -> int:
+    total = len(sep) * max(len(items) - 1, 0) if isinstance(sep, (str, bytes)) else 0
+    for item in items:
+        total += len(item) if isinstance(item, (str, bytes)) else _text_size(item, limit)
+        if total > limit:
+            break
+    return total
+
+
+def _method_check(state: _State, obj: Any, name: str, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Refuse a call of a builtin method that would build a value past the size limit, before
+    it runs. Returns the arguments to call it with (an iterable argument materialized)."""
+    limit = state.limits.size
+    predicted = 0
+    text: Any = obj  # str, bytes or bytearray below (mypy cannot mix their count())
+    if isinstance(obj, (str, bytes, bytearray)):
+        n = len(obj)
+        if name in ("center", "ljust", "rjust", "zfill"):
+            predicted = max(n, _int_arg(_arg(args, kwargs, 0, "width", 0)))
+        elif name == "expandtabs":
+            tab = _int_arg(_arg(args, kwargs, 0, "tabsize", 8))
+            predicted = n + text.count("\t" if isinstance(obj, str) else b"\t") * max(tab, 0)
+        elif name == "replace" and len(args) >= 2:
+            old, new = args[0], args[1]
+            count = _int_arg(_arg(args, kwargs, 2, "count", -1))
+            if isinstance(old, (str, bytes, bytearray)) and isinstance(new, (str, bytes, bytearray)):
+                hits = (n + 1) if not old else text.count(old)
+                if count >= 0:
+                    hits = min(hits, count)
+                predicted = n + hits * max(len(new) - len(old), 0)
+        elif name == "join" and args:
+            items = _materialized(state, args[0])
+            predicted = _joined_size(items, obj, limit)
+            args = (items, *args[1:])
+        elif name == "translate" and args and isinstance(args[0], dict):
+            longest = max((len(v) for v in args[0].values() if isinstance(v, (str, bytes))),
+                          default=1)
+            predicted = n * max(longest, 1)
+    elif isinstance(obj, (list, dict, set, bytearray)):
+        n = len(obj)
+        if name in ("append", "insert", "add", "setdefault"):
+            predicted = n + 1
+        elif name in ("extend", "update", "union", "fromkeys") and args:
+            grown = 0
+            new_args = []
+            for a in args:
+                if _size_of(a) is None:
+                    a = _materialized(state, a)
+                grown += len(a)
+                new_args.append(a)
+            args = tuple(new_args)
+            predicted = n + grown + (len(kwargs) if name == "update" else 0)
+    if predicted > limit:
+        raise _too_big(predicted, limit, f"a value with {name}()")
+    return args, kwargs
+
+
+#: methods of a list, tuple, dict or set that compare or hash their arguments
+_COMPARING_METHODS = frozenset({
+    "index", "count", "remove", "sort", "get", "pop", "setdefault", "fromkeys", "add",
+    "discard", "union", "intersection", "difference", "symmetric_difference", "issubset",
+    "issuperset", "isdisjoint",
+})
+
+_GUARDED_METHODS = frozenset({
+    "center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate",
+    "append", "insert", "add", "setdefault", "extend", "update", "union", "fromkeys",
+})
+
+
+#: filters that do not turn their whole value into text (the others are checked first)
+_STRUCTURAL_FILTERS = frozenset({
+    "length", "count", "first", "last", "list", "reverse", "map", "select", "reject",
+    "selectattr", "rejectattr", "batch", "slice", "sum", "join", "random", "items", "attr",
+    "default", "d", "abs", "int", "float", "round", "money", "num", "pct", "rag", "signed_pct",
+})
+#: filters that compare or hash the items of their value
+_COMPARING_FILTERS = frozenset({"sort", "unique", "min", "max", "dictsort", "groupby"})
+
+
+def _filter_check(state: _State, name: str, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Refuse a filter call whose result would pass the size limit, before it runs."""
+    limit = state.limits.size
+    value = args[0] if args else None
+    rest = args[1:]
+    predicted = 0
+    if name in _COMPARING_FILTERS:
+        _check_text(value, limit, compare=True)
+    elif name not in _STRUCTURAL_FILTERS:
+        _check_text(value, limit)
+    if name == "center":
+        predicted = max(_size_of(value) or 0, _int_arg(_arg(rest, kwargs, 0, "width", 80)))
+    elif name == "indent":
+        width = _arg(rest, kwargs, 0, "width", 4)
+        ilen = len(width) if isinstance(width, str) else _int_arg(width)
+        text = str(value)
+        predicted = len(text) + (text.count("\n") + 1) * max(ilen, 0)
+        if ilen > limit:
+            predicted = ilen
+    elif name == "wordwrap":
+        text = str(value)
+        width = max(_int_arg(_arg(rest, kwargs, 0, "width", 79)), 1)
+        wrap = _arg(rest, kwargs, 2, "wrapstring", None)
+        wlen = len(wrap) if isinstance(wrap, str) else 1
+        gaps = len(re.findall(r"\s+", text))
+        predicted = len(text) + (2 * gaps + len(text) // width + 2) * wlen
+    elif name == "format":
+        fmt_args = kwargs or rest
+        _printf_size(str(value), fmt_args, limit)
+    elif name == "replace" and len(rest) >= 2:
+        text, old, new = str(value), str(rest[0]), str(rest[1])
+        count = _arg(rest, kwargs, 2, "count", None)
+        hits = (len(text) + 1) if not old else text.count(old)
+        if isinstance(count, int) and count >= 0:
+            hits = min(hits, count)
+        predicted = len(text) + hits * max(len(new) - len(old), 0)
+    elif name == "join":
+        items = _materialized(state, value if value is not None else ())
+        attribute = _arg(rest, kwargs, 1, "attribute", None)
+        predicted = (_joined_size(items, _arg(rest, kwargs, 0, "d", ""), limit)
+                     if attribute is None else 0)
+        args = (items, *rest)
+    elif name == "batch":
+        predicted = _int_arg(_arg(rest, kwargs, 0, "linecount", 0))
+    elif name == "slice":
+        slices = _int_arg(_arg(rest, kwargs, 0, "slices", 0))
+        if slices > state.limits.range:
+            raise TemplateLimitError(f"slice into {slices:,} parts is too many "
+                                     f"(limit {state.limits.range:,}) {_LIMIT}")
+    elif name == "sum":
+        start = _arg(rest, kwargs, 1, "start", 0)
+        if isinstance(start, (list, tuple)):
+            items = _materialized(state, value if value is not None else ())
+            attribute = _arg(rest, kwargs, 0, "attribute", None)
+            if attribute is None:
+                predicted = len(start) + sum(_size_of(i) or 0 for i in items)
+            args = (items, *rest)
+    if predicted > limit:
+        raise _too_big(predicted, limit, f"a value with |{name}")
+    return args, kwargs
+
+
+def _limited_binop(op: str, left: Any, right: Any, limit: int = TEMPLATE_MAX_SIZE) -> Any:
+    """``left op right`` for a user's template, refusing a result past the limits before it
+    is built."""
+    import operator
 
     if op == "**":
         if isinstance(right, (int, float)) and abs(right) > 100:
-            raise SecurityError(f"exponent {right} is too large for a template (limit 100)")
+            raise TemplateLimitError(f"exponent {right} is too large for a template (limit 100)")
         result = left ** right
-    else:
-        size = (len(left) * right if isinstance(left, (str, list, tuple)) and isinstance(right, int)
-                else len(right) * left if isinstance(right, (str, list, tuple)) and isinstance(left, int)
+    elif op == "*":
+        size = (len(left) * right if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, int)
+                else len(right) * left if isinstance(right, (str, bytes, list, tuple)) and isinstance(left, int)
                 else 0)
-        if size > SANDBOX_MAX_SIZE:
-            raise SecurityError(f"a template may not build a value of {size:,} items "
-                                f"(limit {SANDBOX_MAX_SIZE:,})")
+        if size > limit:
+            raise _too_big(size, limit)
         result = left * right
-    if isinstance(result, int) and result.bit_length() > 4096:
-        raise SecurityError("a number too large for a template")
+    elif op == "+":
+        if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, (str, bytes, list, tuple)):
+            size = len(left) + len(right)
+            if size > limit:
+                raise _too_big(size, limit)
+        result = left + right
+    elif op == "%":
+        if isinstance(left, str):
+            _printf_size(left, right, limit)
+        result = left % right
+    else:
+        result = {"-": operator.sub, "/": operator.truediv, "//": operator.floordiv}[op](left, right)
+    if isinstance(result, int) and result.bit_length() > TEMPLATE_MAX_INT_BITS:
+        raise TemplateLimitError(f"a number too large for a template (limit "
+                                 f"{TEMPLATE_MAX_INT_BITS} bits)")
     return result
 
 
-def _environment(sandboxed: bool, autoescape: bool, loader: Any):
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+@lru_cache(maxsize=1)
+def _sandbox_classes() -> Any:
+    """The limited sandbox (built on first use so that jinja2 stays off ``dat --help``)."""
+    import functools
+    import types
+
+    from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator, Frame, operators
+    from jinja2.exceptions import SecurityError
+    from jinja2.runtime import LoopContext, Macro
+    from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
+    from jinja2.utils import generate_lorem_ipsum
+    from markupsafe import Markup
+
+    class LimitedCodeGenerator(CodeGenerator):
+        """Compiles buffers that count what is written into them and ``~`` that checks its
+        size before it joins."""
+
+        def buffer(self, frame: Frame) -> None:
+            frame.buffer = self.temporary_identifier()
+            self.writeline(f"{frame.buffer} = environment.dat_buffer()")
+
+        def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
+            # a comparison of lists nested in themselves recurses in C: measure them first
+            self.write("(environment.dat_cmp(")
+            self.visit(node.expr, frame)
+            self.write(")")
+            for op in node.ops:
+                self.write(f" {operators[op.op]} environment.dat_cmp(")
+                self.visit(op.expr, frame)
+                self.write(")")
+            self.write(")")
+
+        def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+            self.write("{")
+            for idx, item in enumerate(node.items):
+                if idx:
+                    self.write(", ")
+                self.write("environment.dat_cmp(")  # a key is hashed
+                self.visit(item.key, frame)
+                self.write("): ")
+                self.visit(item.value, frame)
+            self.write("}")
+
+        def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+            if frame.eval_ctx.volatile:
+                func_name = "(markup_join if context.eval_ctx.volatile else str_join)"
+            elif frame.eval_ctx.autoescape:
+                func_name = "markup_join"
+            else:
+                func_name = "str_join"
+            self.write(f"environment.dat_concat({func_name}, (")
+            for arg in node.nodes:
+                self.visit(arg, frame)
+                self.write(", ")
+            self.write("))")
+
+    class Buffer(list[Any]):
+        """A macro's, call block's, filter block's or set block's text, counted as written."""
+
+        __slots__ = ("_env",)
+        _env: Any
+
+        def append(self, item: Any) -> None:
+            self._env.dat_wrote(item)
+            super().append(item)
+
+        def extend(self, items: Any) -> None:
+            items = tuple(items)
+            for item in items:
+                self._env.dat_wrote(item)
+            super().extend(items)
+
+    class SpecCheck:
+        _env: Any
+        _dat_total = 0
+
+        def format_field(self, value: Any, format_spec: str) -> Any:
+            state = self._env.dat_state
+            _spec_check(format_spec, state.limits.size)
+            _check_text(value, state.limits.size)
+            rv = super().format_field(value, format_spec)  # type: ignore[misc]
+            self._dat_total += len(rv)
+            if self._dat_total > state.limits.size:
+                raise _too_big(self._dat_total, state.limits.size, "a formatted string")
+            return rv
+
+    class LimitedFormatter(SpecCheck, SandboxedFormatter):
+        pass
+
+    class LimitedEscapeFormatter(SpecCheck, SandboxedEscapeFormatter):
+        pass
 
     class LimitedSandbox(SandboxedEnvironment):
-        """Jinja2's sandbox, plus limits on * and ** so a template cannot exhaust memory."""
+        """Jinja2's sandbox with the limits of :class:`TemplateLimits`."""
 
-        intercepted_binops = frozenset({"*", "**"})
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+        code_generator_class = LimitedCodeGenerator
 
+        def __init__(self, limits: TemplateLimits, **options: Any) -> None:
+            super().__init__(finalize=self.dat_finalize, **options)
+            self.dat_state = _State(limits)
+            self.globals["range"] = self.dat_range
+            self.globals["lipsum"] = self.dat_lipsum
+
+        # -- budgets
+        def dat_tick(self) -> None:
+            if time.monotonic() > self.dat_state.deadline:
+                raise TemplateLimitError(f"took longer than {_seconds(self.dat_state.limits.seconds)} "
+                                         f"{_LIMIT}")
+
+        def dat_built(self, value: Any) -> Any:
+            n = _size_of(value)
+            if n is not None:
+                state = self.dat_state
+                if n > state.limits.size:
+                    raise _too_big(n, state.limits.size)
+                state.built += n
+                if state.built > state.limits.built:
+                    raise TemplateLimitError(f"built more than {state.limits.built:,} characters "
+                                             f"and items in all {_LIMIT}")
+            return value
+
+        def dat_wrote(self, chunk: Any) -> None:
+            state = self.dat_state
+            state.written += len(chunk) if isinstance(chunk, str) else len(str(chunk))
+            if state.written > state.limits.output:
+                raise TemplateLimitError(f"output larger than {_chars(state.limits.output)} "
+                                         "(the limit for a report; text that macros, blocks "
+                                         "and filters build counts too)")
+            if time.monotonic() > state.deadline:
+                self.dat_tick()
+
+        def dat_cmp(self, value: Any) -> Any:
+            """An operand of a comparison or a dict key: measured when it is a container."""
+            return _check_text(value, self.dat_state.limits.size, compare=True)
+
+        def dat_finalize(self, value: Any) -> Any:
+            """Every ``{{ value }}``: a list or dict is checked before it is printed."""
+            return _check_text(value, self.dat_state.limits.size)
+
+        def dat_buffer(self) -> Buffer:
+            buf = Buffer()
+            buf._env = self
+            return buf
+
+        def concat(self, parts: Any) -> str:
+            if isinstance(parts, Buffer):
+                return "".join(parts)
+            out = []
+            for chunk in parts:
+                self.dat_wrote(chunk)
+                out.append(chunk)
+            return "".join(out)
+
+        def dat_concat(self, join: Any, parts: tuple[Any, ...]) -> Any:
+            self.dat_tick()
+            limit = self.dat_state.limits.size
+            size = sum(len(p) if isinstance(p, str) else _text_size(p, limit) for p in parts)
+            if size > self.dat_state.limits.size:
+                raise _too_big(size, self.dat_state.limits.size, "a string with ~")
+            return self.dat_built(join(parts))
+
+        def dat_iter(self, iterable: Any) -> Any:
+            state = self.dat_state
+            limit = state.limits.iterations
+            for item in iterable:
+                state.iterations += 1
+                if state.iterations > limit:
+                    raise TemplateLimitError(f"loops ran more than {limit:,} steps in all {_LIMIT}")
+                if time.monotonic() > state.deadline:
+                    self.dat_tick()
+                yield item
+
+        def dat_range(self, *args: int) -> range:
+            rng = range(*args)
+            limit = self.dat_state.limits.range
+            if len(rng) > limit:
+                raise TemplateLimitError(f"range of {len(rng):,} items is too large "
+                                         f"(limit {limit:,}) {_LIMIT}")
+            return rng
+
+        def dat_lipsum(self, n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
+            words = _int_arg(n) * builtins.max(_int_arg(min), _int_arg(max), 0)
+            limit = self.dat_state.limits.size
+            if words * 12 > limit:
+                raise _too_big(words * 12, limit, "lipsum text")
+            return self.dat_built(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
+
+        # -- the sandbox's own paths
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            return _limited_binop(operator, left, right)
+            self.dat_tick()
+            return self.dat_built(_limited_binop(operator, left, right, self.dat_state.limits.size))
 
-    cls = LimitedSandbox if sandboxed else jinja2.Environment
-    env = cls(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
-              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        def dat_guard(self, value: Any) -> Any:
+            """A builtin method that can build a big value, wrapped to check first."""
+            if not isinstance(value, (types.BuiltinMethodType, types.MethodType)):
+                return value
+            name = getattr(value, "__name__", "")
+            obj = getattr(value, "__self__", None)
+            container = isinstance(obj, (list, tuple, dict, set, frozenset))
+            if not container and (name not in _GUARDED_METHODS
+                                  or not isinstance(obj, (str, bytes, bytearray))):
+                return value
+            state = self.dat_state
+
+            def guarded(*args: Any, **kwargs: Any) -> Any:
+                if name in _COMPARING_METHODS:  # list.index, dict.get, set.add... compare
+                    limit = state.limits.size  # or hash: measured first
+                    for a in (*args, *kwargs.values()):
+                        _check_text(a, limit, compare=True)
+                    if name in ("sort", "index", "count", "remove"):
+                        _check_text(obj, limit, compare=True)
+                args, kwargs = _method_check(state, obj, name, args, kwargs)
+                return self.dat_built(value(*args, **kwargs))
+
+            guarded.dat_guarded = True  # type: ignore[attr-defined]
+            guarded.__name__ = guarded.__qualname__ = name
+            return guarded
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            self.dat_tick()
+            return self.dat_guard(super().getattr(obj, attribute))
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            self.dat_tick()
+            if isinstance(argument, tuple):  # hashed: measured first
+                _check_text(argument, self.dat_state.limits.size, compare=True)
+            return self.dat_guard(super().getitem(obj, argument))
+
+        def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+            # Jinja2 returns an undefined that fails only when used, so ``x|attr('__class__')
+            # |attr('__mro__')`` ends in a vague UndefinedError; refuse at once, by name
+            raise SecurityError(f"access to attribute {attribute!r} of "
+                                f"{type(obj).__name__!r} object is unsafe")
+
+        def wrap_str_format(self, value: Any) -> Any:
+            if not isinstance(value, (types.MethodType, types.BuiltinMethodType)) or \
+                    value.__name__ not in ("format", "format_map"):
+                return None
+            f_self = value.__self__
+            if not isinstance(f_self, str):
+                return None
+            str_type = type(f_self)
+            is_format_map = value.__name__ == "format_map"
+            formatter: Any
+            if isinstance(f_self, Markup):
+                formatter = LimitedEscapeFormatter(self, escape=f_self.escape)
+            else:
+                formatter = LimitedFormatter(self)
+
+            def wrapper(*args: Any, **kwargs: Any) -> str:
+                if is_format_map:
+                    if kwargs:
+                        raise TypeError("format_map() takes no keyword arguments")
+                    if len(args) != 1:
+                        raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
+                    kwargs, args = args[0], ()
+                formatter._dat_total = 0
+                return str_type(formatter.vformat(f_self, args, kwargs))
+
+            return functools.update_wrapper(wrapper, value)
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+            __self.dat_tick()
+            state = __self.dat_state
+            if isinstance(__obj, (Macro, LoopContext)):
+                if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
+                    args = (__self.dat_iter(args[0]), *args[1:])
+                if state.depth >= state.limits.depth:
+                    raise TemplateLimitError(f"macros nested more than {state.limits.depth} deep "
+                                             f"{_LIMIT}: a recursion without end?")
+                state.depth += 1
+                try:
+                    return super().call(__context, __obj, *args, **kwargs)
+                finally:
+                    state.depth -= 1
+            fmt = __self.wrap_str_format(__obj)
+            guarded = __self.dat_guard(fmt or __obj)
+            rv = super().call(__context, guarded, *args, **kwargs)
+            if getattr(guarded, "dat_guarded", False):
+                return rv
+            return __self.dat_built(rv)
+
+        def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+            tree = super()._parse(source, name, filename)
+            for loop in tree.find_all(nodes.For):  # every loop steps through dat_iter
+                loop.iter = nodes.Call(nodes.EnvironmentAttribute("dat_iter"), [loop.iter], [],
+                                       None, None, lineno=loop.iter.lineno)
+            return tree
+
+    def guard_filter(env: LimitedSandbox, name: str, func: Any) -> Any:
+        passes = getattr(func, "jinja_pass_arg", None) is not None
+
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            env.dat_tick()
+            head, rest = (args[:1], args[1:]) if passes else ((), args)
+            rest, kwargs = _filter_check(env.dat_state, name, rest, kwargs)
+            if name == "sum" and rest and isinstance(_arg(rest[1:], kwargs, 1, "start", 0), (list, tuple)) \
+                    and _arg(rest[1:], kwargs, 0, "attribute", None) is None:
+                start = _arg(rest[1:], kwargs, 1, "start", 0)
+                total = list(start)
+                for item in rest[0]:
+                    if not isinstance(item, type(start)):
+                        raise TypeError(f"can only concatenate {type(start).__name__} "
+                                        f"(not {type(item).__name__}) to {type(start).__name__}")
+                    total.extend(item)
+                return env.dat_built(total if isinstance(start, list) else tuple(total))
+            return env.dat_built(func(*head, *rest, **kwargs))
+
+        return guarded
+
+    def guard_test(env: LimitedSandbox, func: Any) -> Any:
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            env.dat_tick()
+            limit = env.dat_state.limits.size
+            for a in (*args, *kwargs.values()):
+                _check_text(a, limit, compare=True)
+            return func(*args, **kwargs)
+
+        return guarded
+
+    return LimitedSandbox, guard_filter, guard_test
+
+
+def _environment(sandboxed: bool, autoescape: bool, loader: Any,
+                 limits: TemplateLimits | None = None) -> Any:
+    import jinja2
+
+    options: dict[str, Any] = dict(
+        loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    if not sandboxed:
+        env = jinja2.Environment(**options)
+        env.filters.update(FILTERS)
+        return env
+    limited_sandbox, guard_filter, guard_test = _sandbox_classes()
+    env = limited_sandbox(limits or TemplateLimits(), cache_size=0, **options)
     env.filters.update(FILTERS)
+    for fname, func in list(env.filters.items()):
+        env.filters[fname] = guard_filter(env, fname, func)
+    for tname, func in list(env.tests.items()):
+        env.tests[tname] = guard_test(env, func)
     return env
 
 
+def _single_loader(name: str, source: str) -> Any:
+    """A loader that gives the user's template once: a user's template may not include, import
+    or extend any template, itself included."""
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    served: list[str] = []
+
+    def load(template: str) -> Any:
+        if template == name and not served:
+            served.append(template)
+            return source, None, lambda: True
+        raise SecurityError(f"a user's template cannot include, import or extend a template "
+                            f"({template!r})")
+
+    return jinja2.FunctionLoader(load)
+
+
 def render_source(source: str, context: dict[str, Any], *, name: str, html: bool,
-                  sandboxed: bool) -> str:
+                  sandboxed: bool, limits: TemplateLimits | None = None) -> str:
+    """Render template ``source``; a ``sandboxed`` one (a user's) within ``limits``."""
     import jinja2
 
-    env = _environment(sandboxed, html, jinja2.DictLoader({name: source}))
+    if not sandboxed:
+        env = _environment(False, html, jinja2.DictLoader({name: source}))
+        try:
+            return str(env.get_template(name).render(**context))
+        except RecursionError:
+            raise ReportError(f"template {name}: recursion too deep (a macro that calls "
+                              "itself without end)") from None
+        except Exception as exc:
+            raise _render_error(exc, name) from None
+    limits = limits or TemplateLimits()
+    if len(source) > limits.source:
+        raise TemplateLimitError(f"template {name}: larger than {_chars(limits.source)} "
+                                 f"of source {_LIMIT}")
+    if "\x00" in source:
+        raise ReportError(f"template {name}: contains a NUL character; is it a text file?")
+    env = _environment(True, html, _single_loader(name, source), limits)
+    out: list[str] = []
     try:
-        return env.get_template(name).render(**context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ReportError(f"template {name}, line {exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        raise ReportError(f"template {name}, line {_error_line(exc, name)}: "
-                          f"{type(exc).__name__}: {exc}") from None
-    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
-        raise ReportError(f"template {name}, line {_error_line(exc, name)}: "
-                          f"{type(exc).__name__}: {exc}") from None
-    except RecursionError:  # a macro that calls itself without end
-        raise ReportError(f"template {name}: recursion too deep (a macro or include that "
-                          "calls itself without end)") from None
+        try:
+            template = env.get_template(name)
+        except (SyntaxError, MemoryError):  # Python's compiler on absurdly nested source
+            raise TemplateLimitError(f"template {name}: nested too deeply to compile "
+                                     f"{_LIMIT}") from None
+        for chunk in template.generate(**context):
+            env.dat_wrote(chunk)
+            out.append(chunk)
+    except RecursionError:  # nesting or calls deeper than Python's own stack
+        raise TemplateLimitError(f"template {name}: recursion too deep (nesting, or a macro "
+                                 "that calls itself without end) " + _LIMIT) from None
+    except TemplateLimitError as exc:
+        if str(exc).startswith(f"template {name}"):
+            raise
+        line = _error_line(exc, name)
+        where = f"template {name}" + (f", line {line}" if line != "?" else "")
+        raise TemplateLimitError(f"{where}: {exc}") from None
+    except Exception as exc:
+        raise _render_error(exc, name) from None
+    except MemoryError:
+        out.clear()
+        raise TemplateLimitError(f"template {name}: ran out of memory {_LIMIT}") from None
+    return "".join(out)
+
+
+def _render_error(exc: Exception, name: str) -> Exception:
+    import jinja2
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return ReportError(f"template {name}, line {exc.lineno}: {exc.message}")
+    if isinstance(exc, (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError,
+                        ArithmeticError)):
+        first = (str(exc).splitlines() or [""])[0][:300]
+        return ReportError(f"template {name}, line {_error_line(exc, name)}: "
+                           f"{type(exc).__name__}: {first}")
+    if isinstance(exc, ReportError):
+        return exc
+    return exc
+
+
+def _read_user_template(path: Path, limits: TemplateLimits | None) -> str:
+    """A user's template file, read no further than the source limit."""
+    limit = (limits or TemplateLimits()).source
+    try:
+        with path.open(encoding="utf-8", errors="strict", newline=None) as fh:
+            source = fh.read(limit + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+                  if isinstance(exc, UnicodeDecodeError) else exc.strerror or str(exc))
+        raise ReportError(f"cannot read template {path}: {reason}") from None
+    if len(source) > limit:
+        raise TemplateLimitError(f"template {path}: larger than {_chars(limit)} of source "
+                                 f"{_LIMIT}")
+    return source
 
 
 def _error_line(exc: BaseException, name: str) -> str:
@@ -222,18 +1004,16 @@ def _error_line(exc: BaseException, name: str) -> str:
 
 def render_report(store: Store, partnership: str, template: str | None = None, *,
                   period: str | None = None, year: str | None = None,
-                  template_file: str | Path | None = None) -> str:
+                  template_file: str | Path | None = None,
+                  limits: TemplateLimits | None = None) -> str:
     """Render a registered template (``template``) or a user's file (``template_file``,
-    sandboxed) for a partnership."""
+    sandboxed, within ``limits``) for a partnership."""
     if template_file is not None:
         path = Path(template_file)
-        try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ReportError(f"cannot read template {path}: {exc}") from None
+        source = _read_user_template(path, limits)
         context = build_context(store, partnership, period, year)
         return render_source(source, context, name=str(path), html=_is_html(path.name),
-                             sandboxed=True)
+                             sandboxed=True, limits=limits)
     spec = find_template(store, partnership, template or "scorecard")
     try:
         source = resources.files(spec.package).joinpath(spec.path).read_text(encoding="utf-8")
@@ -246,17 +1026,16 @@ def render_report(store: Store, partnership: str, template: str | None = None, *
 
 def write_report(store: Store, partnership: str, path: str | Path, template: str | None = None, *,
                  period: str | None = None, year: str | None = None,
-                 template_file: str | Path | None = None) -> dict[str, Any]:
+                 template_file: str | Path | None = None,
+                 limits: TemplateLimits | None = None) -> dict[str, Any]:
     """Render a report and write it to ``path`` with the renderer registered for its suffix
-    (``.md``, ``.html``, ``.docx``, ``.xlsx`` built in; plugins may add more)."""
+    (``.md``, ``.html``, ``.docx``, ``.xlsx`` built in; plugins may add more). A user's
+    ``template_file`` renders sandboxed within ``limits``; nothing is written if it fails."""
     path = Path(path)
     renderer = find_renderer(store, path.suffix)
     if template_file is not None:
         tpath = Path(template_file)
-        try:
-            source = tpath.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ReportError(f"cannot read template {tpath}: {exc}") from None
+        source = _read_user_template(tpath, limits)
         name, sandboxed, title = str(tpath), True, tpath.name
     else:
         spec = find_template(store, partnership, template or "scorecard")
@@ -269,10 +1048,12 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
     if _is_html(name):  # an HTML template renders with autoescape and is written as it is
         if path.suffix.lower() not in (".html", ".htm"):
             raise ReportError(f"template {name} is HTML: write it to a .html file")
-        html = render_source(source, context, name=name, html=True, sandboxed=sandboxed)
+        html = render_source(source, context, name=name, html=True, sandboxed=sandboxed,
+                             limits=limits)
         path.write_text(html, encoding="utf-8")
         return {"path": str(path), "renderer": "html-template", "title": title}
-    markdown = render_source(source, context, name=name, html=False, sandboxed=sandboxed)
+    markdown = render_source(source, context, name=name, html=False, sandboxed=sandboxed,
+                             limits=limits)
     doc_title = f"{context['partnership']['name']}: {title}" + (f", {context['period']}" if context["period"] else "")
     try:
         renderer.render(markdown=markdown, context=context, path=path, title=doc_title)

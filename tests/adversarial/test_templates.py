@@ -1,0 +1,482 @@
+"""Hostile and careless user templates (``dat report --template-file``): every one ends in one
+clear line naming the limit or the refusal (a ReportError, exit 1), within bounded time and
+memory, with no output file and the database unchanged; legitimate templates still render.
+
+The corpus runs through the real entry point, :func:`dat.core.reports.write_report`, on
+SQLite and PostgreSQL (one store per backend for the module: rendering only reads). Cases that
+need a limit to be reached run with small limits (``SMALL``) so each takes milliseconds; the
+cases measured on main run with the default limits as well.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+
+import pytest
+from helpers import db_digest, run_dat
+
+from dat.core.reports import ReportError, TemplateLimitError, TemplateLimits
+
+SMALL = TemplateLimits(source=200_000, output=200_000, seconds=1.5, depth=30, size=100_000,
+                       range=10_000, iterations=5_000, built=2_000_000)
+DEFAULT = TemplateLimits()
+MAX_SECONDS = 2.0
+MAX_PEAK_MB = 60.0
+
+
+# -- one store per backend for the whole module -------------------------------------------------
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def backend(request, tmp_path_factory):
+    """(store, url, digest before) on each backend, seeded from the plugins once."""
+    import os
+
+    from dat.core.db import dispose_engines
+    from dat.core.plugins import get_plugin_manager, reset_plugin_manager
+    from dat.core.services import Store
+
+    admin = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('tpl') / 'tpl.sqlite3'}"
+    else:
+        base = os.environ.get("DAT_TEST_POSTGRES_URL") or request.getfixturevalue("pg_server_url")
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        name = f"dat_tpl_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.rsplit("/", 1)[0] + "/" + name
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("DAT_PLUGINS", "DAT_DISABLE_PLUGINS", "DAT_DB", "DAT_STRICT_PLUGINS"):
+            mp.delenv(var, raising=False)
+        mp.setenv("DAT_DATA_DIR", str(tmp_path_factory.mktemp("tpl-data")))
+        reset_plugin_manager()
+        try:
+            store = Store(url, host=get_plugin_manager(reload=True))
+        finally:
+            reset_plugin_manager()
+    yield store, url, db_digest(url)
+    dispose_engines()
+    if admin is not None:
+        from sqlalchemy import text
+
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_CONTEXTS: dict[str, dict] = {}
+
+
+def _render(backend, tmp_path: Path, source: str | bytes, *, limits: TemplateLimits,
+            suffix: str = ".md", name: str = "custom.md.j2", monkeypatch=None):
+    """Write ``source`` as a template file and render it to ``out{suffix}`` through
+    write_report; return (outcome, seconds, peak MB, output path). The context is read from
+    the database once per backend (a deep copy per render: a template may mutate it), so the
+    time and memory measured are the render's."""
+    import copy
+
+    from dat.core import reports
+
+    store, url, _before = backend
+    if url not in _CONTEXTS:
+        _CONTEXTS[url] = reports.build_context(store, "dudley")
+    clock: list[float] = []
+
+    def cached_context(*_args, **_kwargs):
+        context = copy.deepcopy(_CONTEXTS[url])
+        tracemalloc.start()
+        clock.append(time.perf_counter())
+        return context
+
+    tpl = tmp_path / name
+    if isinstance(source, bytes):
+        tpl.write_bytes(source)
+    else:
+        tpl.write_text(source, encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reports, "build_context", cached_context)
+        start = time.perf_counter()
+        try:
+            outcome: object = reports.write_report(store, "dudley", out, template_file=tpl,
+                                                   limits=limits)
+        except Exception as exc:  # the test asserts what it is
+            outcome = exc
+        finally:
+            seconds = time.perf_counter() - (clock[0] if clock else start)
+            peak = tracemalloc.get_traced_memory()[1] / 1e6 if tracemalloc.is_tracing() else 0.0
+            tracemalloc.stop()
+    return outcome, seconds, peak, out
+
+
+def _refusal(backend, tmp_path, source, pattern, *, limits=SMALL, cls=ReportError,
+             name="custom.md.j2", suffix=".md") -> tuple[str, float, float]:
+    """Render a hostile template; return (message, seconds, peak MB), or raise
+    AssertionError saying what was wrong with the outcome."""
+    import re
+
+    outcome, seconds, peak, out = _render(backend, tmp_path, source, limits=limits, name=name,
+                                          suffix=suffix)
+    assert isinstance(outcome, cls), f"expected {cls.__name__}, got {outcome!r}"
+    message = str(outcome)
+    assert "\n" not in message and "Traceback" not in message, message
+    assert name in message, message  # names the template
+    assert re.search(pattern, message), message
+    assert outcome.exit_code == 1
+    assert seconds < MAX_SECONDS, f"{seconds:.2f} s: {message}"
+    assert peak < MAX_PEAK_MB, f"{peak:.1f} MB: {message}"
+    assert not out.exists(), "a refused render left an output file behind"
+    return message, seconds, peak
+
+
+def _assert_refused(backend, tmp_path, source, pattern, **kw) -> str:
+    message = _refusal(backend, tmp_path, source, pattern, **kw)[0]
+    assert db_digest(backend[1]) == backend[2]
+    return message
+
+
+def _assert_all_refused(backend, tmp_path, cases, **kw) -> None:
+    """Every (id, source, pattern) refused as :func:`_refusal` checks; the database digest is
+    taken once after them all (rendering only reads, and a digest costs 0.1 s)."""
+    failures = []
+    for i, (case_id, source, pattern) in enumerate(cases):
+        where = tmp_path / f"c{i}"
+        where.mkdir()
+        try:
+            _refusal(backend, where, source, pattern, **kw)
+        except AssertionError as exc:
+            failures.append(f"{case_id}: {str(exc).splitlines()[0]}")
+    assert not failures, "\n".join(failures)
+    assert db_digest(backend[1]) == backend[2]
+
+
+# -- the cases measured on main, with the default limits --------------------------------------
+
+BIG = "{% set s = 'x' * 1000000 %}"
+MEASURED = [
+    ("center", "{{ 'a'|center(10**9) }}", r"\|center of 1,000,000,000 items \(limit 1,000,000\)"),
+    ("ljust", "{{ 'a'.ljust(10**9) }}", r"ljust\(\) of 1,000,000,000 items"),
+    ("rjust", "{{ 'a'.rjust(10**9) }}", r"rjust\(\) of 1,000,000,000 items"),
+    ("zfill", "{{ '1'.zfill(10**9) }}", r"zfill\(\) of 1,000,000,000 items"),
+    ("printf-width-filter", "{{ '%1000000000d'|format(1) }}", r"format width or precision of 1,000,000,000"),
+    ("str-format-width", "{{ '{:>1000000000}'.format(1) }}", r"format width or precision of 1,000,000,000"),
+    ("printf-star", "{{ '%*d' % (1000000000, 1) }}", r"format width or precision of 1,000,000,000"),
+    ("printf-precision", "{{ '%.1000000000f' % 1.5 }}", r"format width or precision of 1,000,000,000"),
+    ("concat-doubling", "{% set ns = namespace(s='ab') %}{% for i in range(60) %}"
+     "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", r"string with ~ of 1,048,576 items"),
+    ("list-plus-doubling", "{% set ns = namespace(l=[1]) %}{% for i in range(60) %}"
+     "{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}", r"value of 1,048,576 items"),
+    ("print-1mb-99999-times", BIG + "{% for i in range(99999) %}{{ s }}{% endfor %}",
+     r"output larger than 10 MB \(the limit for a report"),
+    ("lipsum", "{{ lipsum(n=10**7) }}", r"lipsum text of .* items \(limit 1,000,000\)"),
+    ("macro-recursion", "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
+     r"macros nested more than 100 deep .*recursion"),
+    ("star-repeat", "{{ 'a' * 10**10 }}", r"value of 10,000,000,000 items"),
+    ("power", "{{ 9 ** 999 }}", r"exponent 999 is too large"),
+]
+
+
+def test_measured_on_main_is_bounded_by_default(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, MEASURED, limits=DEFAULT, cls=TemplateLimitError)
+
+
+def test_nested_range_loops_stop_at_the_time_or_iteration_limit(backend, tmp_path):
+    # range(99999) nested: 10**10 steps; stopped by the loop budget (or the clock)
+    src = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
+    _assert_refused(backend, tmp_path, src, r"loops ran more than 100,000 steps in all",
+                    limits=TemplateLimits(iterations=100_000), cls=TemplateLimitError)
+    only_time = TemplateLimits(seconds=0.3, iterations=10**9)
+    _assert_refused(backend, tmp_path, src, r"took longer than 0\.3 s", limits=only_time,
+                    cls=TemplateLimitError)
+
+
+# -- my own hostile payloads, with small limits ------------------------------------------------
+
+B = "{% set s = 'x' * 100000 %}"  # exactly the SMALL size limit
+# lists (and a tuple) nested in themselves 40 times: two items each, 2**40 parts in all
+NEST = ("{% set ns = namespace(x='a', y='a', t='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+        "{% set ns.y = [ns.y, ns.y] %}{% set ns.t = (ns.t, ns.t) %}{% endfor %}")
+CMP = r"may not compare or look up a value of more than 100,000 parts"
+OWN = [
+    ("paren-nesting", "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", r"recursion too deep|nested too deeply"),
+    ("list-nesting", "{{ " + "[" * 3000 + "1" + "]" * 3000 + " }}", r"recursion too deep|nested too deeply"),
+    ("if-nesting", "{% if 1 %}" * 400 + "x" + "{% endif %}" * 400, r"recursion too deep|nested too deeply"),
+    ("generator-of-generators", "{% for a in range(10000)|map('string') %}{% for b in range(10000)|map('string') %}"
+     "{% endfor %}{% endfor %}", r"loops ran more than 5,000 steps"),
+    ("list-of-huge-range", "{{ range(10**9)|list|length }}",
+     r"range of 1,000,000,000 items is too large \(limit 10,000\)"),
+    ("range-step", "{{ range(0, 10**12, 7)|sum }}", r"range of .* items is too large"),
+    ("sum-of-lists", "{{ ([[1] * 1000] * 10000)|sum(start=[]) }}", r"\|sum of 10,000,000 items"),
+    ("list-plus-huge", B + "{{ (s|list) + (s|list) }}", r"value of 200,000 items"),
+    ("wordwrap-1", B + "{{ s|wordwrap(1) }}", r"\|wordwrap of .* items \(limit 100,000\)"),
+    ("wordwrap-spaces", "{{ ('a ' * 50000)|wordwrap(1, wrapstring='<br>') }}", r"\|wordwrap of"),
+    ("set-doubling", "{% set a = 'ab' %}{% set a = a ~ a %}" + "{% set a = a ~ a %}" * 20 + "{{ a }}",
+     r"string with ~ of .* items"),
+    ("namespace-loop-append", "{% set ns = namespace(l=[]) %}{% for i in range(10000) %}"
+     "{% for j in range(100) %}{% set _ = ns.l.append(j) %}{% endfor %}{% endfor %}",
+     r"loops ran more than|append\(\)"),
+    ("self-growing-loop", "{% set l = [1] %}{% for x in l %}{% set _ = l.append(x) %}{% endfor %}",
+     r"loops ran more than 5,000 steps|took longer"),
+    ("extend-self", "{% set l = [1] %}{% for i in range(40) %}{% set _ = l.extend(l) %}{% endfor %}",
+     r"extend\(\) of 131,072 items"),
+    ("dict-update-growth", "{% set d = {} %}{% for i in range(11) %}"
+     "{% set _ = d.update(dict.fromkeys(range(10000 * i, 10000 * i + 10000))) %}"
+     "{% endfor %}{{ d|length }}", r"update\(\) of 110,000 items"),
+    ("filter-block-upper", B + "{% filter upper %}{% for i in range(100) %}{{ s }}{% endfor %}{% endfilter %}",
+     r"output larger than 200,000 characters"),
+    ("set-block-capture", B + "{% set big %}{% for i in range(100) %}{{ s }}{% endfor %}{% endset %}{{ big|length }}",
+     r"output larger than"),
+    ("macro-capture", B + "{% macro m() %}{% for i in range(100) %}{{ s }}{% endfor %}{% endmacro %}{{ m()|length }}",
+     r"output larger than"),
+    ("call-block-caller", B + "{% macro m() %}{% for i in range(100) %}{{ caller() }}{% endfor %}{% endmacro %}"
+     "{% call m() %}{{ s }}{% endcall %}", r"output larger than"),
+    ("caller-recursion", "{% macro m() %}{{ caller() }}{% endmacro %}"
+     "{% macro r() %}{% call m() %}{{ r() }}{% endcall %}{% endmacro %}{{ r() }}",
+     r"macros nested more than 30 deep"),
+    ("recursive-loop",
+     "{% set l = [[]] %}{% set _ = l[0].append(l) %}{% for x in l recursive %}{{ loop(x) }}{% endfor %}",
+     r"macros nested more than 30 deep|loops ran more than"),
+    ("block-self-call", B + "{% block b %}{{ s }}{% endblock %}{% for i in range(100) %}{{ self.b() }}{% endfor %}",
+     r"output larger than"),
+    ("raw-huge-source", "{% raw %}" + "x" * 300_000 + "{% endraw %}", r"larger than 200,000 characters of source"),
+    ("long-source", "{{ 1 }}" * 40_000, r"larger than 200,000 characters of source"),
+    ("extends-self", "{% extends 'custom.md.j2' %}",
+     r"SecurityError: a user's template cannot include, import or extend"),
+    ("include-self", "x{% include 'custom.md.j2' %}", r"SecurityError: a user's template cannot include"),
+    ("import-self", "{% import 'custom.md.j2' as me %}{{ me }}", r"SecurityError: a user's template cannot include"),
+    ("from-import", "{% from '/etc/passwd' import x %}", r"SecurityError: a user's template cannot include"),
+    ("include-ignore-missing", "{% include '/etc/shadow' ignore missing %}", r"SecurityError"),
+    ("expandtabs", "{{ ('\\t' * 1000).expandtabs(10**6) }}", r"expandtabs\(\) of 1,000,001,000 items"),
+    ("replace-growth", B + "{{ s.replace('x', 'yy') }}", r"replace\(\) of 200,000 items"),
+    ("replace-empty", "{{ ('a' * 1000)|replace('', 'x' * 1000) }}", r"\|replace of 1,002,000 items"),
+    ("translate", "{{ ('a' * 1000).translate({97: 'b' * 1000}) }}", r"translate\(\) of 1,000,000 items"),
+    ("join-method", B + "{{ ''.join([s] * 1000) }}", r"join\(\) of [\d,]+ items \(limit 100,000\)"),
+    ("join-filter", B + "{{ [s, s]|join }}", r"\|join of 200,000 items"),
+    ("batch-fill", "{{ [1]|batch(10**8, 0)|list }}", r"\|batch of 100,000,000 items"),
+    ("slice", "{{ [1]|slice(10**9)|list }}", r"slice into 1,000,000,000 parts"),
+    ("indent-width", "{{ 'a\\nb'|indent(10**8) }}", r"\|indent of 100,000,000 items"),
+    ("indent-string", "{{ ('a\\n' * 1000)|indent('x' * 1000) }}", r"\|indent of"),
+    ("format-map-width", "{{ '{x:>{w}}'.format_map({'x': 1, 'w': 10**8}) }}",
+     r"format width or precision of 100,000,000"),
+    ("format-many-fields", B + "{{ ('{0}' * 50).format(s) }}", r"formatted string of .* items"),
+    ("printf-many", B + "{{ '%s%s' % (s, s) }}", r"formatted string of"),
+    ("printf-mapping", "{{ '%(w)1000000000s' % {'w': 1} }}", r"format width or precision of 1,000,000,000"),
+    ("markup-format", "{{ ('<b>{}</b>'|safe).format('x' * 10**6) }}",
+     r"value of 1,000,000 items|formatted string|of 1,000,000 items"),
+    ("lipsum-max", "{{ lipsum(1, max=10**9) }}", r"lipsum text of"),
+    ("big-int-square", "{% set ns = namespace(n=3) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}{% endfor %}",
+     r"a number too large for a template \(limit 4096 bits\)"),
+    ("big-int-add", "{% set ns = namespace(n=1) %}{% for i in range(5000) %}{% set ns.n = ns.n + ns.n %}{% endfor %}",
+     r"a number too large"),
+    ("attr-center", "{{ ('a'|attr('center'))(10**9) }}", r"center\(\) of 1,000,000,000 items"),
+    ("map-center", "{{ ['a']|map('center', 10**9)|list }}", r"\|center of 1,000,000,000 items"),
+    ("getitem-method", "{{ 'a'['ljust'](10**9) }}", r"ljust\(\) of 1,000,000,000 items"),
+    ("escape-growth", "{{ ('&' * 90000)|e }}", r"value of 450,000 items"),
+    ("tuple-repeat", "{{ (1, 2) * 10**8 }}", r"value of 200,000,000 items"),
+    ("built-total", B + "{% set ns = namespace(l=[]) %}{% for i in range(100) %}"
+     "{% set _ = ns.l.append(s|upper) %}{% endfor %}",
+     r"built more than 2,000,000 characters and items in all"),
+    ("nested-list-print", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+     "{% endfor %}{{ ns.x }}", r"may not print a value longer than 100,000 characters"),
+    ("nested-dict-tojson", "{% set ns = namespace(x='a') %}{% for i in range(40) %}"
+     "{% set ns.x = {'a': ns.x, 'b': ns.x} %}{% endfor %}{{ ns.x|tojson }}", r"may not print a value longer"),
+    ("nested-tuple-printf", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = (ns.x, ns.x) %}"
+     "{% endfor %}{{ '%s' % (ns.x,) }}", r"formatted string of"),
+    ("nested-str-format", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+     "{% endfor %}{{ '{}'.format(ns.x) }}", r"may not print a value longer"),
+    ("nested-concat", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+     "{% endfor %}{{ ns.x ~ '' }}", r"string with ~ of"),
+    ("nested-join", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+     "{% endfor %}{{ [ns.x]|join }}", r"\|join of"),
+    ("nested-upper", "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = [ns.x, ns.x] %}"
+     "{% endfor %}{{ ns.x|upper }}", r"may not print a value longer"),
+    ("nested-eq", NEST + "{{ ns.x == ns.y }}", CMP),
+    ("nested-in", NEST + "{{ ns.x in [ns.y] }}", CMP),
+    ("nested-tuple-key", NEST + "{{ {ns.t: 1} }}", CMP),
+    ("nested-sort", NEST + "{{ [ns.x, ns.y]|sort }}", CMP),
+    ("nested-test-eq", NEST + "{{ ns.x is eq(ns.y) }}", CMP),
+    ("nested-index", NEST + "{{ [ns.x].index(ns.y) }}", CMP),
+    ("nested-dict-get", NEST + "{{ {}.get(ns.t) }}", CMP),
+    ("nested-getitem", NEST + "{{ {}[ns.t] }}", CMP),
+    ("nested-unique", NEST + "{{ [ns.x]|unique|list }}", CMP),
+    ("nested-namespace-print", "{% set ns = namespace(n=namespace(v='a')) %}{% for i in range(40) %}"
+     "{% set ns.n = namespace(l=ns.n, r=ns.n) %}{% endfor %}{{ ns.n }}", r"may not print a value longer"),
+    ("nested-dict-items", "{% set ns = namespace(d={'a': 1}) %}{% for i in range(40) %}"
+     "{% set ns.d = {'a': ns.d, 'b': ns.d} %}{% endfor %}{{ ns.d.items() }}", r"may not print a value longer"),
+    ("for-nesting-compile", "{% for a in [1] %}" * 25 + "x" + "{% endfor %}" * 25, r"nested too deeply to compile"),
+    ("nul-byte", "# a\x00b {{ 1 }}", r"contains a NUL character"),
+]
+
+
+@pytest.mark.parametrize("part", range(4))
+def test_own_hostile_payloads_are_refused_clearly(backend, tmp_path, part):
+    _assert_all_refused(backend, tmp_path, OWN[part::4])
+
+
+def test_invalid_utf8_template_is_refused(backend, tmp_path):
+    _assert_refused(backend, tmp_path, b"# caf\xe9 {{ 1 }}\n", r"not UTF-8 text")
+
+
+def test_huge_template_file_is_not_read_whole(backend, tmp_path):
+    # 5 MB on disk: read no further than the limit (the peak stays far below the file size)
+    _assert_refused(backend, tmp_path, "{# " + "x" * 5_000_000 + " #}",
+                    r"larger than 200,000 characters of source")
+
+
+# -- escapes: the classic SSTI payloads -----------------------------------------------------
+
+SSTI = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os.popen('touch {m}').read() }}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('touch {m}') }}",
+    "{{ config.__class__.__init__.__globals__['os'].popen('touch {m}') }}",
+    "{{ request.application.__globals__.__builtins__.__import__('os').popen('touch {m}') }}",
+    "{{ namespace.__init__.__globals__.os.popen('touch {m}').read() }}",
+    "{{ lipsum.__globals__['os'].popen('touch {m}').read() }}",
+    "{{ ''|attr('__class__')|attr('__mro__') }}",
+    "{{ joiner.__init__.__globals__.os.system('touch {m}') }}",
+    "{% for c in [].__class__.__base__.__subclasses__() %}{% if c.__name__ == 'Popen' %}"
+    "{{ c('touch {m}', shell=True) }}{% endif %}{% endfor %}",
+    "{{ ().__class__.__base__.__subclasses__()[0]('touch {m}') }}",
+    "{{ dict.__class__.mro()[-1].__subclasses__() }}",
+]
+
+
+def test_ssti_payloads_are_refused_and_execute_nothing(backend, tmp_path):
+    marker = tmp_path / "pwned"
+    cases = [(f"ssti-{i}", p.replace("{m}", str(marker)),
+              r"SecurityError: access to attribute '_|UndefinedError: '(config|request)' is undefined")
+             for i, p in enumerate(SSTI)]
+    _assert_all_refused(backend, tmp_path, cases)
+    assert not marker.exists()
+
+
+def test_escape_payloads_name_securityerror(backend, tmp_path):
+    msg = _assert_refused(backend, tmp_path, "{{ cycler.__init__.__globals__ }}", r"SecurityError")
+    assert "__init__" in msg
+
+
+# -- what held keeps holding and legitimate templates render ---------------------------------
+
+def test_html_user_template_autoescapes(backend, tmp_path):
+    src = "<p>{{ '<script>alert(1)</script>' }} {{ partnership.name }}</p>{{ '<i>%s</i>'|safe % '<b>' }}\n"
+    outcome, seconds, _peak, out = _render(backend, tmp_path, src, limits=SMALL, suffix=".html",
+                                           name="custom.html.j2")
+    assert not isinstance(outcome, Exception), outcome
+    html = out.read_text()
+    assert html == ("<p>&lt;script&gt;alert(1)&lt;/script&gt; Dudley</p><i>&lt;b&gt;</i>\n")
+
+
+REALISTIC = """\
+{% macro row(code, f) -%}
+| {{ code }} | {{ f.value|num }} | {{ f.rag|rag }} |
+{%- endmacro %}
+# {{ partnership.name }}: {{ period }}
+
+{% for code, periods in figures|dictsort if code in ['NTA.RET12'] %}
+{% for p, f in periods|dictsort %}{% if loop.first %}{{ row(code, f) }}
+{% endif %}{% endfor %}
+{% endfor %}
+Funding lines: {{ funding.lines|length }}; {{ '%-6s|%6.2f' % ('total', 12.5) }}
+Money: {{ 1234567|money }} {{ '{:,.2f}'.format(1234.5) }} {{ '{:>8}'.format('ok') }}
+{% set ns = namespace(total=0) %}{% for i in range(1, 101) %}{% set ns.total = ns.total + i %}{% endfor %}
+Sum 1..100 = {{ ns.total }}; {{ ['b', 'a', 'c']|sort|join(', ') }}; {{ 'x'|center(7) }}|
+{{ "lorem ipsum dolor sit amet"|wordwrap(11) }}
+{% filter upper %}shout{% endfilter %} {{ 'abc'.replace('b', 'bb')|truncate(10) }} {{ [1, 2, 3, 4]|batch(3)|list }}
+"""
+
+
+def test_realistic_custom_template_renders_exactly(backend, tmp_path):
+    from dat.core.reports import build_context, render_source
+
+    outcome, seconds, peak, out = _render(backend, tmp_path, REALISTIC, limits=DEFAULT)
+    assert not isinstance(outcome, Exception), outcome
+    assert out.read_text() == (
+        "# Dudley: 2007/08 Q1\n\n| NTA.RET12 | 70 | not rated |\n"
+        "Funding lines: 4; total | 12.50\nMoney: £1,234,567 1,234.50       ok\n"
+        "Sum 1..100 = 5050; a, b, c;    x   |\nlorem ipsum\ndolor sit\namet\n"
+        "SHOUT abbc [[1, 2, 3], [4]]\n")
+    # the limits change nothing: the same text as Jinja2's plain environment renders
+    context = build_context(backend[0], "dudley")
+    assert out.read_text() == render_source(REALISTIC, context, name="r.md.j2", html=False,
+                                            sandboxed=False)
+    assert seconds < MAX_SECONDS and peak < MAX_PEAK_MB
+
+
+# -- hypothesis: width and precision specs, str methods ------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+H_LIMITS = TemplateLimits(size=10_000, seconds=2.0)
+widths = st.one_of(st.integers(0, 20_000), st.integers(0, 10**15))
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=widths, precision=st.one_of(st.none(), st.integers(0, 10**12)),
+       conv=st.sampled_from(["d", "s", "f", "x", "e", "r"]), style=st.sampled_from(["%", "{}", "filter", "star"]))
+def test_any_width_or_precision_is_bounded(width, precision, conv, style):
+    from dat.core.reports import render_source
+
+    prec = "" if precision is None or conv in "dx" else f".{precision}"
+    if style == "%":
+        src = "{{ '%" + f"{width}{prec}{conv}" + "' % 7 }}"
+    elif style == "filter":
+        src = "{{ '%" + f"{width}{prec}{conv}" + "'|format(7) }}"
+    elif style == "star":
+        src = "{{ '%*" + f"{prec}{conv}' % ({width}, 7)" + " }}"
+    else:
+        spec = f"{width}{prec}{'' if conv == 'r' else conv}"
+        src = "{{ '{:>" + spec + "}'.format(7) }}"
+    try:
+        text = render_source(src, {}, name="h.md.j2", html=False, sandboxed=True, limits=H_LIMITS)
+    except TemplateLimitError as exc:
+        assert "\n" not in str(exc) and "h.md.j2" in str(exc)
+        assert max(width, precision or 0) > 1_000 or "items" in str(exc)
+    except ReportError as exc:  # Python refuses some combinations itself ('%.5d'...)
+        assert "h.md.j2" in str(exc) and "\n" not in str(exc)
+    else:
+        assert len(text) <= H_LIMITS.size
+        used = 0 if precision is None or conv in "dx" else precision
+        assert width <= H_LIMITS.size and used <= H_LIMITS.size
+
+
+@settings(max_examples=60, deadline=None)
+@given(method=st.sampled_from(["center", "ljust", "rjust", "zfill"]), width=widths,
+       text=st.text(alphabet="ab1", max_size=20), as_filter=st.booleans())
+def test_padding_methods_refuse_exactly_past_the_limit(method, width, text, as_filter):
+    from dat.core.reports import render_source
+
+    call = f"{text!r}|center({width})" if as_filter and method == "center" else f"{text!r}.{method}({width})"
+    src = "{{ " + call + " }}"
+    if width > H_LIMITS.size:
+        with pytest.raises(TemplateLimitError, match=r"of [\d,]+ items \(limit 10,000\)"):
+            render_source(src, {}, name="h.md.j2", html=False, sandboxed=True, limits=H_LIMITS)
+    else:
+        text_out = render_source(src, {}, name="h.md.j2", html=False, sandboxed=True, limits=H_LIMITS)
+        assert text_out == getattr(text, method)(width)
+
+
+# -- end to end: the real process ------------------------------------------------------------
+
+def test_cli_recursion_exits_1_one_line_no_traceback_no_file(backend, tmp_path):
+    _store, db_url, before = backend
+    cases = {
+        "recurse.md.j2": ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(0) }}", "macros nested more than 100 deep"),
+    }
+    for fname, (src, needle) in cases.items():
+        tpl = tmp_path / fname
+        tpl.write_text(src)
+        out = tmp_path / "out.docx"
+        res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+        assert res.returncode == 1, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"dat: template {tpl}"), res.stderr
+        assert needle in lines[0] and "Traceback" not in res.stderr
+        assert not out.exists() and res.stdout == ""
+    assert db_digest(db_url) == before
