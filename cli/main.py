@@ -60,6 +60,8 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:  # ctrl+c during a command: not click's "Aborted!" (exit 1)
             _stop("interrupted", 130)
         except DatError as exc:
+            if type(exc).__name__ == "ReadOnlyDatabase":  # the error says it: no sync warning too
+                _forget_warnings("cannot write to the database")
             _stop(str(exc), exc.exit_code)
         except BrokenPipeError:
             _broken_pipe()
@@ -147,6 +149,8 @@ def _stop_unexpected(exc: Exception) -> NoReturn:
 
     described = describe_database_error(exc)
     if described is not None:  # a driver error: an unreachable server, a locked file...
+        if described.startswith("cannot write to the database"):
+            _forget_warnings("cannot write to the database")
         _stop(described, EXIT_ERROR)
     first = (str(exc).splitlines() or [""])[0][:500]
     _stop(f"internal error: {type(exc).__name__}: {first} (this is a bug in dat or a plugin; "
@@ -162,6 +166,16 @@ def _plugin_warnings() -> None:
         return
     for line in host.take_warnings():
         click.echo(f"dat: warning: {line}", err=True)
+
+
+def _forget_warnings(prefix: str) -> None:
+    from dat.core import plugins
+
+    host = plugins.current_host()
+    if host is not None:
+        for line in host.take_warnings():
+            if not line.startswith(prefix):
+                host.warn(line)
 
 
 def _unavailable(name: str, why: str) -> click.Command:

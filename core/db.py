@@ -11,16 +11,18 @@ one line fit for a user; the password in a URL is never shown.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dat.core.errors import DatabaseError  # noqa: F401 - re-exported: DatabaseError was defined here
+from dat.core.errors import DatabaseError, UsageError
 
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
@@ -28,7 +30,97 @@ HEAD_REVISION = "0003"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
+#: seconds SQLite waits for another writer's lock before giving up ("database is busy")
+SQLITE_TIMEOUT = 10.0
 
+#: query keys whose values are secrets (matched as substrings, case-insensitively)
+SECRET_KEYS = ("pass", "pwd", "secret", "token")
+
+_MAX_SHOWN = 200
+
+
+class ReadOnlyDatabase(DatabaseError):
+    """A write was refused: the SQLite file or its folder is read-only, or the server
+    refused (permission denied, a read-only transaction). Read-only commands skip the
+    plugin sync on it with a warning."""
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 1] + "…"
+
+
+def mask_url(url: str) -> str:
+    """The URL fit to show: the password of the userinfo part (``user:***@host``) and the
+    value of every query parameter that looks like a secret (``password``, ``sslpassword``,
+    ``token``...) replaced by ``***``, cut to 200 characters. Works on any text, including
+    what does not parse as a URL. Every message, ``dat db info`` and every log line use it."""
+    text = str(url)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    # the userinfo ends at the last "@" before the query (a password may hold "/" or "@");
+    # with no "@" there, at the last "@" at all (a password may hold "?")
+    query_at = rest.find("?")
+    at = rest.rfind("@", 0, query_at if query_at >= 0 else len(rest))
+    if at < 0:
+        at = rest.rfind("@")
+    if at >= 0:
+        user, colon, _password = rest[:at].partition(":")
+        rest = f"{user}{':***' if colon else ''}{rest[at:]}"
+    path, q, query = rest.partition("?")
+    if q:
+        parts = []
+        from urllib.parse import unquote
+
+        for part in re.split(r"([&;])", query):
+            key, eq, _value = part.partition("=")
+            if eq and any(k in unquote(key).lower() for k in SECRET_KEYS):
+                part = f"{key}=***"
+            parts.append(part)
+        rest = f"{path}?{''.join(parts)}"
+    return _cut(f"{scheme}{sep}{rest}")
+
+
+#: kept for callers of the old name
+safe_url = mask_url
+
+
+def _secrets(url: str | None) -> list[str]:
+    """The secret values in ``url`` as they may appear in a driver's message: raw,
+    percent-decoded and quoted."""
+    if not url:
+        return []
+    from urllib.parse import parse_qsl, unquote
+
+    out: list[str] = []
+    _, _, rest = url.partition("://")
+    query_at = rest.find("?")
+    at = rest.rfind("@", 0, query_at if query_at >= 0 else len(rest))
+    if at < 0:
+        at = rest.rfind("@")
+    if at >= 0:
+        _, colon, password = rest[:at].partition(":")
+        if colon and password:
+            out += [password, unquote(password)]
+    _, _, query = rest.partition("?")
+    for key, value in parse_qsl(query, keep_blank_values=False):
+        if value and any(k in key.lower() for k in SECRET_KEYS):
+            out += [value, unquote(value)]
+    return sorted({s for s in out if len(s) >= 1}, key=len, reverse=True)
+
+
+_SECRET_TEXT = re.compile(r"((?:ssl)?pass(?:word|wd)?|pwd|secret|token)(\s*[=:]\s*)('(?:[^'\\]|\\.)*'|\"[^\"]*\"|\S+)",
+                          re.IGNORECASE)
+
+
+def mask_text(text: str, url: str | None = None) -> str:
+    """A driver's message made safe to show: every secret of ``url`` (raw or decoded)
+    replaced by ``***``, any ``password=...`` in a connection string too, and any URL in it
+    masked with :func:`mask_url`."""
+    for secret in _secrets(url):  # as a whole word: a password "dat" must not eat "database"
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
+    text = _SECRET_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    return re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://\S+", lambda m: mask_url(m.group(0)), text)
 
 
 def default_url() -> str:
@@ -40,79 +132,226 @@ def default_url() -> str:
     return f"sqlite:///{Path(folder) / 'dat.sqlite3'}"
 
 
+def resolve_url(url: str | None = None) -> tuple[str, bool]:
+    """The URL to use and whether it was named explicitly (``--db`` or ``DAT_DATABASE_URL``)
+    rather than being the default file in the data folder, whose folder may be created."""
+    default = default_url()
+    if url is not None:
+        if not url.strip():
+            raise UsageError("the database URL is empty; give e.g. sqlite:///path/dat.sqlite3 "
+                             "or postgresql+psycopg://user@host/db")
+        return url, url != default  # the default file named in full is still the default
+    env = os.environ.get("DAT_DATABASE_URL")
+    if env:  # an empty DAT_DATABASE_URL means unset, as for click
+        return env, env != default
+    return default, False
+
+
 def database_url(url: str | None = None) -> str:
-    return url or os.environ.get("DAT_DATABASE_URL") or default_url()
+    return resolve_url(url)[0]
 
 
-def safe_url(url: str) -> str:
-    """The URL with any password masked, for messages and logs."""
+_EXAMPLES = "e.g. sqlite:///path/dat.sqlite3 or postgresql+psycopg://user@host/db"
+
+
+def parse_url(url: str) -> URL:
+    """``url`` parsed, or a :class:`UsageError` (exit 2) naming what is wrong with it: not a
+    URL, a port that is not a number, an engine dat does not use, an SQLite URL with a host
+    or in memory."""
+    shown = mask_url(url)
+    if url != url.strip():
+        raise UsageError(f"the database URL {shown!r} starts or ends with a space; remove it")
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+    except ValueError as exc:  # a port that is not a number (ArgumentError is a ValueError too)
+        if "port" in str(exc).lower() or "invalid literal" in str(exc):
+            raise UsageError(f"the database URL {shown!r} has a port that is not a number") from None
+        raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
     except Exception:
-        return _masked(url)
+        raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UsageError(f"cannot use {shown}: dat stores its data in SQLite "
+                         "(sqlite:///path/dat.sqlite3) or PostgreSQL "
+                         "(postgresql+psycopg://user@host/db)")
+    if backend == "sqlite":
+        if parsed.host or parsed.port or parsed.username:
+            raise UsageError(f"the SQLite URL {shown!r} has a host part; an SQLite URL is a path after "
+                             "three slashes: sqlite:///relative/dat.sqlite3 or sqlite:////absolute/dat.sqlite3")
+        db = parsed.database or ""
+        if db in ("", ":memory:") or "mode=memory" in db or parsed.query.get("mode") == "memory":
+            raise UsageError(f"{shown} is an in-memory database: whatever dat stored would vanish when "
+                             "the command ends; give a file, e.g. sqlite:///dat.sqlite3")
+    if backend == "postgresql":
+        if not parsed.database:
+            raise UsageError(f"the PostgreSQL URL {shown!r} names no database; add /dbname at the end")
+        if parsed.drivername == "postgresql":
+            import importlib.util
+
+            if importlib.util.find_spec("psycopg2") is None:  # the driver dat installs is psycopg 3
+                parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
 
 
-def _masked(text: str) -> str:
-    """Text that failed to parse as a URL, shown without what may be a password: whatever
-    stands between the scheme (or the start) and the last ``@`` is replaced by ``***``, and
-    it is cut to 200 characters."""
-    head, at, tail = text.rpartition("@")
-    if at:
-        scheme, sep, _ = head.partition("://")
-        text = f"{scheme}{sep}***@{tail}" if sep else f"***@{tail}"
-    return text if len(text) <= 200 else text[:199] + "…"
+def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
+    """Refuse what SQLite would not open as a database file, and never create a folder the
+    user named: only the default data folder is created."""
+    import stat
+
+    path = Path(db)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a path through a file, a permission problem
+        why = "a file is in the way, not a folder" if isinstance(exc, NotADirectoryError) else exc.strerror
+        raise DatabaseError(f"cannot open the database {db}: {why}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise DatabaseError(f"{db} is a folder, not a database file; give the path of a file in it, "
+                                f"e.g. sqlite:///{path / 'dat.sqlite3'}")
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a pipe" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+                    or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+            raise DatabaseError(f"{db} is {kind}, not a database file")
+        return
+    if must_exist:
+        raise DatabaseError(f"the database {db} does not exist (dat db upgrade creates it)")
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise DatabaseError(f"cannot create {db}: {folder} is a file, not a folder")
+    if explicit:
+        raise DatabaseError(f"the folder {folder} does not exist, so {db} cannot be created there; "
+                            "create the folder first or check the path (dat creates only its default "
+                            "data folder)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = exc.strerror
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            why = "a file is in the way, not a folder"
+        raise DatabaseError(f"cannot create the folder {folder} for {db}: {why}") from None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    import sqlite3
+
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:  # a read-only file or folder: keep its journal mode
+        pass
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_TIMEOUT * 1000)}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_readonly_why(db: str) -> str:
+    path = Path(db)
+    folder = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not os.access(folder if str(folder) else Path("."), os.W_OK):
+        what = "create its journal next to it" if path.exists() else "create the file"
+        return f"the folder {folder} is read-only, so SQLite cannot {what}"
+    return "SQLite refused to write to it"
+
+
+def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
+    """One line for the user about a driver error on the database at ``url`` that no code
+    of dat handles (read-only, busy, not a database, damaged, cannot connect), else ``None``.
+    The message names the database with its password masked, and the driver's own text is
+    masked too."""
+    orig = getattr(exc, "orig", None) or exc
+    first = " ".join(((str(orig).strip().splitlines() or [type(orig).__name__])[0]).split())
+    first = _cut(mask_text(first, url))
+    low = first.lower()
+    name = mask_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database or ""
+        if "readonly database" in low or "read-only" in low:
+            return ReadOnlyDatabase(f"cannot write to the database {name}: {_sqlite_readonly_why(db)}")
+        if "unable to open database file" in low:
+            folder = Path(db).parent
+            if not os.access(folder if str(folder) else Path("."), os.W_OK):
+                return ReadOnlyDatabase(f"cannot write to the database {name}: {_sqlite_readonly_why(db)}")
+            return DatabaseError(f"cannot open the database {name}: {first}")
+        if "database is locked" in low or "database is busy" in low or "database table is locked" in low:
+            return DatabaseError(f"the database {name} is busy: another program has been writing to it for "
+                                 f"longer than {SQLITE_TIMEOUT:g} s; try again when it has finished")
+        if "file is not a database" in low or "file is encrypted" in low:
+            return DatabaseError(f"{name} is not an SQLite database (the file holds something else); "
+                                 "give the path of a dat database, or a new file")
+        if "malformed" in low or "disk image" in low:
+            return DatabaseError(f"the database {name} is damaged ({first}); restore it from a backup")
+        if "disk i/o error" in low or "database or disk is full" in low:
+            return DatabaseError(f"cannot use the database {name}: {first}")
+        return None
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "25006":
+        return ReadOnlyDatabase(f"cannot write to the database {name}: the server runs this login's "
+                                f"transactions read-only ({first})")
+    if sqlstate == "42501":
+        return ReadOnlyDatabase(f"cannot write to the database {name}: the server refused: "
+                                f"permission denied ({first})")
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(orig, psycopg.OperationalError) and (
+            sqlstate is None or sqlstate[:2] in ("08", "28", "3D", "53", "57")):
+        return DatabaseError(f"cannot open the database {name}: {first}")
+    return None
+
+
+def _on_error(url: str, context: Any) -> None:
+    """SQLAlchemy's ``handle_error`` hook: a driver error the user must see becomes a
+    :class:`DatabaseError` here, on every engine dat opens, whatever command was running."""
+    err = classify_error(url, context.original_exception)
+    if err is not None:
+        raise err
 
 
 _ENGINES: dict[str, Engine] = {}
 
 
-def get_engine(url: str | None = None) -> Engine:
-    url = database_url(url)
+def get_engine(url: str | None = None, *, must_exist: bool = False) -> Engine:
+    """An engine on ``url`` (see :func:`resolve_url`), checked before anything is created: a
+    malformed URL is a :class:`UsageError`; an SQLite path that is a folder, a device or a
+    pipe, or whose named folder does not exist, a :class:`DatabaseError`. ``must_exist``: an
+    SQLite file that does not exist is an error too (nothing is created)."""
+    url, explicit = resolve_url(url)
     engine = _ENGINES.get(url)
+    if engine is not None and not must_exist:
+        return engine
+    parsed = parse_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_path(parsed.database or "", explicit, must_exist)
+        kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT}
+    else:
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["pool_pre_ping"] = True
+        # a secret in the query goes to the driver directly, so no repr of the engine shows it
+        secret = {k: v for k, v in parsed.query.items() if any(s in k.lower() for s in SECRET_KEYS)}
+        if secret:
+            kwargs["connect_args"].update(secret)
+            parsed = parsed.difference_update_query(secret)
     if engine is not None:
         return engine
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise DatabaseError(f"not a database URL: {_masked(url)!r} (expected e.g. sqlite:///path/dat.sqlite3 "
-                            "or postgresql+psycopg://user@host/db)") from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise DatabaseError(f"cannot use {safe_url(url)}: dat stores its data in SQLite "
-                            "(sqlite:///path/dat.sqlite3) or PostgreSQL "
-                            "(postgresql+psycopg://user@host/db)")
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        db = parsed.database
-        if db and db != ":memory:":
-            folder = Path(db).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                why = exc.strerror
-                if isinstance(exc, (FileExistsError, NotADirectoryError)):
-                    why = "a file is in the way, not a folder"
-                raise DatabaseError(f"cannot create the folder {folder} for {db}: {why}") from None
-        kwargs["connect_args"] = {"timeout": 10}
-    elif parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": 5}
-        kwargs["pool_pre_ping"] = True
-    try:
         engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"cannot use {safe_url(url)}: {exc}") from None
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot use {safe_url(url)}: {exc}") from None
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise DatabaseError(f"cannot use {mask_url(url)}: {mask_text(str(exc), url)}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", functools.partial(_on_error, url))
     _ENGINES[url] = engine
     return engine
 
@@ -123,18 +362,41 @@ def dispose_engines() -> None:
     _ENGINES.clear()
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, url: str | None = None) -> str:
     orig = getattr(exc, "orig", None) or exc
     msg = str(orig).strip().splitlines()
-    return msg[0] if msg else type(orig).__name__
+    return mask_text(msg[0], url) if msg else type(orig).__name__
+
+
+def _missing_table(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig).lower()
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision, ``None`` when it has none (no ``alembic_version``
+    table). A file that is not a database, a server that cannot be reached... raise."""
     with engine.connect() as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except SQLAlchemyError:
-            return None
+        except (OperationalError, ProgrammingError) as exc:
+            if _missing_table(exc):
+                return None
+            raise
+
+
+def known_revisions() -> set[str]:
+    """The revisions of this dat's migration scripts (their file names start with them)."""
+    return {p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py")}
+
+
+def foreign_tables(engine: Engine) -> list[str]:
+    """The tables in the database (its default schema) other than Alembic's own."""
+    from sqlalchemy import inspect
+
+    with engine.connect() as conn:
+        names = inspect(conn).get_table_names()
+    return sorted(n for n in names if n != "alembic_version" and not n.startswith("sqlite_"))
 
 
 def alembic_config(engine: Engine):
@@ -156,31 +418,57 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def open_database(url: str | None = None, *, sync: bool = True, host: Any = None) -> Engine:
-    """An engine on an up-to-date database, created, migrated and synced as needed."""
+def check_schema(engine: Engine, url: str, *, adopt: bool = False) -> str | None:
+    """The database's revision, after refusing one dat must not migrate: a revision this
+    dat does not know (a newer dat made it), or tables but no dat schema (someone else's
+    database) unless ``adopt``."""
+    rev = current_revision(engine)
+    if rev == HEAD_REVISION:
+        return rev
+    if rev is not None and rev not in known_revisions():
+        raise DatabaseError(
+            f"{mask_url(url)} is at schema revision {rev}, which this dat does not know (it knows up "
+            f"to {HEAD_REVISION}): it was made by a newer dat or it is not a dat database; upgrade "
+            "dat or use another database")
+    if rev is None:
+        tables = foreign_tables(engine)
+        if tables and not adopt:
+            shown = ", ".join(tables[:10]) + (f" and {len(tables) - 10} more" if len(tables) > 10 else "")
+            raise DatabaseError(
+                f"{mask_url(url)} is not a dat database (it has tables: {shown}); use "
+                "`dat db upgrade --adopt` to add dat's tables to it")
+    return rev
+
+
+def open_database(url: str | None = None, *, sync: bool = True, host: Any = None,
+                  adopt: bool = False) -> Engine:
+    """An engine on an up-to-date database, created, migrated and synced as needed.
+
+    Refused (:class:`DatabaseError`): a database of a newer dat, someone else's database
+    (tables but no dat schema; ``adopt=True`` adds dat's tables to it), a read-only one that
+    needs migrating. On a read-only database that is up to date the plugin sync is skipped
+    with a warning (``host.warn``), so reading still works."""
     url = database_url(url)
     engine = get_engine(url)
     try:
-        rev = current_revision(engine)
+        rev = check_schema(engine, url, adopt=adopt)
         if rev != HEAD_REVISION:
-            from alembic.util import CommandError
-
-            try:
-                migrate(engine)
-            except CommandError:
-                raise DatabaseError(
-                    f"{safe_url(url)} is at schema revision {rev}, which this dat does not know "
-                    f"(it knows up to {HEAD_REVISION}): it was probably made by a newer dat; "
-                    "upgrade dat or use another database") from None
+            migrate(engine)
         if sync:
             from dat.core.plugins import get_plugin_manager
 
             host = host or get_plugin_manager()
-            sync_if_changed(engine, host)
+            try:
+                sync_if_changed(engine, host)
+            except ReadOnlyDatabase as exc:
+                host.warn(f"{exc}; the plugins' data was not synced, so what is shown is what the "
+                          "database already holds")
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open the database {safe_url(url)}: {_first_line(exc)}") from None
+        raise classify_error(url, exc) or DatabaseError(
+            f"cannot open the database {mask_url(url)}: {_first_line(exc, url)}") from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"database error on {safe_url(url)}: {_first_line(exc)}") from None
+        raise classify_error(url, exc) or DatabaseError(
+            f"database error on {mask_url(url)}: {_first_line(exc, url)}") from None
     return engine
 
 
@@ -269,14 +557,27 @@ def session(engine: Engine) -> Session:
 
 
 def describe_database_error(exc: BaseException) -> str | None:
-    """One line for the user about a database driver error (any SQLAlchemy error: a server
-    that cannot be reached, a file that is not a database, a lock), else ``None``. Reads
-    ``sqlalchemy.exc`` only if SQLAlchemy is already imported, so it costs nothing otherwise."""
+    """One line for the user about a database driver error (any SQLAlchemy error, or a raw
+    sqlite3 / psycopg error from a bulk write that bypassed SQLAlchemy: a server that cannot be
+    reached, a read-only database, a lock), else ``None``. The database is named with its
+    password masked. Reads the driver modules only if they are already imported, so it costs
+    nothing otherwise."""
     import sys
 
     exc_mod = sys.modules.get("sqlalchemy.exc")
-    if exc_mod is None or not isinstance(exc, exc_mod.SQLAlchemyError):
+    drivers = tuple(m.Error for m in (sys.modules.get("sqlite3"), sys.modules.get("psycopg")) if m is not None)
+    is_sa = exc_mod is not None and isinstance(exc, exc_mod.SQLAlchemyError)
+    if not is_sa and not (drivers and isinstance(exc, drivers)):
         return None
     orig = getattr(exc, "orig", None) or exc
+    sqlite3 = sys.modules.get("sqlite3")
+    want = "sqlite" if sqlite3 is not None and isinstance(orig, sqlite3.Error) else "postgresql"
+    urls = [u for u, e in _ENGINES.items() if e.dialect.name == want]
+    for url in urls:
+        err = classify_error(url, exc)
+        if err is not None:
+            return str(err)
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
-    return f"database error: {first}"
+    for url in _ENGINES:
+        first = mask_text(first, url)
+    return f"database error: {mask_text(first)}"

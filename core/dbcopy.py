@@ -147,9 +147,11 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
                   progress: Callable[[str, int, int], None] | None = None) -> CopyReport:
     """Copy every table from ``source_url`` into ``target_url`` (created and migrated if
     needed). Refuses a target that has rows unless ``replace``."""
-    from dat.core.db import database_url, open_database, safe_url
+    from dat.core.db import database_url, open_database, parse_url, resolve_url, safe_url
 
     source_url = database_url(source_url)
+    parse_url(source_url)  # a malformed URL on either side is bad usage, before anything opens
+    parse_url(resolve_url(target_url)[0])
     if source_url == target_url:
         raise CopyError("the source and the target are the same database")
     from pathlib import Path

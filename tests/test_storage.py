@@ -101,15 +101,15 @@ def test_stale_plugin_rows_are_removed_but_history_kept(db_url):
     assert report.removed == {"targets": 1}
 
 
-@pytest.mark.parametrize("url, fragment", [
-    ("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", "cannot open the database"),
-    ("sqlite:////proc/no/such/dir/x.sqlite3", "cannot"),
-    ("nonsense://", "cannot use"),
-    ("not a url at all", "not a database URL"),
+@pytest.mark.parametrize("url, fragment, code", [
+    ("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", "cannot open the database", 1),
+    ("sqlite:////proc/no/such/dir/x.sqlite3", "does not exist", 1),
+    ("nonsense://", "cannot use", 2),  # a malformed URL is bad usage (exit 2)
+    ("not a url at all", "not a database URL", 2),
 ])
-def test_unreachable_database_is_one_clear_line(url, fragment, dat):
+def test_unreachable_database_is_one_clear_line(url, fragment, code, dat):
     result = dat("--db", url, "partnerships")
-    assert result.returncode == 1
+    assert result.returncode == code
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

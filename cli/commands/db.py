@@ -33,12 +33,13 @@ def db_cmd() -> None:
 def info_cmd(ctx: click.Context, fmt: str | None) -> None:
     """The database URL (password hidden), its schema revision and the rows in each table."""
     from dat.cli.output import Column, emit
-    from dat.core.db import HEAD_REVISION, current_revision, get_engine, safe_url
+    from dat.core.db import HEAD_REVISION, current_revision, get_engine, mask_url
     from dat.core.dbcopy import row_counts
 
     url = _source(ctx)
-    engine = get_engine(url)
+    engine = get_engine(url, must_exist=True)  # looking must not create a file
     revision = current_revision(engine)
+    safe_url = mask_url
     counts = row_counts(engine) if revision else {}
     tables = [{"table": k, "rows": v} for k, v in counts.items()]
     result = {"schema": "dat.dbinfo/1", "url": safe_url(url), "engine": engine.dialect.name,
@@ -51,13 +52,18 @@ def info_cmd(ctx: click.Context, fmt: str | None) -> None:
 
 
 @db_cmd.command("upgrade")
+@click.option("--adopt", is_flag=True,
+              help="Add dat's tables to a database that already holds other tables but no dat "
+                   "schema (otherwise such a database is refused).")
 @click.pass_context
-def upgrade_cmd(ctx: click.Context) -> None:
-    """Create the database if needed and migrate it to this dat's schema (no plugin sync)."""
+def upgrade_cmd(ctx: click.Context, adopt: bool) -> None:
+    """Create the database if needed and migrate it to this dat's schema (no plugin sync).
+
+    A database with tables of its own and no dat schema is refused unless --adopt."""
     from dat.core.db import current_revision, open_database, safe_url
 
     url = _source(ctx)
-    engine = open_database(url, sync=False)
+    engine = open_database(url, sync=False, adopt=adopt)
     click.echo(f"dat: {safe_url(url)} is at schema revision {current_revision(engine)}", err=True)
 
 

@@ -8,18 +8,24 @@ import click
 @click.command("tui")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder for reports and CSV exports made from the TUI.")
+@click.option("--db", "db_url", metavar="URL", default=None,
+              help="Database URL, as dat's own --db (which it overrides).")
 @click.pass_context
-def tui_cmd(ctx: click.Context, out_dir: str) -> None:
+def tui_cmd(ctx: click.Context, out_dir: str, db_url: str | None) -> None:
     """Browse scorecards, funding, action plans and comparisons in a terminal UI.
 
     Press ? in the TUI for every key (ctrl+p jumps to a partnership, an indicator or a
     report; q quits). Works in 80x24 and with NO_COLOR. See docs/tui.md.
     """
-    from dat.core.db import get_engine
+    from dat.core.db import check_schema, database_url, get_engine
     from dat.core.errors import DatError
 
-    db_url = (ctx.find_root().obj or {}).get("db_url")
-    get_engine(db_url)  # a malformed URL or an unusable path fails here, before the screen opens
+    if db_url is None:
+        db_url = (ctx.find_root().obj or {}).get("db_url")
+    # a malformed URL, a folder that does not exist, a path that is not a file, a server that
+    # cannot be reached, someone else's database: each fails here, before the screen opens
+    engine = get_engine(db_url)
+    check_schema(engine, database_url(db_url))
     import sys
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -1,0 +1,558 @@
+"""Hostile and careless databases: read-only files, folders and logins; someone else's
+database; passwords in URLs; malformed URLs; paths that are folders, devices, pipes or in
+folders that do not exist; busy, damaged and newer databases.
+
+Every refusal asserts the exit code, one clear ``dat: `` line, no traceback and the database
+unchanged (``db_digest``, or the file's bytes when it is not a database). Most cases call the
+CLI in-process with click's CliRunner; only the read-only SQLite cases run the real console
+script, as they need a process without root's power to write anything (CAP_DAC_OVERRIDE is
+dropped from it when the tests run as root).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from click.testing import CliRunner
+from helpers import db_digest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dat.cli.main import cli
+from dat.core import db as dbmod
+from dat.core.errors import DatabaseError, UsageError
+
+HEADER = "partnership,indicator,period,value,numerator,denominator,note\n"
+ROW = "dudley,NTA.RET12,2007/08 Q2,75,75,100,a new figure\n"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def invoke(*args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def assert_refused(result, code: int, *fragments: str, secrets: tuple[str, ...] = ()):
+    err = result.stderr
+    out = err + result.output
+    assert result.exit_code == code, (result.exit_code, out)
+    assert "Traceback" not in out and "internal error" not in out, out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dat: "), err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    for secret in secrets:
+        assert secret not in out, (secret, out)
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def dat_file(seed_store, tmp_path) -> Path:
+    """A copy of the filled seed database (dat schema, plugin data, sync state)."""
+    src = sqlite3.connect(seed_store.engine.url.database)
+    path = tmp_path / "dat.sqlite3"
+    dst = sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return path
+
+
+def _pg_admin(base: str, sql: str, dbname: str | None = None) -> None:
+    import psycopg
+
+    plain = base.replace("postgresql+psycopg://", "postgresql://", 1)
+    if dbname:
+        plain = plain.rsplit("/", 1)[0] + "/" + dbname
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _unprivileged() -> None:  # pragma: no cover - runs in the child before exec
+    """Drop root's power to ignore file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def run_unprivileged(*args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("dat")
+    pre = _unprivileged if os.geteuid() == 0 else None
+    try:
+        return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120,
+                              preexec_fn=pre)
+    except subprocess.SubprocessError as exc:  # pragma: no cover - no prctl in this sandbox
+        pytest.skip(f"cannot drop root's file powers here: {exc}")
+
+
+def check_proc(result: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
+    out = result.stderr + result.stdout
+    assert result.returncode == code, out
+    assert "Traceback" not in out and "internal error" not in out, out
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dat: "), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+# -- 4. malformed URLs are bad usage (exit 2), one line ----------------------------------------
+
+@pytest.mark.parametrize("url, fragment", [
+    ("postgresql://u@h:abc/db", "port that is not a number"),
+    ("postgresql+psycopg://u:SECRETPW@h:12ab/db", "port that is not a number"),
+    ("mysql://u@h/db", "dat stores its data in SQLite"),
+    ("oracle+cx_oracle://u@h/db", "dat stores its data in SQLite"),
+    ("", "the database URL is empty"),
+    ("   ", "the database URL is empty"),
+    ("garbage", "not a database URL"),
+    ("://", "not a database URL"),
+    ("sqlite://", "in-memory database"),
+    ("sqlite:///:memory:", "in-memory database"),
+    ("sqlite://relative/x.sqlite3", "has a host part"),
+    (" sqlite:///x.sqlite3", "starts or ends with a space"),
+    ("sqlite:///x.sqlite3\n", "starts or ends with a space"),
+    ("postgresql+psycopg://u@h/", "names no database"),
+    ("postgresql+psycopg://u:SECRETPW@[::1/x", "database URL"),
+    ("user:SECRETPW@127.0.0.1/x", "not a database URL"),
+])
+def test_a_malformed_url_is_a_usage_error(url, fragment, tmp_path):
+    before = sorted(os.listdir(tmp_path))
+    assert_refused(invoke("--db", url, "partnerships"), 2, fragment, secrets=("SECRETPW",))
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_huge_url_is_cut_in_the_message():
+    url = "postgresql+psycopg://u:SECRETPW@h:99x/" + "d" * 100_000
+    result = invoke("--db", url, "partnerships")
+    assert_refused(result, 2, "port that is not a number", secrets=("SECRETPW",))
+    assert len(result.stderr) < 1200
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60))
+def test_any_text_as_a_url_parses_or_is_a_usage_error(text):
+    try:
+        dbmod.parse_url(text)
+    except UsageError as exc:
+        assert "\n" not in str(exc).strip() or text.count("\n")  # the URL is shown as repr
+    # nothing else may escape
+
+
+def test_a_url_with_spaces_in_the_sqlite_path_is_accepted(tmp_path):
+    folder = tmp_path / "my data folder"
+    folder.mkdir()
+    url = sqlite_url(folder / "dat base.sqlite3")
+    result = invoke("--db", url, "db", "upgrade")
+    assert result.exit_code == 0, result.stderr
+    assert (folder / "dat base.sqlite3").exists()
+    assert dbmod.current_revision(dbmod.get_engine(url)) == dbmod.HEAD_REVISION
+
+
+def test_plain_postgresql_scheme_uses_psycopg3(pg_server_url):
+    plain = pg_server_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    assert dbmod.parse_url(plain).drivername in ("postgresql+psycopg", "postgresql")
+
+
+# -- 3. passwords are masked everywhere ----------------------------------------------------------
+
+SECRET_URLS = [
+    ("postgresql+psycopg://u:Hunter2pw@127.0.0.1:1/x", ("Hunter2pw",)),
+    ("postgresql+psycopg://u@127.0.0.1:1/x?password=QueryPw77", ("QueryPw77",)),
+    ("postgresql+psycopg://u@127.0.0.1:1/x?sslpassword=SslPw88&sslmode=prefer", ("SslPw88",)),
+    ("postgresql+psycopg://u:ab%40cdPw@127.0.0.1:1/x", ("ab%40cdPw", "ab@cdPw")),
+    ("postgresql+psycopg://u:p%C3%A4ssW%C3%B6rt@127.0.0.1:1/x", ("p%C3%A4ssW%C3%B6rt", "pässWört")),
+    ("postgresql+psycopg://u:pässWört9@127.0.0.1:1/x", ("pässWört9",)),
+    ("postgresql+psycopg://u:sl/ash@at@127.0.0.1:1/x", ("sl/ash@at", "ash@at")),
+    ("postgresql+psycopg://u:Tok3n@127.0.0.1:1/x?token=Tok3nQ&PassWord=UpperPw", ("Tok3n", "Tok3nQ", "UpperPw")),
+]
+
+
+@pytest.mark.parametrize("url, secrets", SECRET_URLS)
+def test_a_failing_command_never_shows_the_password(url, secrets):
+    # "cannot open the database ..." or, for an option libpq does not know, "database error on ..."
+    assert_refused(invoke("--db", url, "partnerships"), 1, "database", secrets=secrets)
+    assert_refused(invoke("--db", url, "db", "info"), 1, "database", secrets=secrets)
+
+
+@pytest.mark.parametrize("url, secrets", SECRET_URLS)
+def test_mask_url_hides_every_secret(url, secrets):
+    shown = dbmod.mask_url(url)
+    assert "***" in shown and "127.0.0.1" in shown
+    for secret in secrets:
+        assert secret not in shown
+        assert secret not in dbmod.mask_text(f"driver said: {url} and password={secret}", url)
+    assert secrets[0] not in dbmod.mask_text(f"no route ({secrets[0]})", url)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(min_size=1, max_size=30))
+def test_any_password_is_masked(password):
+    secret = "Zq9" + password
+    for url in (f"postgresql+psycopg://user:{quote(secret, safe='')}@host:5432/db",
+                f"postgresql+psycopg://user@host:5432/db?password={quote(secret, safe='')}"):
+        assert secret not in dbmod.mask_url(url)
+        assert quote(secret, safe="") not in dbmod.mask_url(url)
+        assert secret not in dbmod.mask_text(f"error near {secret}!", url)
+
+
+def test_db_info_that_succeeds_masks_the_passwords(pg_server_url, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a password is a server's")
+    dbmod.open_database(db_url, sync=False)
+    # the test server trusts local logins, so any password works: the point is what is shown
+    url = db_url.replace("://dat:dat@", "://dat:InfoPw123@", 1) + "?password=InfoPw123&sslpassword=SslInfo9"
+    for fmt in ("json", "csv", "table"):
+        result = invoke("--db", url, "db", "info", "-f", fmt)
+        assert result.exit_code == 0, result.stderr
+        out = result.stderr + result.output
+        assert "InfoPw123" not in out and "SslInfo9" not in out
+        assert "***" in out
+    engine = dbmod.get_engine(url)
+    assert "InfoPw123" not in repr(engine) and "InfoPw123" not in repr(engine.url)
+
+
+def test_server_down_is_one_clear_line():
+    assert_refused(invoke("--db", "postgresql+psycopg://dat:DownPw1@127.0.0.1:1/dat", "status", "dudley"),
+                   1, "cannot open the database", "Connection refused", secrets=("DownPw1",))
+
+
+def test_a_database_that_does_not_exist_on_the_server(pg_server_url):
+    url = pg_server_url.rsplit("/", 1)[0] + f"/nosuch_{uuid.uuid4().hex[:8]}?password=NoDbPw4"
+    assert_refused(invoke("--db", url, "partnerships"), 1, "cannot open the database", "does not exist",
+                   secrets=("NoDbPw4",))
+
+
+def test_an_unknown_login_is_one_clear_line(pg_server_url):
+    url = pg_server_url.replace("://dat:dat@", "://nobody_here:WrongPw5@", 1)
+    assert_refused(invoke("--db", url, "partnerships"), 1, "cannot open the database", "nobody_here",
+                   secrets=("WrongPw5",))
+
+
+# -- 5. paths: nothing creates a folder that was named ------------------------------------------
+
+def test_a_named_folder_that_does_not_exist_is_not_created(tmp_path):
+    target = tmp_path / "no" / "such" / "x.sqlite3"
+    assert_refused(invoke("--db", sqlite_url(target), "partnerships"), 1,
+                   f"the folder {target.parent} does not exist")
+    assert not (tmp_path / "no").exists()
+
+
+def test_dat_database_url_in_a_missing_folder_is_not_created(tmp_path):
+    target = tmp_path / "missing" / "x.sqlite3"
+    assert_refused(invoke("status", "dudley", env={"DAT_DATABASE_URL": sqlite_url(target)}), 1,
+                   "does not exist")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_the_tui_in_a_missing_folder_exits_before_opening(tmp_path):
+    target = tmp_path / "nonexistent" / "x.sqlite3"
+    for args in (["tui", "--db", sqlite_url(target)], ["--db", sqlite_url(target), "tui"]):
+        assert_refused(invoke(*args), 1, "does not exist")
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_db_copy_into_a_missing_folder_is_refused(dat_file, tmp_path):
+    before = db_digest(sqlite_url(dat_file))
+    target = tmp_path / "gone" / "copy.sqlite3"
+    assert_refused(invoke("--db", sqlite_url(dat_file), "db", "copy", "--to", sqlite_url(target)), 1,
+                   "does not exist")
+    assert not (tmp_path / "gone").exists()
+    assert db_digest(sqlite_url(dat_file)) == before
+
+
+def test_db_info_does_not_create_a_file(tmp_path):
+    target = tmp_path / "looked-at.sqlite3"
+    assert_refused(invoke("--db", sqlite_url(target), "db", "info"), 1, "does not exist")
+    assert not target.exists()
+
+
+def test_the_default_data_folder_is_still_created(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAT_DATA_DIR", str(tmp_path / "fresh" / "data"))
+    dbmod.open_database(sync=False)
+    assert (tmp_path / "fresh" / "data" / "dat.sqlite3").exists()
+
+
+def test_a_folder_a_device_and_a_pipe_are_not_databases(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path, fragment in ((tmp_path, "is a folder, not a database file"),
+                           (Path("/dev/null"), "is a device, not a database file"),
+                           (fifo, "is a pipe, not a database file")):
+        assert_refused(invoke("--db", sqlite_url(path), "partnerships"), 1, fragment)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_file_in_the_way_of_the_folder(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    assert_refused(invoke("--db", sqlite_url(tmp_path / "afile" / "x.sqlite3"), "partnerships"), 1,
+                   "not a folder")
+
+
+# -- 2. files that are not dat databases ------------------------------------------------------
+
+@pytest.mark.parametrize("content", [os.urandom(3000), b"partnership,indicator\nthis is a text file\n" * 50],
+                         ids=["random-bytes", "text-file"])
+def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path, content):
+    path = tmp_path / "not-a-db.sqlite3"
+    path.write_bytes(content)
+    before = file_hash(path)
+    for args in (["partnerships"], ["db", "upgrade"], ["db", "info"]):
+        assert_refused(invoke("--db", sqlite_url(path), *args), 1, "is not an SQLite database")
+    assert file_hash(path) == before
+
+
+def test_an_empty_file_is_initialised(tmp_path):
+    path = tmp_path / "empty.sqlite3"
+    path.write_bytes(b"")
+    result = invoke("--db", sqlite_url(path), "db", "upgrade")
+    assert result.exit_code == 0, result.stderr
+    assert dbmod.current_revision(dbmod.get_engine(sqlite_url(path))) == dbmod.HEAD_REVISION
+
+
+def test_a_truncated_sqlite_file_is_damaged(dat_file):
+    data = dat_file.read_bytes()
+    dat_file.write_bytes(data[: len(data) // 3])
+    before = file_hash(dat_file)
+    result = invoke("--db", sqlite_url(dat_file), "status", "dudley")
+    assert_refused(result, 1)
+    assert "damaged" in result.stderr or "not an SQLite database" in result.stderr
+    assert file_hash(dat_file) == before
+
+
+def _foreign(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for name in ("a", "b", "c"):
+            conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, v TEXT)"))
+            conn.execute(text(f"INSERT INTO {name} (id, v) VALUES (1, 'theirs')"))
+    engine.dispose()
+
+
+def test_someone_elses_database_is_refused_then_adopted(db_url):
+    _foreign(db_url)
+    before = db_digest(db_url)
+    for args in (["partnerships"], ["db", "upgrade"], ["status", "dudley"]):
+        assert_refused(invoke("--db", db_url, *args), 1,
+                       "is not a dat database (it has tables: a, b, c); use `dat db upgrade --adopt`")
+    assert db_digest(db_url) == before
+    result = invoke("--db", db_url, "db", "upgrade", "--adopt")
+    assert result.exit_code == 0, result.stderr
+    engine = dbmod.get_engine(db_url)
+    assert dbmod.current_revision(engine) == dbmod.HEAD_REVISION
+    from sqlalchemy import text
+
+    with engine.connect() as conn:  # their rows are left alone
+        assert [conn.execute(text(f"SELECT v FROM {t}")).scalar() for t in "abc"] == ["theirs"] * 3
+
+
+def test_the_tui_refuses_someone_elses_database_before_opening(tmp_path):
+    url = sqlite_url(tmp_path / "theirs.sqlite3")
+    _foreign(url)
+    before = db_digest(url)
+    assert_refused(invoke("--db", url, "tui"), 1, "is not a dat database")
+    assert db_digest(url) == before
+
+
+def test_a_dat_database_with_extra_tables_is_accepted(dat_file):
+    url = sqlite_url(dat_file)
+    with sqlite3.connect(dat_file) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes VALUES (1, 'kept')")
+    result = invoke("--db", url, "partnerships", "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert "dudley" in result.output
+    with sqlite3.connect(dat_file) as conn:
+        assert conn.execute("SELECT body FROM notes").fetchall() == [("kept",)]
+
+
+@pytest.mark.parametrize("revision", ["9999", "ae1027a6acf"])
+def test_an_unknown_revision_names_both(db_url, revision):
+    from sqlalchemy import text
+
+    dbmod.open_database(db_url, sync=False)
+    with dbmod.get_engine(db_url).begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    dbmod.dispose_engines()
+    before = db_digest(db_url)
+    for args in (["partnerships"], ["db", "upgrade"]):
+        assert_refused(invoke("--db", db_url, *args), 1, f"schema revision {revision}",
+                       f"knows up to {dbmod.HEAD_REVISION}")
+    assert db_digest(db_url) == before
+
+
+def test_a_busy_database_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(dbmod, "SQLITE_TIMEOUT", 0.3)
+    path = tmp_path / "busy.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE other_writer (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO other_writer VALUES (1)")
+    try:
+        assert_refused(invoke("--db", sqlite_url(path), "db", "upgrade", "--adopt"), 1,
+                       "is busy: another program has been writing to it for longer than 0.3 s")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["other_writer"]
+
+
+# -- 1. read-only databases ----------------------------------------------------------------------
+
+@pytest.fixture
+def import_file(tmp_path) -> Path:
+    f = tmp_path / "figs.csv"
+    f.write_text(HEADER + ROW)
+    return f
+
+
+def _forget_sync_state(path: Path) -> None:
+    """Make the next command want to sync (as a new installation would)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM meta WHERE key LIKE 'plugin_sources:%'")
+
+
+def test_a_read_only_file_refuses_writes_and_still_reads(dat_file, import_file):
+    url = sqlite_url(dat_file)
+    _forget_sync_state(dat_file)
+    before = db_digest(url)
+    dat_file.chmod(0o444)
+    try:
+        check_proc(run_unprivileged("--db", url, "import", str(import_file)), 1,
+                   f"cannot write to the database {url}: the file is read-only")
+        check_proc(run_unprivileged("--db", url, "db", "upgrade", "--adopt"), 0, "schema revision")
+        reading = run_unprivileged("--db", url, "status", "dudley", "-P", "2007/08 Q1", "-f", "csv")
+        assert reading.returncode == 0, reading.stderr
+        assert "NTA.RET12" in reading.stdout
+        warned = [ln for ln in reading.stderr.splitlines() if ln.strip()]
+        assert len(warned) == 1 and warned[0].startswith("dat: warning: cannot write to the database")
+        assert "not synced" in warned[0] and "Traceback" not in reading.stderr
+    finally:
+        dat_file.chmod(0o644)
+    assert db_digest(url) == before
+
+
+def test_a_read_only_folder_is_named(tmp_path, import_file):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    url = sqlite_url(folder / "new.sqlite3")
+    folder.chmod(0o555)
+    try:
+        check_proc(run_unprivileged("--db", url, "db", "upgrade"), 1,
+                   f"the folder {folder} is read-only, so SQLite cannot create the file")
+    finally:
+        folder.chmod(0o755)
+    assert os.listdir(folder) == []
+
+
+def test_a_read_only_folder_of_a_wal_database(dat_file, import_file):
+    folder = dat_file.parent
+    url = sqlite_url(dat_file)
+    before = db_digest(url)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{dat_file}{suffix}").unlink(missing_ok=True)
+    folder.chmod(0o555)
+    try:
+        check_proc(run_unprivileged("--db", url, "import", str(import_file)), 1,
+                   f"the folder {folder} is read-only, so SQLite cannot create its journal")
+    finally:
+        folder.chmod(0o755)
+    assert db_digest(url) == before
+
+
+@pytest.fixture
+def pg_filled(pg_server_url, dat_file):
+    """A filled dat database on the server (copied from the seed file) and its name."""
+    from dat.core.dbcopy import copy_database
+
+    name = f"dat_ro_{uuid.uuid4().hex[:10]}"
+    _pg_admin(pg_server_url, f'CREATE DATABASE "{name}"')
+    url = pg_server_url.rsplit("/", 1)[0] + "/" + name
+    copy_database(sqlite_url(dat_file), url)
+    dbmod.dispose_engines()
+    yield url, name
+    dbmod.dispose_engines()
+    _pg_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _role(pg_server_url: str, name: str, dbname: str, password: str, *, read_only_tx: bool) -> str:
+    role = f"ro_{uuid.uuid4().hex[:10]}"
+    _pg_admin(pg_server_url, f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    _pg_admin(pg_server_url, f'GRANT CONNECT ON DATABASE "{dbname}" TO {role}')
+    if read_only_tx:  # every right, but every transaction read-only
+        _pg_admin(pg_server_url, f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}", dbname)
+        _pg_admin(pg_server_url, f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}", dbname)
+        _pg_admin(pg_server_url, f"ALTER ROLE {role} SET default_transaction_read_only = on")
+    else:
+        _pg_admin(pg_server_url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}", dbname)
+    host = pg_server_url.split("@", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+psycopg://{role}:{password}@{host}/{dbname}"
+
+
+@pytest.mark.parametrize("read_only_tx, why", [(False, "the server refused: permission denied"),
+                                                (True, "transactions read-only")],
+                         ids=["select-only-login", "read-only-transactions"])
+def test_a_read_only_postgresql_login(pg_server_url, pg_filled, import_file, read_only_tx, why):
+    url, dbname = pg_filled
+    with dbmod.get_engine(url).begin() as conn:
+        from sqlalchemy import text
+
+        conn.execute(text("DELETE FROM meta WHERE key LIKE 'plugin_sources:%'"))
+    dbmod.dispose_engines()
+    before = db_digest(url)
+    ro = _role(pg_server_url, "ro", dbname, "RoSecret77", read_only_tx=read_only_tx)
+    try:
+        assert_refused(invoke("--db", ro, "import", str(import_file)), 1, "cannot write to the database",
+                       why, secrets=("RoSecret77",))
+        result = invoke("--db", ro, "partnerships", "-f", "csv")
+        assert result.exit_code == 0, result.stderr
+        assert "dudley" in result.output and "RoSecret77" not in result.stderr + result.output
+        assert result.stderr.startswith("dat: warning: cannot write to the database") and why in result.stderr
+    finally:
+        dbmod.dispose_engines()
+        role = ro.split("://", 1)[1].split(":", 1)[0]
+        _pg_admin(pg_server_url, f"DROP OWNED BY {role}", dbname)
+        _pg_admin(pg_server_url, f"DROP ROLE {role}")
+    assert db_digest(url) == before
+
+
+def test_a_read_only_login_on_an_empty_database_cannot_create_it(pg_server_url, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a login is a server's")
+    dbname = db_url.rsplit("/", 1)[1]
+    _pg_admin(pg_server_url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC", dbname)
+    before = db_digest(db_url)
+    ro = _role(pg_server_url, "ro", dbname, "EmptyPw3", read_only_tx=False)
+    try:
+        assert_refused(invoke("--db", ro, "db", "upgrade"), 1, "cannot write to the database",
+                       "permission denied", secrets=("EmptyPw3",))
+    finally:
+        dbmod.dispose_engines()
+        role = ro.split("://", 1)[1].split(":", 1)[0]
+        _pg_admin(pg_server_url, f"DROP OWNED BY {role}", dbname)
+        _pg_admin(pg_server_url, f"DROP ROLE {role}")
+    assert db_digest(db_url) == before
+
+
+def test_database_errors_are_dat_errors():
+    assert issubclass(dbmod.ReadOnlyDatabase, DatabaseError)
