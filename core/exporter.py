@@ -4,11 +4,10 @@ Rows come from the database in batches (``yield_per``; a server-side cursor on P
 and are written as they arrive, so memory does not grow with the data. The observation CSV
 has exactly dat's import columns, so an export imports back unchanged.
 
-Public exports (``public=True``) suppress small counts: a count (or a numerator) from 1 to 4
-is written as ``*``. Secondary suppression stops the hidden figure being worked out: a
-percentage whose numerator is hidden is hidden too, and when a parent area's figure is the
-sum of its sub-areas and exactly one sub-area is hidden, the next smallest sub-area is hidden
-as well. Every suppressed cell is counted in the report.
+Public exports (``public=True``) go through disclosure control (:mod:`dat.core.disclosure`,
+docs/disclosure.md): small counts (1-4) and every figure derived from them are written as
+``*``, and further cells are hidden until no hidden one can be worked back from what the
+export publishes. Every suppressed cell is counted in the report.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ def _observations(store: Any, partnerships: list[str] | None, indicators: list[s
     from dat.core.models import Indicator, Observation, Partnership
 
     q = (select(col(Partnership.slug), col(Partnership.name), col(Indicator.code), col(Indicator.unit),
-                col(Observation.period), col(Observation.value), col(Observation.numerator),
+                col(Indicator.per), col(Observation.period), col(Observation.value), col(Observation.numerator),
                 col(Observation.denominator), col(Observation.ci_low), col(Observation.ci_high),
                 col(Observation.commentary), col(Partnership.parent_id), col(Partnership.id))
          .join(Partnership, col(Partnership.id) == col(Observation.partnership_id))
@@ -58,7 +57,7 @@ def _observations(store: Any, partnerships: list[str] | None, indicators: list[s
         for r in result:
             yield {"partnership": r.slug, "indicator": r.code, "period": r.period,
                    "value": r.value, "numerator": r.numerator, "denominator": r.denominator,
-                   "note": r.commentary, "_unit": r.unit, "_parent": r.parent_id, "_id": r.id,
+                   "note": r.commentary, "_unit": r.unit, "_per": r.per, "_parent": r.parent_id, "_id": r.id,
                    "_name": r.name, "_ci_low": r.ci_low, "_ci_high": r.ci_high}
 
 
@@ -111,59 +110,46 @@ COLUMNS = {
 }
 
 
-def _small(x: Any) -> bool:
-    return isinstance(x, (int, float)) and 1 <= x <= 4
+def _children(store: Any) -> dict[int, list[int]]:
+    """Every area's sub-areas (ids), for the parent = sum of sub-areas relation."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from dat.core.models import Partnership
+
+    out: dict[int, list[int]] = {}
+    with store.engine.connect() as conn:
+        for pid, parent in conn.execute(select(col(Partnership.id), col(Partnership.parent_id))
+                                        .where(col(Partnership.parent_id).is_not(None))):
+            out.setdefault(parent, []).append(pid)
+    return out
 
 
-def _suppress(rows: Iterator[dict[str, Any]], report: ExportReport) -> Iterator[dict[str, Any]]:
-    """Primary and secondary suppression, one (indicator, period) group at a time (rows come
-    ordered by indicator and period, so only one group is held in memory)."""
+def _suppress(rows: Iterator[dict[str, Any]], report: ExportReport,
+              children: dict[int, list[int]]) -> Iterator[dict[str, Any]]:
+    """Disclosure control (dat.core.disclosure), one indicator at a time: rows come ordered
+    by indicator, and every relation (sub-areas, quarters, year-to-date) stays within one
+    indicator, so only one indicator's rows are held in memory."""
+    from dat.core.disclosure import protect
+
     group: list[dict[str, Any]] = []
-    key = None
     for row in rows:
-        k = (row["indicator"], row["period"])
-        if key is not None and k != key:
-            yield from _suppress_group(group, report)
+        if group and row["indicator"] != group[0]["indicator"]:
+            yield from _protect(group, report, children, protect)
             group = []
-        key = k
         group.append(row)
     if group:
-        yield from _suppress_group(group, report)
+        yield from _protect(group, report, children, protect)
 
 
-def _suppress_group(group: list[dict[str, Any]], report: ExportReport) -> list[dict[str, Any]]:
-    hidden: set[int] = set()
-    for i, row in enumerate(group):
-        if row["_unit"] == "count" and _small(row["value"]):
-            row["value"] = SUPPRESSED
-            hidden.add(i)
-            report.suppressed_primary += 1
-        if _small(row["numerator"]):
-            row["numerator"] = SUPPRESSED
-            report.suppressed_primary += 1
-            if row["value"] != SUPPRESSED:  # a rate or percentage with its denominator reveals it
-                row["value"] = SUPPRESSED
-                report.suppressed_secondary += 1
-            hidden.add(i)
-    # a parent's total minus its other sub-areas would reveal a single hidden sub-area
-    by_parent: dict[int, list[int]] = {}
-    for i, row in enumerate(group):
-        if row["_parent"] is not None:
-            by_parent.setdefault(row["_parent"], []).append(i)
-    ids = {row["_id"] for row in group}
-    for parent, children in by_parent.items():
-        if parent not in ids:
-            continue
-        hidden_children = [i for i in children if i in hidden]
-        if len(hidden_children) == 1:
-            others = [i for i in children if i not in hidden and isinstance(group[i]["value"], (int, float))]
-            if others:
-                j = min(others, key=lambda i: group[i]["value"])
-                group[j]["value"] = SUPPRESSED
-                if group[j]["numerator"] is not None:
-                    group[j]["numerator"] = SUPPRESSED
-                hidden.add(j)
-                report.suppressed_secondary += 1
+def _protect(group: list[dict[str, Any]], report: ExportReport, children: dict[int, list[int]],
+             protect: Any) -> list[dict[str, Any]]:
+    outcome = protect(group, unit=group[0]["_unit"], per=group[0]["_per"], children=children)
+    report.suppressed_primary += outcome.primary
+    report.suppressed_secondary += outcome.secondary
+    if outcome.unresolved:
+        report.notes.append(f"{group[0]['indicator']}: {outcome.unresolved} hidden cells could not be "
+                            "protected by hiding more; check before publishing")
     return group
 
 
@@ -213,7 +199,7 @@ def export(store: Any, out: IO[str] | Any, *, kind: str = "observations", fmt: s
     rows = source(store, partnerships, indicators)
     if public:
         if kind == "observations":
-            rows = _suppress(rows, report)
+            rows = _suppress(rows, report, _children(store))
         else:
             report.notes.append(f"--public suppresses counts in observations; {kind} are not counts of people")
     cols = COLUMNS[kind]

@@ -1,0 +1,390 @@
+"""Disclosure control for public exports: which cells of one indicator's figures are published.
+
+:func:`protect` takes every row one export publishes for ONE indicator (all its areas and
+periods, so memory is bounded by the largest indicator, not the export) and replaces the
+cells that must not be published by :data:`SUPPRESSED`. docs/disclosure.md explains the
+method; in short:
+
+* **Primary**: a non-zero count under 5 (the NDTMS/ONS "1-4" rule; 0 is published) is
+  hidden, and so is every figure that would give it back: for a count indicator the value,
+  the numerator and the confidence interval; for a percentage or rate the numerator (stored,
+  or worked out as value x denominator / scale), the value and the interval. A denominator
+  of 1-4 is hidden too, with the value and interval computed from it.
+* **Complementary**: the counts of an indicator are tied by additive relations: a parent
+  area is the sum of its sub-areas (every period), a year is the sum of its quarters and a
+  year-to-date range the sum of its quarters. Numerators and denominators are two separate
+  families of counts with the same relations. A hidden cell is safe only when the published
+  cells do not determine it: checked exactly (Gaussian elimination over
+  :class:`fractions.Fraction`) and against the simple bound attacks (interval propagation
+  with every count >= 0 and the small ones in 1-4). While some hidden cell is determined,
+  the smallest publishable cell of a relation containing it is hidden as well.
+
+Stdlib only (the export imports it only with ``--public``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+SUPPRESSED = "*"
+#: the primary rule: a non-zero count below this is hidden (NDTMS/ONS publish 0, hide 1-4)
+SMALL_BELOW = 5
+#: what an attacker may assume about a hidden small count
+SMALL_LOW, SMALL_HIGH = Fraction(1), Fraction(4)
+#: units whose value is numerator / denominator x scale
+_SCALE = {"percent": 100, "ratio": 1}
+INF = float("inf")
+
+Key = tuple[Any, str]  # (partnership id, period string)
+
+
+@dataclass
+class Outcome:
+    """What :func:`protect` hid: cells (columns) hidden by the primary rule and further
+    cells hidden so that they cannot be worked back; ``unresolved`` counts hidden cells the
+    algorithm could not protect (nothing left to hide; should stay 0)."""
+
+    primary: int = 0
+    secondary: int = 0
+    unresolved: int = 0
+
+
+def is_small(x: Any) -> bool:
+    """A non-zero count under 5 (1-4; a non-integer such as 4.6 counts as small too)."""
+    return isinstance(x, (int, float, Fraction)) and not isinstance(x, bool) and 0 < x < SMALL_BELOW
+
+
+def _num(x: Any) -> Fraction | None:
+    if x is None or isinstance(x, bool) or not isinstance(x, (int, float, Fraction)):
+        return None
+    if isinstance(x, float) and (x != x or x in (INF, -INF)):
+        return None
+    return Fraction(x)
+
+
+def scale_of(unit: str | None, per: int | None) -> int | None:
+    """value = numerator / denominator x scale for this unit, or None (no such relation)."""
+    if unit == "rate":
+        return per or None
+    return _SCALE.get(unit or "")
+
+
+# -- the additive relations -------------------------------------------------------------------
+
+def _period(text: str) -> Any:
+    from dat.core.periods import PeriodError, parse_period
+
+    try:
+        return parse_period(text)
+    except PeriodError:
+        return None
+
+
+def relations(cells: Iterable[Key], children: Mapping[Any, Sequence[Any]]) -> list[dict[Key, int]]:
+    """Every additive relation among ``cells`` (keys present) as {key: coefficient} summing to
+    0 (total +1, parts -1). Parts missing from ``cells`` are unknowns of the relation.
+
+    * parent = sum of its sub-areas, for every period one of them has;
+    * a year = its four quarters, a year-to-date range = its quarters (same area)."""
+    present = set(cells)
+    areas = {a for a, _ in present}
+    periods = {p for _, p in present}
+    out: list[dict[Key, int]] = []
+    parents = {a for a in areas if children.get(a)} | {
+        p for p, kids in children.items() if kids and areas.intersection(kids)}
+    for parent in sorted(parents, key=repr):
+        kids = list(children.get(parent, ()))
+        for p in sorted(periods):
+            members = [(parent, p), *((k, p) for k in kids)]
+            if any(m in present for m in members):
+                rel = {(parent, p): 1}
+                for k in kids:
+                    rel[(k, p)] = rel.get((k, p), 0) - 1
+                out.append(rel)
+    for a, p in sorted(present, key=repr):
+        per = _period(p)
+        if per is None or per.kind not in ("year", "range"):
+            continue
+        rel = {(a, p): 1}
+        for q in per.quarters:
+            rel[(a, str(q))] = -1
+        out.append(rel)
+    return out
+
+
+# -- the attacker: exact linear algebra and bounds --------------------------------------------
+
+def _components(rels: list[dict[Key, int]], unknown: set[Key]) -> list[list[int]]:
+    """Relations grouped so that two share a group when they share an unknown."""
+    parent: dict[Key, Key] = {}
+
+    def find(x: Key) -> Key:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for rel in rels:
+        us = [k for k in rel if k in unknown]
+        for u in us[1:]:
+            ra, rb = find(us[0]), find(u)
+            if ra != rb:
+                parent[ra] = rb
+    groups: dict[Key, list[int]] = {}
+    for i, rel in enumerate(rels):
+        us = [k for k in rel if k in unknown]
+        if us:
+            groups.setdefault(find(us[0]), []).append(i)
+    return list(groups.values())
+
+
+def determined(rows: list[dict[Key, Fraction]]) -> set[Key]:
+    """The unknowns fixed by the linear system ``rows`` (each {unknown: coefficient}; the
+    constants do not matter): reduced row echelon form over Fractions; a pivot whose row has
+    no free unknown left is determined."""
+    pivots: list[tuple[Key, dict[Key, Fraction]]] = []
+    for raw in rows:
+        row = {k: Fraction(v) for k, v in raw.items() if v}
+        for pk, prow in pivots:
+            c = row.get(pk)
+            if c:
+                for k, v in prow.items():
+                    nv = row.get(k, 0) - c * v
+                    if nv:
+                        row[k] = nv
+                    else:
+                        row.pop(k, None)
+        if not row:
+            continue
+        pk = min(row, key=repr)
+        inv = 1 / row[pk]
+        row = {k: v * inv for k, v in row.items()}
+        for _, qrow in pivots:
+            c = qrow.get(pk)
+            if c:
+                for k, v in row.items():
+                    nv = qrow.get(k, 0) - c * v
+                    if nv:
+                        qrow[k] = nv
+                    else:
+                        qrow.pop(k, None)
+        pivots.append((pk, row))
+    return {pk for pk, row in pivots if len(row) == 1}
+
+
+def bound_pinned(rels: list[tuple[dict[Key, int], Fraction]],
+                 bounds: dict[Key, tuple[Any, Any]], rounds: int = 25) -> set[Key]:
+    """Unknowns whose interval collapses to one value under interval propagation through
+    the relations (each ({unknown: +-1}, total) meaning sum(c x) = total)."""
+    lo = {k: b[0] for k, b in bounds.items()}
+    hi = {k: b[1] for k, b in bounds.items()}
+    for _ in range(rounds):
+        changed = False
+        for rel, total in rels:
+            # sum c_k x_k = total; for each k: c_k x_k = total - sum_{j != k} c_j x_j
+            mins = {k: (lo[k] if c > 0 else -hi[k]) for k, c in rel.items()}
+            maxs = {k: (hi[k] if c > 0 else -lo[k]) for k, c in rel.items()}
+            smin, smax = sum(mins.values()), sum(maxs.values())
+            for k, c in rel.items():
+                rest_min = smin - mins[k] if mins[k] != -INF else _sum_except(mins, k)
+                rest_max = smax - maxs[k] if maxs[k] != INF else _sum_except(maxs, k)
+                t_lo, t_hi = total - rest_max, total - rest_min  # bounds on c_k x_k
+                n_lo, n_hi = (t_lo, t_hi) if c > 0 else (-t_hi, -t_lo)
+                if n_lo > lo[k]:
+                    lo[k], changed = n_lo, True
+                if n_hi < hi[k]:
+                    hi[k], changed = n_hi, True
+        if not changed:
+            break
+    return {k for k in bounds if lo[k] >= hi[k]}
+
+
+def _sum_except(values: dict[Key, Any], skip: Key) -> Any:
+    return sum(v for k, v in values.items() if k != skip)
+
+
+# -- choosing what to hide --------------------------------------------------------------------
+
+def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: set[Key],
+                   children: Mapping[Any, Sequence[Any]], order: Mapping[Any, str]) -> tuple[set[Key], int]:
+    """Hide more cells of one family of counts until no hidden cell is determined by the
+    published ones. ``values``: every present cell; ``hidden``: the cells hidden so far
+    (primary and forced); returns (every hidden cell, how many could not be protected)."""
+    hidden = set(hidden)
+    if not hidden:
+        return hidden, 0
+    # a relation the stored figures do not satisfy (e.g. a year of distinct people, less than
+    # the sum of its quarters) tells an attacker nothing exact: only those that hold are used
+    rels = [rel for rel in relations(values, children)
+            if not all(k in values for k in rel) or sum(c * values[k] for k, c in rel.items()) == 0]
+    if not rels:
+        return hidden, 0
+    by_cell: dict[Key, list[int]] = {}
+    for i, rel in enumerate(rels):
+        for k in rel:
+            by_cell.setdefault(k, []).append(i)
+
+    def sort_key(k: Key) -> tuple:
+        v = values[k]
+        return (v == 0, v, order.get(k[0], repr(k[0])), k[1])
+
+    cache: dict[tuple, set[Key]] = {}  # (relations, unknowns) of a component -> its leaks
+
+    def leaks_of(comp: list[int], unknown: set[Key], with_bounds: bool) -> set[Key]:
+        comp_unknown = frozenset(k for i in comp for k in rels[i] if k in unknown)
+        comp_hidden = {k for k in comp_unknown if k in hidden}
+        if not comp_hidden:
+            return set()
+        key = (with_bounds, tuple(comp), comp_unknown)
+        if key not in cache:
+            if not with_bounds:
+                system = [{k: Fraction(c) for k, c in rels[i].items() if k in unknown} for i in comp]
+                cache[key] = determined(system) & comp_hidden
+            else:
+                bounds: dict[Key, tuple[Any, Any]] = {}
+                with_totals = []
+                for i in comp:
+                    rel = rels[i]
+                    total = -sum((c * values[k] for k, c in rel.items() if k not in unknown), Fraction(0))
+                    us = {k: c for k, c in rel.items() if k in unknown}
+                    with_totals.append((us, total))
+                    for k in us:
+                        bounds[k] = _bounds(k, values, primary, hidden)
+                cache[key] = bound_pinned(with_totals, bounds) & comp_hidden
+        return cache[key]
+
+    while True:
+        unknown = hidden | {k for rel in rels for k in rel if k not in values}
+        comps = _components(rels, unknown)
+        # exact leaks first; the (dearer) bound attacks once no hidden cell is determined
+        leaks: set[Key] = set().union(*(leaks_of(c, unknown, False) for c in comps))
+        if not leaks:
+            leaks = set().union(*(leaks_of(c, unknown, True) for c in comps))
+        if not leaks:
+            return hidden, 0
+        touched: set[int] = set()  # relations given a new hidden cell in this round
+        for k in sorted(leaks, key=sort_key):
+            if touched.intersection(by_cell.get(k, ())):
+                continue  # wait and see whether that already protects it
+            cands = [i for i in by_cell.get(k, ())
+                     if any(m in values and m not in hidden for m in rels[i])]
+            if not cands:
+                continue
+            best = min(cands, key=lambda i: (sum(1 for m in rels[i] if m in unknown), i))
+
+            def exposes(m: Key, unknown: set[Key] = unknown) -> int:
+                # relations with no unknown yet that hiding m would open
+                return sum(1 for j in by_cell[m] if not any(x in unknown for x in rels[j]))
+
+            pick = min((m for m in rels[best] if m in values and m not in hidden),
+                       key=lambda m: (exposes(m), *sort_key(m)))
+            hidden.add(pick)
+            touched.update(by_cell[pick])
+            touched.update(by_cell.get(k, ()))
+        if not touched:
+            # nothing publishable shares a relation with the leaking cells: hide the smallest
+            # published cell of any relation that has a hidden cell, else give up
+            pool = {m for rel in rels if any(x in hidden for x in rel) for m in rel
+                    if m in values and m not in hidden}
+            if not pool:
+                return hidden, len(leaks)
+            hidden.add(min(pool, key=sort_key))
+
+
+def _bounds(k: Key, values: Mapping[Key, Fraction], primary: set[Key], hidden: set[Key]) -> tuple[Any, Any]:
+    if k not in values:  # not in this export: any count
+        return (Fraction(0), INF)
+    if k in primary:
+        return (SMALL_LOW, SMALL_HIGH)
+    v = values[k]
+    if v < 0:
+        return (-INF, INF)
+    # an attacker may know a complementary cell is not small: 0, or 5 and over
+    return (Fraction(SMALL_BELOW), INF) if v >= SMALL_BELOW else (Fraction(0), INF)
+
+
+# -- one indicator's rows ---------------------------------------------------------------------
+
+def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = None,
+            children: Mapping[Any, Sequence[Any]] | None = None) -> Outcome:
+    """Hide, in place, what ``rows`` (one indicator: keys ``_id`` (area), ``partnership``,
+    ``period``, ``value``, ``numerator``, ``denominator``, ``_ci_low``, ``_ci_high``) must
+    not publish. ``children``: area id -> its sub-areas' ids (every area, not only these)."""
+    children = children or {}
+    outcome = Outcome()
+    scale = scale_of(unit, per)
+    is_count = unit == "count"
+    if not any(_maybe_small(r, is_count, scale) for r in rows):
+        return outcome  # nothing to hide: one cheap pass, no exact arithmetic
+    order = {r["_id"]: r["partnership"] for r in rows}
+    index: dict[Key, dict[str, Any]] = {}
+    counts: dict[Key, Fraction] = {}  # the count family: value of a count, else the numerator
+    dens: dict[Key, Fraction] = {}
+    derived: set[Key] = set()  # numerators published only through value x denominator
+    for r in rows:
+        k = (r["_id"], r["period"])
+        index[k] = r
+        if is_count:
+            c = _num(r["value"])
+            if c is None:
+                c = _num(r["numerator"])
+        else:
+            c = _num(r["numerator"])
+            if c is None and scale and _num(r["value"]) is not None and _num(r["denominator"]) is not None:
+                # rounded as an attacker would: a count is a whole number
+                c = Fraction(round(_num(r["value"]) * _num(r["denominator"]) / scale))  # type: ignore[operator]
+                derived.add(k)
+        if c is not None:
+            counts[k] = c
+        d = _num(r["denominator"])
+        if d is not None:
+            dens[k] = d
+    p_counts = {k for k, v in counts.items() if is_small(v)}
+    p_dens = {k for k, v in dens.items() if is_small(v)}
+    primary_cells = len(p_counts) + len(p_dens)  # one per small count, whatever its columns
+    if not p_counts and not p_dens:
+        return outcome
+
+    hidden_dens, bad_d = protect_family(dens, p_dens, p_dens, children, order)
+    forced = set(p_counts)
+    if not is_count:  # value = num / den x scale: a hidden denominator hides a derived numerator
+        forced |= {k for k in hidden_dens if k in derived and k in counts}
+    hidden_counts, bad_c = protect_family(counts, forced, p_counts, children, order)
+    outcome.unresolved = bad_d + bad_c
+
+    hidden_cells = 0
+    for k in hidden_counts:
+        hidden_cells += _hide(index[k], ("value", "numerator", "_ci_low", "_ci_high"))
+    for k in hidden_dens:
+        cols = ("denominator",) if is_count else ("denominator", "value", "_ci_low", "_ci_high")
+        hidden_cells += _hide(index[k], cols)
+    # a published value with a hidden numerator or denominator would give it back; nothing
+    # else may say more about a hidden count than the hidden cells do
+    for r in rows:
+        if SUPPRESSED in (r["numerator"], r["denominator"]) and not is_count:
+            hidden_cells += _hide(r, ("value", "_ci_low", "_ci_high"))
+    outcome.primary = primary_cells
+    outcome.secondary = hidden_cells - primary_cells
+    return outcome
+
+
+def _maybe_small(r: dict[str, Any], is_count: bool, scale: int | None) -> bool:
+    """Could this row hold a small count (a float pre-check; :func:`protect` decides exactly)."""
+    v, n, d = r["value"], r["numerator"], r["denominator"]
+    if is_small(d) or is_small(n) or (is_count and is_small(v)):
+        return True
+    if not is_count and n is None and scale and isinstance(v, (int, float)) and isinstance(d, (int, float)):
+        return 0 < v * d / scale < SMALL_BELOW + 1  # a margin for the rounding
+    return False
+
+
+def _hide(row: dict[str, Any], cols: Sequence[str]) -> int:
+    n = 0
+    for c in cols:
+        if row.get(c) is not None and row[c] != SUPPRESSED:
+            row[c] = SUPPRESSED
+            n += 1
+    return n
