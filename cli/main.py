@@ -54,7 +54,9 @@ class LazyGroup(click.Group):
         from dat.core.errors import DatError
 
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _flush_stdout()  # a full disk is reported here, not by the interpreter's exit
+            return result
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:  # ctrl+c during a command: not click's "Aborted!" (exit 1)
@@ -66,6 +68,12 @@ class LazyGroup(click.Group):
         except BrokenPipeError:
             _broken_pipe()
         except OSError as exc:
+            import errno
+
+            if exc.filename is None and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+                from dat.core.files import stdout_error  # a write to stdout failed (a full disk)
+
+                _stop(str(stdout_error(exc)), EXIT_ERROR)
             where = f"{exc.filename}: " if exc.filename else ""
             _stop(f"{where}{exc.strerror or exc}", EXIT_ERROR)
         except Exception as exc:
@@ -125,6 +133,12 @@ def _stop(message: str, code: int) -> NoReturn:
     except (OSError, ValueError):  # stderr itself is gone: the exit code still says it
         pass
     sys.exit(code)
+
+
+def _flush_stdout() -> None:
+    from dat.core.files import flush_stdout
+
+    flush_stdout()
 
 
 def _broken_pipe() -> NoReturn:
@@ -254,7 +268,19 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _broken_pipe()
     except OSError as exc:
+        _discard_stdout()
         _stop(f"cannot write the output: {exc.strerror or exc}", EXIT_ERROR)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,6 @@ Markdown carry the listed columns; the table is for people (RAG as letter, word 
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from dat.core.files import CsvWriter, safe_cell
 from dat.core.formatting import RAG_WORD, number  # noqa: F401 - commands import number from here
 
 RAG_STYLE = {"R": "bold white on red", "A": "bold black on dark_orange", "G": "bold white on green4"}
@@ -64,7 +64,7 @@ def emit(fmt: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column],
                   default=_json_default, ensure_ascii=False)
         out.write("\n")
     elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        writer = CsvWriter(out)
         writer.writerow([c.key for c in columns])
         for row in rows:
             writer.writerow(["" if row.get(c.key) is None else _csv_value(row.get(c.key)) for c in columns])
@@ -83,13 +83,14 @@ def emit(fmt: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column],
 
 
 def _csv_value(value: Any) -> Any:
+    """A CSV cell: lists joined, whole floats as integers, text neutralised (``safe_cell``)."""
     if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
+        return safe_cell("; ".join(str(v) for v in value))
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return safe_cell(value)
 
 
 def _rich_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], title: str | None,

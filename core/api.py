@@ -37,6 +37,7 @@ from __future__ import annotations
 from dat.core import hookimpl
 from dat.core.datafile import DataFileError, DataPlugin
 from dat.core.errors import DataError, DatError, PluginError, UsageError
+from dat.core.files import safe_cell
 from dat.core.hookspecs import HOOK_NAMES, Register, hookspec
 from dat.core.kinds import KINDS, Kind
 from dat.core.periods import Period, PeriodError, financial_year, parse_period, quarter, quarter_of, year, ytd
@@ -75,4 +76,6 @@ __all__ = [
     "DataFileError",
     # testing a plugin
     "check_plugin", "PluginCheck",
+    # writing spreadsheet cells (CSV injection)
+    "safe_cell",
 ]

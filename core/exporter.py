@@ -12,13 +12,13 @@ export publishes. Every suppressed cell is counted in the report.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
+from dat.core.files import CsvWriter, safe_cell, xlsx_cell
 from dat.core.readers import DAT_COLUMNS
 
 SUPPRESSED = "*"
@@ -154,6 +154,8 @@ def _protect(group: list[dict[str, Any]], report: ExportReport, children: dict[i
 
 
 def _cell(value: Any) -> Any:
+    """A CSV cell: text neutralised (``safe_cell``), numbers as numbers, ``None`` empty."""
+    value = safe_cell(value)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -161,6 +163,12 @@ def _cell(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None if value == "" else value
 
 
 FINGERTIPS_OUT = ("Indicator ID", "Area Code", "Area Name", "Time period", "Value",
@@ -207,7 +215,7 @@ def export(store: Any, out: IO[str] | Any, *, kind: str = "observations", fmt: s
         rows = _fingertips(rows, fingertips, report)
         cols = FINGERTIPS_OUT
     if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        writer = CsvWriter(out)
         writer.writerow(cols)
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in cols])
@@ -225,9 +233,9 @@ def export(store: Any, out: IO[str] | Any, *, kind: str = "observations", fmt: s
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(kind)
-        ws.append(list(cols))
-        for row in rows:
-            ws.append([_cell(row.get(c)) if _cell(row.get(c)) != "" else None for c in cols])
+        ws.append([xlsx_cell(ws, c) for c in cols])
+        for row in rows:  # text typed as text (never a formula), numbers as numbers
+            ws.append([xlsx_cell(ws, _xlsx_value(row.get(c))) for c in cols])
             report.rows += 1
         wb.save(path)
     else:

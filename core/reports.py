@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dat.core import services
-from dat.core.errors import DataError
+from dat.core.errors import DataError, DatError
 from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
 from dat.core.periods import PeriodError
@@ -1026,12 +1026,18 @@ def render_report(store: Store, partnership: str, template: str | None = None, *
 
 def write_report(store: Store, partnership: str, path: str | Path, template: str | None = None, *,
                  period: str | None = None, year: str | None = None,
-                 template_file: str | Path | None = None,
+                 template_file: str | Path | None = None, force: bool = False,
                  limits: TemplateLimits | None = None) -> dict[str, Any]:
     """Render a report and write it to ``path`` with the renderer registered for its suffix
     (``.md``, ``.html``, ``.docx``, ``.xlsx`` built in; plugins may add more). A user's
-    ``template_file`` renders sandboxed within ``limits``; nothing is written if it fails."""
+    ``template_file`` renders sandboxed within ``limits``; nothing is written if it fails.
+    The file is written through :mod:`dat.core.files`: never through a symlink, an existing
+    file only with ``force``, atomically (the renderer writes a temporary file in the same
+    folder)."""
+    from dat.core.files import atomic_path, check_output, write_text
+
     path = Path(path)
+    check_output(path, force=force)
     renderer = find_renderer(store, path.suffix)
     if template_file is not None:
         tpath = Path(template_file)
@@ -1050,14 +1056,15 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
             raise ReportError(f"template {name} is HTML: write it to a .html file")
         html = render_source(source, context, name=name, html=True, sandboxed=sandboxed,
                              limits=limits)
-        path.write_text(html, encoding="utf-8")
+        write_text(path, html, force=force)
         return {"path": str(path), "renderer": "html-template", "title": title}
     markdown = render_source(source, context, name=name, html=False, sandboxed=sandboxed,
                              limits=limits)
     doc_title = f"{context['partnership']['name']}: {title}" + (f", {context['period']}" if context["period"] else "")
     try:
-        renderer.render(markdown=markdown, context=context, path=path, title=doc_title)
-    except ReportError:
+        with atomic_path(path, force=force) as tmp:
+            renderer.render(markdown=markdown, context=context, path=tmp, title=doc_title)
+    except DatError:
         raise
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None

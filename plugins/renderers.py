@@ -13,7 +13,7 @@ import html as htmllib
 from pathlib import Path
 from typing import Any
 
-from dat.core.api import hookimpl
+from dat.core.api import hookimpl, safe_cell
 
 RAG_COLOURS = {"R": "#c0392b", "A": "#e67e22", "G": "#2e7d32"}
 RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
@@ -279,12 +279,12 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
     wb = Workbook()
     ws = wb.active
     ws.title = "Scorecard"
-    ws.append([title])
+    _append(ws, [title])
     ws["A1"].font = Font(bold=True, size=13)
     header = ["Code", "Indicator", "Period", "Value", "Target", "RAG", "Basis", "Direction"]
-    ws.append(header)
+    _append(ws, header)
     for row in (context.get("scorecard") or {}).get("rows") or []:
-        ws.append([row["code"], row["name"], row["period"],
+        _append(ws, [row["code"], row["name"], row["period"],
                    row.get("value") if row.get("value") is not None else row.get("text"),
                    row.get("target"), RAG_WORDS.get(row.get("rag") or "", "not rated"), row["rag_basis"],
                    row["direction"]])
@@ -296,18 +296,19 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
         cell.font = Font(bold=True)
     fund = context.get("funding") or {}
     fs = wb.create_sheet("Funding")
-    fs.append(["Stream", "Line", "Amount (£)", "Banked by", "Used for"])
+    _append(fs, ["Stream", "Line", "Amount (£)", "Banked by", "Used for"])
     for l in fund.get("lines") or []:
-        fs.append([l["stream_name"], l.get("line"), None if l["amount"] is None else float(l["amount"]),
+        _append(fs, [l["stream_name"], l.get("line"), None if l["amount"] is None else float(l["amount"]),
                    l.get("banked_by"), l.get("used_for")])
     if fund.get("total") is not None:
-        fs.append(["Total", None, float(fund["total"]), None, None])
+        _append(fs, ["Total", None, float(fund["total"]), None, None])
     for cell in fs[1]:
         cell.font = Font(bold=True)
     acts = wb.create_sheet("Actions")
-    acts.append(["Ref", "Theme", "Action", "Lead", "Due", "Status", "Outcome"])
+    _append(acts, ["Ref", "Theme", "Action", "Lead", "Due", "Status", "Outcome"])
     for a in context.get("actions") or []:
-        acts.append([a["ref"], a.get("theme"), a["action"], a.get("lead"), a.get("due"), a["status"], a.get("outcome")])
+        _append(acts, [a["ref"], a.get("theme"), a["action"], a.get("lead"), a.get("due"), a["status"],
+                       a.get("outcome")])
     for cell in acts[1]:
         cell.font = Font(bold=True)
     # every table in the rendered report, one per sheet
@@ -326,12 +327,25 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
                 elif tokens[i].type == "inline":
                     cur.append(_cell_value(_inline_text(tokens[i])))
                 elif tokens[i].type == "tr_close":
-                    sheet.append(cur)
+                    _append(sheet, cur)
                 i += 1
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
         i += 1
     wb.save(str(path))
+
+
+def _append(ws: Any, values: list[Any]) -> None:
+    """Append a row whose text cells are neutralised (``safe_cell``) and typed as text, so
+    nothing from the data becomes a live formula; control characters that XML cannot carry
+    are written as U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
+               for v in map(safe_cell, values)])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _cell_value(text: str) -> Any:

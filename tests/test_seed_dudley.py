@@ -274,7 +274,7 @@ def test_quarterly_without_period_uses_latest_quarter_with_treatment_figures(dat
     md = out.read_text()
     assert "There are no adult treatment figures" not in md and "**2 of 4**" in md
     # asked for Q2, the template falls back to the latest quarter with treatment figures
-    res = dat("--db", db, "report", SLUG, "--template", "quarterly", "-P", "2007/08 Q2", "-o", str(out))
+    res = dat("--db", db, "report", SLUG, "--template", "quarterly", "-P", "2007/08 Q2", "-o", str(out), "--force")
     assert res.returncode == 0, res.stderr
     md = out.read_text()
     assert "There are no adult treatment figures for 2007/08 Q2; this report covers 2007/08 Q1" in md

@@ -113,7 +113,9 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
               help="Only these partnerships (repeat).")
 @click.option("--indicator", "-i", "indicators", multiple=True, metavar="CODE", help="Only these indicators (repeat).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write; the format comes from its suffix (.csv, .json, .xlsx). Default: CSV to stdout.")
+              help="File to write; the format comes from its suffix (.csv, .json, .xlsx). Default: CSV to stdout. "
+                   "Never written through a symlink; an existing file only with --force.")
+@click.option("--force", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--fingertips", "ft_mapping", type=click.Path(dir_okay=False, path_type=Path),
               help="Write observations in Fingertips' layout, mapping partnerships and indicators "
                    "back through this import mapping (TOML).")
@@ -122,7 +124,7 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
                    "and percentages do not reveal them; says what it suppressed.")
 @click.pass_context
 def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], indicators: tuple[str, ...],
-               output: Path | None, ft_mapping: Path | None, public: bool) -> None:
+               output: Path | None, force: bool, ft_mapping: Path | None, public: bool) -> None:
     """Export figures, targets or funding, streamed row by row.
 
     The observations CSV has dat's import columns, so it imports back unchanged.
@@ -134,6 +136,7 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
       dat export --what funding -o funding.json
     """
     from dat.core.exporter import ExportReport, export
+    from dat.core.files import atomic_path, atomic_text, check_output, flush_stdout
     from dat.core.importer import load_mapping
     from dat.core.services import get_indicator, get_partnership
 
@@ -142,6 +145,7 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
         fmt = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}.get(output.suffix.lower(), "")
         if not fmt:
             fail(f"cannot export to {output.suffix or 'a file without a suffix'}: use .csv, .json or .xlsx", 2)
+        check_output(output, force=force)  # before the database is opened
     store = open_store(ctx)
     for slug in partnerships:
         get_partnership(store, slug)
@@ -159,17 +163,13 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
 
     if output is None:
         report = run(sys.stdout)
+        flush_stdout()
+    elif fmt == "xlsx":
+        with atomic_path(output, force=force) as tmp:
+            report = run(None, path=str(tmp))
     else:
-        if not output.parent.is_dir():
-            fail(f"cannot write {output}: {output.parent} is not an existing folder", 1)
-        try:
-            if fmt == "xlsx":
-                report = run(None, path=str(output))
-            else:
-                with output.open("w", encoding="utf-8", newline="") as fh:
-                    report = run(fh)
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}", 1)
+        with atomic_text(output, force=force) as fh:
+            report = run(fh)
     msg = f"dat: exported {report.rows} {kind} rows" + (f" to {output}" if output else "")
     if public:
         msg += (f"; suppressed {report.suppressed_primary} small counts (1-4) and "

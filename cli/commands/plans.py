@@ -141,7 +141,9 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
 @click.option("--year", "-y", metavar="YEAR", help="Financial year of the funding (default: the period's).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file; the format comes from the suffix: .md, .html, .docx, .xlsx "
-                   "(plugins may add more). Default: Markdown to stdout.")
+                   "(plugins may add more). Default: Markdown to stdout. Never written through a "
+                   "symlink; an existing file only with --force.")
+@click.option("--force", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--list", "list_only", is_flag=True, help="List the templates PARTNERSHIP can use.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("table", "csv", "json", "markdown")),
               default=None, help="With --list: the listing's format (default: table on a "
@@ -149,7 +151,7 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
 @click.pass_context
 def report_cmd(ctx: click.Context, partnership: str, template: str | None,
                template_file: Path | None, period: str | None, year: str | None,
-               output: Path | None, list_only: bool, fmt: str | None) -> None:
+               output: Path | None, force: bool, list_only: bool, fmt: str | None) -> None:
     """Render a report for PARTNERSHIP from a template.
 
     \b
@@ -168,6 +170,12 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
         fail("give --template or --template-file, not both", 2)
     if template_file is not None and not template_file.is_file():
         fail(f"{template_file}: no such template file", 1)
+    if force and output is None:
+        fail("--force is for -o FILE: it replaces an existing file", 2)
+    if output is not None and not list_only:
+        from dat.core.files import check_output
+
+        check_output(output, force=force)  # before the database is opened
     store = open_store(ctx)
     if list_only:
         get_partnership(store, partnership)
@@ -184,8 +192,11 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
         text = render_report(store, partnership, template, period=period, year=year,
                              template_file=template_file)
         click.echo(text, nl=False)
+        from dat.core.files import flush_stdout
+
+        flush_stdout()
         return
     find_renderer(store, output.suffix)
     done = write_report(store, partnership, output, template, period=period, year=year,
-                        template_file=template_file)
+                        template_file=template_file, force=force)
     click.echo(f"dat: wrote {output} ({done['renderer']}): {done['title']}", err=True)

@@ -413,7 +413,9 @@ class DatApp(WorkerFailures, App):
     def _write_report(self, template: str, slug: str, period: str | None, path: Path) -> None:
         from dat.core.reports import write_report
 
-        write_report(self.store, slug, path, template, period=period)
+        # the TUI replaces its own earlier file of the same name (no --force to ask for), but
+        # still never writes through a symlink and writes atomically (dat.core.files)
+        write_report(self.store, slug, path, template, period=period, force=True)
         self.post_result(ReportWritten(path))
 
     @on(ReportWritten)
@@ -430,10 +432,15 @@ class DatApp(WorkerFailures, App):
         if tab == "scorecard" and self.state.period:
             period = "-" + self.state.period.replace("/", "-").replace(" ", "_")
         path = self.out_dir / f"{name}-{tab}{period}.csv"
+        from dat.core.errors import DatError
+
         try:
             rows = self._tab(tab).write_csv(path)
         except OSError as exc:
             self.show_error(f"Export failed: {exc.strerror or exc} ({path})")
+            return
+        except DatError as exc:  # a symlink, a folder in the way, a full disk (dat.core.files)
+            self.show_error(f"Export failed: {exc}")
             return
         self._told(f"Exported {rows} rows to {path}")
 

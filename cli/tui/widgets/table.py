@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,10 +60,15 @@ class DataTab(TabPane):
         return self.query_one(f"#{self.TABLE_ID}", PagedTable)
 
     def write_csv(self, path: Path) -> int:
-        """Write :attr:`records` to ``path`` (``None`` as an empty cell); the number of rows."""
+        """Write :attr:`records` to ``path`` (``None`` as an empty cell, text that a
+        spreadsheet would read as a formula neutralised); the number of rows. The file is
+        written atomically and never through a symlink; an earlier export of the same name
+        is replaced (dat.core.files)."""
+        from dat.core.files import CsvWriter, atomic_text, safe_cell
+
         header, rows = self.records
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+        with atomic_text(path, force=True) as fh:
+            writer = CsvWriter(fh)
             writer.writerow(header)
-            writer.writerows([["" if v is None else v for v in row] for row in rows])
+            writer.writerows([["" if v is None else safe_cell(v) for v in row] for row in rows])
         return len(rows)

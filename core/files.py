@@ -1,0 +1,292 @@
+"""The one place where dat writes output files and decides what a spreadsheet cell holds.
+
+Cells
+    :func:`safe_cell` neutralises a text cell that a spreadsheet would read as a formula
+    (CSV injection, OWASP): text whose first character, or first character after leading
+    whitespace, is ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or a full-width
+    ``＝ ＋ － ＠``) gets a single quote ``'`` in front. Numbers (``int``, ``float``,
+    ``Decimal``) are never touched, so ``-2.5`` stays the number ``-2.5``; text that only
+    looks like a number (a note ``"-5"``) is text and is quoted like any other.
+    :func:`xlsx_cell` makes an openpyxl cell from a value that is never a formula. JSON,
+    Markdown, HTML and Word output are not spreadsheets: their values are written exactly.
+
+Files
+    :func:`atomic_path` / :func:`atomic_text` / :func:`write_text` write ``-o PATH``: the
+    folder must exist (it is never created), a symlink is refused (never followed), a
+    folder or a device is refused, an existing file is replaced only with ``force`` (the
+    ``--force`` of the command), and the write is atomic: a temporary file in the same
+    folder, flushed and fsynced, then renamed over ``PATH``; on any error the temporary file
+    is removed and an existing file is left as it was.
+
+Standard output
+    :func:`flush_stdout` flushes standard output where the CLI can still report a failure
+    (a full disk is one line, exit 1; a reader that went away is exit 141).
+
+This module imports only the standard library (and :mod:`dat.core.errors`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from dat.core.errors import DatError
+
+#: the first characters that make a spreadsheet read a cell as a formula (or, for tab and
+#: carriage return, that hide one after them), with their full-width forms, which some
+#: spreadsheets fold into the ASCII ones
+FORMULA_PREFIXES = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+#: leading whitespace looked through: a spreadsheet trims it before reading a formula
+_LEADING_SPACE = " \t\r\n\x0b\x0c\u00a0\u2007\u202f\u3000"
+
+
+class OutputError(DatError):
+    """A file or standard output that dat refuses to write, or cannot (exit 1)."""
+
+
+def is_formula_like(text: str) -> bool:
+    """True when ``text`` would be read by a spreadsheet as a formula."""
+    if not text:
+        return False
+    if text[0] in FORMULA_PREFIXES:
+        return True
+    rest = text.lstrip(_LEADING_SPACE)
+    return bool(rest) and rest[0] in FORMULA_PREFIXES
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as it is safe to put in a CSV or spreadsheet cell: text that a spreadsheet
+    would read as a formula gets a leading ``'``; anything else (numbers, ``None``, other
+    text) is returned unchanged."""
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value
+    return value
+
+
+def xlsx_text(value: str) -> str:
+    """Text as an XLSX cell can hold it: neutralised (see :func:`safe_cell`), with the
+    control characters that XML 1.0 cannot carry replaced by U+FFFD."""
+    text = safe_cell(value)
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+        text = "".join("\ufffd" if ord(ch) < 32 and ch not in "\t\n\r" else ch for ch in text)
+    return text
+
+
+def xlsx_cell(ws: Any, value: Any) -> Any:
+    """A write-only openpyxl cell for ``value``: text neutralised and typed as a string
+    (never a formula), numbers kept as numbers (``Decimal`` as a float), ``None`` empty."""
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=xlsx_text(value))
+        cell.data_type = "s"
+        return cell
+    return WriteOnlyCell(ws, value=value)
+
+
+def set_xlsx_row(cells: Any) -> None:
+    """Make every text cell of an appended openpyxl row (normal, not write-only, mode) safe:
+    neutralised and typed as a string, so it is never a formula."""
+    for cell in cells:
+        if isinstance(cell.value, str) or cell.data_type == "f":
+            text = xlsx_text(str(cell.value))
+            cell.value = text
+            cell.data_type = "s"
+
+
+class CsvWriter:
+    """``csv.writer(out, lineterminator="\n")`` whose rows are safe to read back: a field
+    holding a lone carriage return is quoted too (the csv module quotes only the characters
+    of its line terminator, so ``\r`` in a field would otherwise split the row). Cells are
+    written as given: neutralise them with :func:`safe_cell` first."""
+
+    def __init__(self, out: IO[str]) -> None:
+        import csv
+
+        self._out = out
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._csv = csv
+
+    def writerow(self, row: Any) -> None:
+        row = list(row)
+        if any(isinstance(v, str) and "\r" in v for v in row):
+            import io
+
+            buf = io.StringIO()
+            self._csv.writer(buf, lineterminator="\r\n").writerow(row)
+            self._out.write(buf.getvalue()[:-2] + "\n")
+        else:
+            self._writer.writerow(row)
+
+    def writerows(self, rows: Any) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+# -- files ------------------------------------------------------------------------------------
+
+def check_output(path: str | Path, *, force: bool = False) -> Path:
+    """Refuse ``path`` now (before any work) if it cannot be written as asked: its folder
+    does not exist, it is a symlink, a folder or not a regular file, or it exists and
+    ``force`` is not given. Returns the path."""
+    path = Path(path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is not an existing folder")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise OutputError(f"cannot write {path}: it is a symbolic link, and dat never writes "
+                          "through one; give the real path")
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"cannot write {path}: it is a folder; give a file name")
+    if not stat.S_ISREG(st.st_mode):
+        raise OutputError(f"cannot write {path}: it is not a regular file")
+    if not force:
+        raise OutputError(f"cannot write {path}: the file exists; use --force to replace it")
+    return path
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _commit(tmp: Path, path: Path, force: bool) -> None:
+    """Move the finished ``tmp`` to ``path``: a hard link when not replacing (so a file
+    that appeared meanwhile is not clobbered), else an atomic rename."""
+    check_output(path, force=force)  # again: the path may have changed while we wrote
+    if not force:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise OutputError(f"cannot write {path}: the file exists; use --force to replace it") from None
+        except OSError:  # a file system without hard links: the check above must do
+            os.replace(tmp, path)
+        else:
+            os.unlink(tmp)
+    else:
+        os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder (same suffix) for a writer that wants a
+    path (openpyxl, a renderer); when the block ends without an error, the file is fsynced
+    and moved to ``path``. On any error the temporary file is removed and ``path`` is left
+    as it was."""
+    path = check_output(path, force=force)
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    tmp = Path(name)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, _umask_mode())
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _commit(tmp, path, force)
+    except OSError as exc:
+        _remove(tmp)
+        if exc.errno == errno.EPIPE:
+            raise
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_text(path: str | Path, *, force: bool = False, encoding: str = "utf-8",
+                newline: str | None = "") -> Iterator[IO[str]]:
+    """A text stream whose content becomes ``path`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(path, force=force) as tmp, tmp.open("w", encoding=encoding, newline=newline) as fh:
+        yield fh
+        fh.flush()
+
+
+def write_text(path: str | Path, text: str, *, force: bool = False, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically, with the checks of :func:`check_output`."""
+    with atomic_text(path, force=force, encoding=encoding, newline=None) as fh:
+        fh.write(text)
+    return Path(path)
+
+
+# -- standard output --------------------------------------------------------------------------
+
+def stdout_error(exc: OSError) -> OutputError:
+    """The one-line error for a failed write to standard output (not a closed pipe)."""
+    discard_stdout()
+    return OutputError(f"cannot write the output: {exc.strerror or exc}")
+
+
+def discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the interpreter's last flush of what is
+    still buffered cannot fail again (with a traceback) after the error was reported."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def flush_stdout() -> None:
+    """Flush standard output now, so that a full disk is reported by the CLI (a
+    :class:`OutputError`) and a closed pipe raises :class:`BrokenPipeError` where it is
+    handled, not at the interpreter's exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise stdout_error(exc) from None
+    except ValueError:  # stdout was closed by the command itself
+        pass
+
+
+__all__ = [
+    "FORMULA_PREFIXES", "CsvWriter", "OutputError", "is_formula_like", "safe_cell", "xlsx_text", "xlsx_cell",
+    "set_xlsx_row", "check_output", "atomic_path", "atomic_text", "write_text", "flush_stdout",
+    "stdout_error", "discard_stdout",
+]
