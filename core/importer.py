@@ -124,7 +124,8 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
                 period = exc
             periods[row.period] = period
         if isinstance(period, PeriodError):
-            no(row, "period", str(period) if len(row.period) <= 40 else f"{quote(row.period)} is not a period")
+            no(row, "period", str(period).split(". Use ")[0] if len(row.period) <= 40
+               else f"{quote(row.period)} is not a period")
             continue
         if period[1] > this_year and not allow_future:
             no(row, "period", f"{period[0]} is after the current financial year "

@@ -32,6 +32,12 @@ FINGERTIPS_COLUMNS = ("Indicator ID", "Area Code", "Time period", "Value")
 #: the Fingertips columns dat reads (others in a download, such as "Sex" or "Age", are ignored)
 FINGERTIPS_READ = (*FINGERTIPS_COLUMNS, "Area Name", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
                    "Count", "Denominator", "Value note")
+#: other columns of a Fingertips download, never taken for a misspelling of one dat reads
+FINGERTIPS_OTHER = ("Indicator Name", "Parent Code", "Parent Name", "Area Type", "Sex", "Age",
+                    "Category Type", "Category", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
+                    "Recent Trend", "Compared to England value or percentiles",
+                    "Compared to percentiles", "Time period Sortable", "New data", "Compared to goal",
+                    "Time period range")
 
 # -- input limits (docs/cli.md, "dat import": import rules) --------------------------------------
 
@@ -61,15 +67,16 @@ def quote(text: str, limit: int = 40) -> str:
     return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
 
 
-def _clamp(message: str) -> str:
-    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
+def _clamp(message: str, limit: int = MAX_MESSAGE) -> str:
+    return message if len(message) <= limit else message[:limit - 1] + "…"
 
 
 class ImportRefused(DataError, RuntimeError):
     """The file cannot be imported at all (unreadable, wrong header, wrong format)."""
 
     def __init__(self, message: str = "", *, exit_code: int | None = None) -> None:
-        super().__init__(_clamp(" ".join(message.split())), exit_code=exit_code)
+        # printed after "dat: ", so the whole line stays within MAX_MESSAGE
+        super().__init__(_clamp(" ".join(message.split()), MAX_MESSAGE - 5), exit_code=exit_code)
 
 
 @dataclass
@@ -80,7 +87,8 @@ class Rejection:
     rule: str
 
     def __str__(self) -> str:
-        return _clamp(f"{self.file}:{self.line}: {self.column}: {self.rule}")
+        # printed after "rejected: ", so the whole line stays within MAX_MESSAGE
+        return _clamp(f"{self.file}:{self.line}: {self.column}: {self.rule}", MAX_MESSAGE - 10)
 
 
 @dataclass
@@ -178,6 +186,8 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
 # -- reading ----------------------------------------------------------------------------------
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: control characters no cell may hold (tab, CR and LF are allowed)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _check_start(path: Path) -> None:
@@ -225,6 +235,10 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
                 long_line[0] = n
             if "\x00" in line:
                 raise ImportRefused(f"{path}:{n}: a NUL byte in the line; this is not a CSV text file")
+            bad = _CONTROL.search(line)
+            if bad:
+                raise ImportRefused(f"{path}:{n}: a control character ({bad[0]!r}) in the line; "
+                                    "this is not a clean CSV text file")
             yield line
 
     reader = csv.reader(lines(), strict=True)
@@ -265,7 +279,8 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
                 if end != start:
                     raise ImportRefused(f"{path}:{start}: malformed CSV: a quoted field runs past the end "
                                         "of the line (an unbalanced quote?)")
-                cells_ok(rec, start)
+                if long_line[0] >= start:
+                    cells_ok(rec, start)
                 if any(rec) and (rec[0].strip() or any(c.strip() for c in rec)):
                     yield end, rec
                 start = end + 1
@@ -292,8 +307,8 @@ def check_workbook(path: Path) -> None:
     if size == 0:
         raise ImportRefused(f"{path}: the file is empty")
     if magic.startswith(_OLE2):
-        raise ImportRefused(f"{path}: not a readable .xlsx workbook: an encrypted (password-protected) "
-                            "workbook or an old .xls; save it without a password as .xlsx")
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook: encrypted (password-protected) "
+                            "or an old .xls; save it as .xlsx without a password")
     if size > MAX_XLSX_BYTES:
         raise ImportRefused(f"{path}: the workbook is {size / 2**20:.1f} MiB; the limit is "
                             f"{MAX_XLSX_BYTES // 2**20} MiB (MAX_XLSX_BYTES): import it as CSV")
@@ -393,8 +408,9 @@ def detect_format(header: list[str]) -> str:
     ft = sum(1 for c in FINGERTIPS_READ if c in header)
     if dat == 0 and ft == 0:
         raise ImportRefused(
-            "unrecognised header " + ", ".join(quote(h, 20) for h in header[:4]) +
-            f"; expected dat's columns ({', '.join(DAT_COLUMNS)}) or Fingertips' ({', '.join(FINGERTIPS_COLUMNS)}, ...)")
+            "unrecognised header " + ", ".join(quote(h, 20) for h in header[:3]) +
+            "; expected dat's columns (partnership, indicator, period, value, ...) or Fingertips' "
+            "(Indicator ID, Area Code, ...)")
     return "fingertips" if ft > dat else "dat"
 
 
@@ -410,15 +426,15 @@ def _check_header(path: Path, header: list[str], fmt: str) -> None:
     for i, h in enumerate(names, 1):
         if not h:
             raise ImportRefused(f"{path}:1: column {i} has no name; every column needs a header")
-        if h not in wanted:
-            close = get_close_matches(h.lower(), [w.lower() for w in wanted], n=1, cutoff=0.75 if fmt == "dat" else 0.85)
-            if fmt == "dat" or (close and wanted[[w.lower() for w in wanted].index(close[0])] not in names):
-                hint = ""
-                if close:
-                    hint = f" (did you mean {wanted[[w.lower() for w in wanted].index(close[0])]!r}?)"
-                cols = ", ".join(wanted) if fmt == "dat" else "Fingertips' download columns"
-                raise ImportRefused(f"{path}:1: column {i} {quote(header[i - 1], 30)}: unknown column{hint}; "
-                                    f"the columns are {cols}")
+        if h not in wanted and not (fmt == "fingertips" and (h in FINGERTIPS_OTHER or h.startswith("Compared to"))):
+            lowered = [w.lower() for w in wanted]
+            close = get_close_matches(h.lower(), lowered, n=1, cutoff=0.75 if fmt == "dat" else 0.8)
+            guess = wanted[lowered.index(close[0])] if close else None
+            if fmt == "dat" or (guess is not None and guess not in names):
+                where = f"{path}:1: column {i} {quote(header[i - 1], 30)}: unknown column"
+                if guess is not None:
+                    raise ImportRefused(f"{where} (did you mean {guess!r}?)")
+                raise ImportRefused(f"{where}; the columns are {', '.join(wanted)}")
     twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
         raise ImportRefused(f"{path}:1: the column {quote(twice[0], 30)} appears more than once in the header")
@@ -442,10 +458,19 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
     name = str(path)
     rejects: list[Rejection] = []
     count = 0
-    bad = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    xlsx = reader is _xlsx_records
+    bad = _CONTROL
 
     def num(text: str, line: int, column: str, marks: bool = False) -> tuple[float | None, int, str]:
-        if not text or text.isspace():
+        if not text:
+            return None, 0, ""
+        if len(text) < 16 and text.isascii():  # fast paths of parse_number's rule: 123 and 12.34
+            if text.isdigit():
+                return float(text), 0, ""
+            dot = text.find(".")
+            if dot >= 0 and text[-1] != "." and (text[:dot] + text[dot + 1:]).isdigit() and not decimal_comma:
+                return float(text), len(text) - dot - 1, ""
+        if text.isspace():
             return None, 0, ""
         try:
             value, decimals, mark = parse_number(text, decimal_comma)
@@ -459,7 +484,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
         return value, decimals, mark
 
     def text(value: str, line: int, column: str) -> str:
-        if bad.search(value):
+        if bad.search(value):  # .xlsx cells (a CSV line with one is refused as it is read)
             rejects.append(Rejection(name, line, column, f"{quote(value)} has a control character"))
         return value.strip()
 
@@ -477,10 +502,13 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 continue
             if n < width:
                 rec = rec + [""] * (width - n)
-            note = text(rec[inote], line, "note") if inote is not None else ""
+            if xlsx:
+                for column, i in (("partnership", ip), ("indicator", ii), ("period", iper), ("note", inote)):
+                    if i is not None:
+                        text(rec[i], line, column)
+            note = rec[inote].strip() if inote is not None else ""
             value, decimals, mark = num(rec[iv], line, "value", True)
-            yield Row(line, text(rec[ip], line, "partnership"), text(rec[ii], line, "indicator"),
-                      text(rec[iper], line, "period"), value,
+            yield Row(line, rec[ip].strip(), rec[ii].strip(), rec[iper].strip(), value,
                       num(rec[inum], line, "numerator")[0] if inum is not None else None,
                       num(rec[iden], line, "denominator")[0] if iden is not None else None,
                       note=note or None, value_mark=mark, value_decimals=decimals)
@@ -557,7 +585,8 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
     return out
 
 
-__all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "FINGERTIPS_READ", "ImportRefused", "Rejection",
+__all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "FINGERTIPS_READ", "FINGERTIPS_OTHER",
+           "ImportRefused", "Rejection",
            "ImportReport", "Row", "NumberError", "parse_number", "check_workbook", "detect_format",
            "stream_rows", "read_rows", "load_mapping", "MAX_LINE_CHARS", "MAX_CELL_CHARS", "MAX_COLUMNS",
            "MAX_XLSX_BYTES", "MAX_XLSX_UNCOMPRESSED", "MAX_XLSX_RATIO", "MAX_XLSX_MEMBERS",

@@ -33,8 +33,9 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
 
     All or nothing: every rejected row is listed (file:line: column: rule) and then nothing
     is written (exit 1). Unknown columns, malformed CSV and numbers that do not follow the
-    one rule (1,234.5; no 1,5 without --decimal-comma) are refused; docs/cli.md lists every rule. Importing the same file again changes nothing; a changed figure
-    becomes a new revision (see dat history).
+    one rule (1,234.5; no 1,5 without --decimal-comma) are refused; docs/cli.md lists every
+    rule. Importing the same file again changes nothing; a changed figure becomes a new
+    revision (see dat history).
 
     \b
     Examples:
