@@ -73,6 +73,8 @@ def run_import(mdb, tmp_path: Path, content: str | bytes, *args: str, name: str 
 
 
 def refused(mdb, tmp_path, content, fragment, line: int | None, *args, name="f.csv", code=1):
+    if mdb["digest"] is None:
+        mdb["digest"] = db_digest(mdb["url"])
     path, res = run_import(mdb, tmp_path, content, *args, name=name)
     err = res.stderr
     assert res.exit_code == code, (res.exit_code, err, res.output)
@@ -108,7 +110,7 @@ def accepted(mdb, tmp_path, content, where: tuple[str, str, str], expected: tupl
     assert res.exit_code == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert stored(mdb["url"], *where) == [expected]
-    mdb["digest"] = db_digest(mdb["url"])
+    mdb["digest"] = None  # taken again by the next refusal
 
 
 # -- refusals: (content, fragment, line, extra args) ----------------------------------------------
@@ -204,8 +206,22 @@ REFUSALS = {
 }
 
 
+#: refused while the file is read, before any row meets the database: the reading does not
+#: depend on the backend, so these run on SQLite only (the row rules run on both)
+READ_ONLY = {name for name, (_c, _f, line, *_a) in REFUSALS.items() if line in (1, None)} | {
+    "unbalanced quote swallows rows", "quoted note over a line end", "unbalanced quote at the end",
+    "NUL byte", "control character", "cell over 10,000 chars"}
+
+
+def sqlite_only(mdb) -> None:
+    if not mdb["url"].startswith("sqlite"):
+        pytest.skip("reading only: the same on every backend, run on SQLite")
+
+
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_refused(case, mdb, tmp_path):
+    if case in READ_ONLY:
+        sqlite_only(mdb)
     content, fragment, line, *args = REFUSALS[case]
     refused(mdb, tmp_path, content, fragment, line, *args)
 
@@ -242,12 +258,14 @@ def test_zip_bomb_named_xlsx_is_refused_from_the_directory(mdb, tmp_path):
 
 
 def test_high_ratio_member_is_refused(mdb, tmp_path):
+    sqlite_only(mdb)
     data = _zip(tmp_path / "r.zip", {"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>",
                                      "xl/worksheets/sheet1.xml": b"a" * (30 * 2**20)})
     refused(mdb, tmp_path, data, "MAX_XLSX_RATIO", None, name="ratio.xlsx")
 
 
 def test_xlsx_that_is_not_a_zip_or_not_a_workbook_or_encrypted(mdb, tmp_path):
+    sqlite_only(mdb)
     refused(mdb, tmp_path, b"partnership,indicator\n", "not a readable .xlsx workbook", None, name="text.xlsx")
     data = _zip(tmp_path / "z.zip", {"readme.txt": b"hello"})
     refused(mdb, tmp_path, data, "without xl/workbook.xml", None, name="plain.xlsx")
@@ -259,6 +277,7 @@ def test_xlsx_that_is_not_a_zip_or_not_a_workbook_or_encrypted(mdb, tmp_path):
 
 
 def test_xlsx_rules_are_the_csv_rules(mdb, tmp_path):
+    sqlite_only(mdb)
     openpyxl = pytest.importorskip("openpyxl")
     for row, fragment, line in (
         (["partnership", "indicator", "period", "valeu"], "did you mean 'value'?", 1),
@@ -280,6 +299,7 @@ def test_xlsx_rules_are_the_csv_rules(mdb, tmp_path):
 # -- limits that must hold without reading the whole file ------------------------------------------
 
 def test_a_50_mb_line_is_refused_quickly_in_little_memory(mdb, tmp_path):
+    sqlite_only(mdb)
     path = tmp_path / "long.csv"
     with path.open("w") as fh:
         fh.write(H)
