@@ -24,6 +24,7 @@ from dat.core.readers import (  # noqa: F401 - re-exported: these were defined h
     Row,
     detect_format,
     load_mapping,
+    quote,
     read_rows,
     stream_rows,
 )
@@ -78,78 +79,140 @@ class _Writer:
             self.conn.execute(update(Observation).where(col(Observation.id).in_(chunk)).values(is_current=False))
 
 
-def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str, tuple[int, str]],
-           rejects: list[Rejection], parsing_rejects: set[int]) -> Iterator[tuple[Row, tuple, tuple]]:
+#: units whose value may be written with a % sign, or with a £ sign
+PERCENT_UNITS = ("percent", "pct_change")
+MONEY_UNITS = ("gbp",)
+#: units whose value is never negative (gbp and pct_change may be; rag and text are not checked)
+NON_NEGATIVE_UNITS = ("count", "percent", "rate", "ratio", "weeks", "days")
+#: value = factor * numerator / denominator for these units ("rate" uses the indicator's per)
+PROPORTION_UNITS = ("percent", "rate", "ratio")
+
+
+def _current_year() -> int:
+    from datetime import date
+
+    from dat.core.periods import financial_year
+
+    return financial_year(date.today()).year
+
+
+def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str, tuple[int, str, int | None]],
+           rejects: list[Rejection], parsing_rejects: set[int], *, allow_future: bool = False,
+           agreement: bool = True) -> Iterator[tuple[Row, tuple, tuple]]:
     """The rules every row must pass; yields (row, key, values) for the good ones. The key is
-    (partnership id, indicator id, canonical period)."""
-    periods: dict[str, str | PeriodError] = {}
-    seen: dict[tuple, tuple[int, int]] = {}
+    (partnership id, indicator id, canonical period). docs/cli.md lists every rule."""
+    periods: dict[str, tuple[str, int] | PeriodError] = {}
+    seen: dict[tuple, tuple[int, tuple]] = {}
+    this_year = _current_year()
+
+    def no(row: Row, column: str, rule: str) -> None:
+        rejects.append(Rejection(name, row.line, column, rule))
+
     for row in rows:
         pid = parts.get(row.partnership)
         ind = inds.get(row.indicator)
         if pid is None:
-            rejects.append(Rejection(name, row.line, "partnership", f"unknown partnership {row.partnership!r}"))
+            no(row, "partnership", f"unknown partnership {quote(row.partnership)}")
         if ind is None:
-            rejects.append(Rejection(name, row.line, "indicator", f"unknown indicator {row.indicator!r}"))
+            no(row, "indicator", f"unknown indicator {quote(row.indicator)}")
         period = periods.get(row.period)
         if period is None:
             try:
-                period = str(parse_period(row.period))
+                parsed = parse_period(row.period)
+                period = (str(parsed), parsed.year)
             except PeriodError as exc:
                 period = exc
             periods[row.period] = period
         if isinstance(period, PeriodError):
-            rejects.append(Rejection(name, row.line, "period", str(period)))
+            no(row, "period", str(period).split(". Use ")[0] if len(row.period) <= 40
+               else f"{quote(row.period)} is not a period")
+            continue
+        if period[1] > this_year and not allow_future:
+            no(row, "period", f"{period[0]} is after the current financial year "
+                              f"({this_year}/{(this_year + 1) % 100:02d}); use --allow-future for a forecast")
             continue
         if pid is None or ind is None:
             continue
-        if row.value is None and row.numerator is None:
+        unit = ind[1]
+        value, num, den = row.value, row.numerator, row.denominator
+        if value is None and num is None:
             if row.line not in parsing_rejects:  # not already rejected as non-numeric
-                rejects.append(Rejection(name, row.line, "value", "no value"))
+                no(row, "value", "no value")
             continue
-        if ind[1] == "percent" and row.value is not None and not 0 <= row.value <= 100:
-            rejects.append(Rejection(name, row.line, "value", f"{row.value:g} is not a percentage (0-100)"))
+        if row.value_mark == "%" and unit not in PERCENT_UNITS:
+            no(row, "value", f"a % sign on a {unit} indicator ({row.indicator}); % is only for percentages")
             continue
-        if row.denominator is not None and row.denominator <= 0:
-            rejects.append(Rejection(name, row.line, "denominator", f"{row.denominator:g} must be positive"))
+        if row.value_mark == "£" and unit not in MONEY_UNITS:
+            no(row, "value", f"a £ sign on a {unit} indicator ({row.indicator}); £ is only for money")
             continue
-        if row.numerator is not None and row.denominator is not None and row.numerator > row.denominator:
-            rejects.append(Rejection(name, row.line, "numerator",
-                                     f"{row.numerator:g} is larger than the denominator {row.denominator:g}"))
+        if value is not None:
+            if unit == "percent" and not 0 <= value <= 100:
+                no(row, "value", f"{value:g} is not a percentage (0-100)")
+                continue
+            if unit == "count" and (value < 0 or value != int(value)):
+                no(row, "value", f"{value:g} is not a count (a whole number, 0 or more)")
+                continue
+            if unit in NON_NEGATIVE_UNITS and value < 0:
+                no(row, "value", f"{value:g} is negative; a {unit} is 0 or more")
+                continue
+        if num is not None and num < 0:
+            no(row, "numerator", f"{num:g} is negative; a numerator is 0 or more")
             continue
-        key = (pid, ind[0], period)
-        values = (row.value, row.numerator, row.denominator, row.ci_low, row.ci_high, row.note)
+        if den is not None and den <= 0:
+            no(row, "denominator", f"{den:g} must be positive")
+            continue
+        if num is not None and den is not None:
+            if num > den:
+                no(row, "numerator", f"{num:g} is larger than the denominator {den:g}")
+                continue
+            if agreement and value is not None and unit in PROPORTION_UNITS:
+                factor = 100 if unit == "percent" else (ind[2] or 1) if unit == "rate" else 1
+                expected = factor * num / den
+                # the value must be 100 * num / den (per * ..., or num / den) rounded to the
+                # decimals it is written with: within half a unit of its last decimal
+                if abs(value - expected) > 0.5 * 10.0 ** -row.value_decimals + 1e-9 * max(1.0, abs(expected)):
+                    no(row, "value", f"{value:g} does not match numerator/denominator: "
+                                     f"{factor:g} x {num:g} / {den:g} = {expected:.6g}")
+                    continue
+        if row.ci_low is not None and row.ci_high is not None and row.ci_low > row.ci_high:
+            no(row, "Lower CI 95.0 limit", f"{row.ci_low:g} is above the upper limit {row.ci_high:g}")
+            continue
+        key = (pid, ind[0], period[0])
+        values = (value, num, den, row.ci_low, row.ci_high, row.note)
         first = seen.get(key)
         if first is not None:
-            # only a hash of the first row's values is kept, to hold 1M+ keys in little memory
-            if first[1] != hash(values):
-                rejects.append(Rejection(name, row.line, "row",
-                                         f"duplicate of line {first[0]} with a different value"))
+            # the exact values of the first row are kept (never a hash: hash(-1) == hash(-2))
+            if first[1] != values:
+                no(row, "row", f"duplicate of line {first[0]} with a different value")
             continue
-        seen[key] = (row.line, hash(values))
+        seen[key] = (row.line, values)
         yield row, key, values
 
 
 def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                 mapping: str | Path | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                progress: Callable[[int, int], None] | None = None,
+                decimal_comma: bool = False, allow_future: bool = False) -> ImportReport:
     """Check every row and write the good ones in one transaction, streaming: rows are bulk
     inserted as they are checked, and the transaction is rolled back at the end when any row
     was rejected (or on ``dry_run``). Returns the report; the database is untouched when
-    ``written`` is False."""
+    ``written`` is False. ``decimal_comma`` reads ``1.234,5`` as 1234.5 (and ``1.5`` is then
+    refused); ``allow_future`` accepts periods after the current financial year."""
     from sqlalchemy import select
     from sqlmodel import col
 
     from dat.core.models import Indicator, Observation, Partnership
 
     path = Path(path)
-    fmt, rows, rejects, counter = stream_rows(path, load_mapping(Path(mapping) if mapping else None))
+    fmt, rows, rejects, counter = stream_rows(path, load_mapping(Path(mapping) if mapping else None),
+                                             decimal_comma=decimal_comma)
     report = ImportReport(file=str(path), format=fmt, rejected=rejects)
     name = str(path)
     with store.session() as s:
         parts = dict(s.execute(select(col(Partnership.slug), col(Partnership.id))).all())
-        inds = {code: (iid, unit) for code, iid, unit in
-                s.execute(select(col(Indicator.code), col(Indicator.id), col(Indicator.unit))).all()}
+        inds = {code: (iid, unit, per) for code, iid, unit, per in
+                s.execute(select(col(Indicator.code), col(Indicator.id), col(Indicator.unit),
+                                 col(Indicator.per))).all()}
     now = datetime.now(UTC).replace(tzinfo=None)
     source, origin = f"import: {path.name}", f"import:{path.name}"
     parsing_rejects: set[int] = set()
@@ -163,7 +226,8 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
             loaded: set[int] = set()
             retire: list[int] = []
             for _row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
-                                           rejects, parsing_rejects):
+                                            rejects, parsing_rejects, allow_future=allow_future,
+                                            agreement=fmt == "dat"):
                 n += 1
                 iid = key[1]
                 if iid not in loaded:  # the current figures of each indicator, once

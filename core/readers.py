@@ -16,9 +16,11 @@ mapping file (TOML: ``[areas] "E08000027" = "dudley"`` and ``[indicators] "90244
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,54 @@ from dat.core.errors import DataError
 DAT_COLUMNS = ("partnership", "indicator", "period", "value", "numerator", "denominator", "note")
 REQUIRED = ("partnership", "indicator", "period", "value")
 FINGERTIPS_COLUMNS = ("Indicator ID", "Area Code", "Time period", "Value")
+#: the Fingertips columns dat reads (others in a download, such as "Sex" or "Age", are ignored)
+FINGERTIPS_READ = (*FINGERTIPS_COLUMNS, "Area Name", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
+                   "Count", "Denominator", "Value note")
+#: other columns of a Fingertips download, never taken for a misspelling of one dat reads
+FINGERTIPS_OTHER = ("Indicator Name", "Parent Code", "Parent Name", "Area Type", "Sex", "Age",
+                    "Category Type", "Category", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
+                    "Recent Trend", "Compared to England value or percentiles",
+                    "Compared to percentiles", "Time period Sortable", "New data", "Compared to goal",
+                    "Time period range")
+
+# -- input limits (docs/cli.md, "dat import": import rules) --------------------------------------
+
+#: the longest line of a CSV file, in characters (a longer one is refused before it is read whole)
+MAX_LINE_CHARS = 100_000
+#: the longest cell (CSV field or spreadsheet cell), in characters
+MAX_CELL_CHARS = 10_000
+#: the most columns a header may have
+MAX_COLUMNS = 200
+#: the largest .xlsx file, in bytes (compressed, as on disk)
+MAX_XLSX_BYTES = 20 * 1024 * 1024
+#: the most bytes an .xlsx may unpack to (the sum of its members' sizes in the zip directory)
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+#: the highest compression ratio of the whole .xlsx or of any member over 1 MiB
+MAX_XLSX_RATIO = 100
+#: the most members (files inside the zip) an .xlsx may have
+MAX_XLSX_MEMBERS = 1000
+#: the largest magnitude of a number (a figure, count or denominator); smaller non-zero
+#: magnitudes than 1/MAX_MAGNITUDE are refused too
+MAX_MAGNITUDE = 1e15
+#: no message is longer than this; quoted file content is cut short with an ellipsis first
+MAX_MESSAGE = 200
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """``repr`` of a piece of the file, cut to ``limit`` characters with an ellipsis."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
+def _clamp(message: str, limit: int = MAX_MESSAGE) -> str:
+    return message if len(message) <= limit else message[:limit - 1] + "…"
 
 
 class ImportRefused(DataError, RuntimeError):
     """The file cannot be imported at all (unreadable, wrong header, wrong format)."""
+
+    def __init__(self, message: str = "", *, exit_code: int | None = None) -> None:
+        # printed after "dat: ", so the whole line stays within MAX_MESSAGE
+        super().__init__(_clamp(" ".join(message.split()), MAX_MESSAGE - 5), exit_code=exit_code)
 
 
 @dataclass
@@ -41,7 +87,8 @@ class Rejection:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.column}: {self.rule}"
+        # printed after "rejected: ", so the whole line stays within MAX_MESSAGE
+        return _clamp(f"{self.file}:{self.line}: {self.column}: {self.rule}", MAX_MESSAGE - 10)
 
 
 @dataclass
@@ -62,7 +109,7 @@ class ImportReport:
                 "rejected": [r.__dict__ for r in self.rejected]}
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     line: int
     partnership: str
@@ -74,9 +121,74 @@ class Row:
     ci_low: float | None = None
     ci_high: float | None = None
     note: str | None = None
+    #: "%" or "£" when the value was written with one (the importer checks the unit allows it)
+    value_mark: str = ""
+    #: the decimals the value was written with (for the numerator/denominator agreement check)
+    value_decimals: int = 0
+
+
+# -- numbers ------------------------------------------------------------------------------------
+
+class NumberError(ValueError):
+    """A cell that is not a number by dat's one rule (:func:`parse_number`)."""
+
+
+_NUM_POINT = re.compile(r"([+-]?)(£?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.([0-9]+))?"
+                        r"(?:[eE]([+-]?[0-9]{1,5}))?(%?)")
+_NUM_COMMA = re.compile(r"([+-]?)(£?)([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*)(?:,([0-9]+))?"
+                        r"(?:[eE]([+-]?[0-9]{1,5}))?(%?)")
+
+
+def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, str]:
+    """Read one cell as a number: ``(value, decimals written, mark)``, mark being "", "%" or "£".
+
+    The rule (docs/cli.md): optional spaces round it; an optional sign; an optional ``£``;
+    ASCII digits, with thousands separators only in proper groups of three (``1,234,567``);
+    an optional decimal part (``.5``; with ``decimal_comma``, ``,5`` and ``.`` groups
+    thousands); an optional exponent; an optional ``%``. Nothing else: no ``_``, hex, other
+    scripts' digits, ``inf`` or ``nan``; magnitudes over :data:`MAX_MAGNITUDE` (or non-zero
+    under its inverse) are refused. ``-0`` is 0. Raises :class:`NumberError` with the reason.
+    """
+    if text.isdigit() and text.isascii():  # the fast path: plain digits
+        if len(text) < 16:
+            return float(text), 0, ""
+    s = text.strip()
+    m = (_NUM_COMMA if decimal_comma else _NUM_POINT).fullmatch(s)
+    if m is None or not (m[3] or m[4]):
+        hint = ""
+        if not decimal_comma and re.fullmatch(r"[+-]?[0-9]+(?:[.,][0-9]+)*", s) and "," in s:
+            hint = " (thousands go in groups of three, 1,234,567; for a decimal comma use --decimal-comma)"
+        elif decimal_comma and re.fullmatch(r"[+-]?[0-9]+(?:[.,][0-9]+)*", s):
+            hint = " (with --decimal-comma, 1.234,5 is one thousand two hundred and thirty-four point five)"
+        raise NumberError(f"{quote(text)} is not a number{hint}")
+    sign, cur, whole, frac, exp, pct = m.groups()
+    if cur and pct:
+        raise NumberError(f"{quote(text)} is not a number (both £ and %)")
+    whole = whole.replace("." if decimal_comma else ",", "")
+    frac = frac or ""
+    literal = f"{sign}{whole or '0'}.{frac or '0'}" + (f"e{exp}" if exp else "")
+    value = float(literal)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise NumberError(f"{quote(text)} is not a finite number")
+    magnitude = abs(value)
+    if magnitude > MAX_MAGNITUDE:
+        raise NumberError(f"{quote(text)} is too large (more than {MAX_MAGNITUDE:g})")
+    if magnitude == 0:
+        if (whole + frac).strip("0"):
+            raise NumberError(f"{quote(text)} is too small to be stored (under {1 / MAX_MAGNITUDE:g})")
+        value = 0.0  # -0 is 0
+    elif magnitude < 1 / MAX_MAGNITUDE:
+        raise NumberError(f"{quote(text)} is too small (under {1 / MAX_MAGNITUDE:g})")
+    decimals = max(0, len(frac) - (int(exp) if exp else 0))
+    return value, decimals, cur or pct
 
 
 # -- reading ----------------------------------------------------------------------------------
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: control characters no cell may hold (tab, CR and LF are allowed)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def _check_start(path: Path) -> None:
     try:
@@ -89,66 +201,200 @@ def _check_start(path: Path) -> None:
         raise ImportRefused(f"{path}: the file is empty")
     if head.startswith(b"PK\x03\x04"):
         raise ImportRefused(f"{path}: this is a zip/xlsx file; give it an .xlsx suffix")
+    if head.startswith(_OLE2):
+        raise ImportRefused(f"{path}: this is an Excel .xls or password-protected workbook, not CSV; "
+                            "save it as CSV UTF-8")
 
 
 def _not_utf8(path: Path, line: int, exc: UnicodeDecodeError) -> ImportRefused:
     return ImportRefused(f"{path}: not UTF-8 text (near line {line}: {exc.object[exc.start:exc.start + 1]!r}); "
-                        "save it as CSV UTF-8")
+                         "save it as CSV UTF-8")
 
 
 def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and a stream of (line number, fields); the file is read as it goes, so a
-    file of a million rows is never held in memory."""
+    file of a million rows is never held in memory, and no line longer than
+    :data:`MAX_LINE_CHARS` is ever read whole."""
     _check_start(path)
     fh = path.open(encoding="utf-8-sig", newline="")
-    reader = csv.reader(fh, strict=True)
+    long_line = [0]  # the number of the last line longer than MAX_CELL_CHARS
+    physical = [0]
+
+    def lines() -> Iterator[str]:
+        readline = fh.readline
+        n = 0
+        while True:
+            line = readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            n += 1
+            physical[0] = n
+            if len(line) > MAX_CELL_CHARS:
+                if len(line) > MAX_LINE_CHARS:
+                    raise ImportRefused(f"{path}:{n}: the line is longer than {MAX_LINE_CHARS:,} characters")
+                long_line[0] = n
+            if "\x00" in line:
+                raise ImportRefused(f"{path}:{n}: a NUL byte in the line; this is not a CSV text file")
+            bad = _CONTROL.search(line)
+            if bad:
+                raise ImportRefused(f"{path}:{n}: a control character ({bad[0]!r}) in the line; "
+                                    "this is not a clean CSV text file")
+            yield line
+
+    reader = csv.reader(lines(), strict=True)
+
+    def fail(exc: BaseException, start: int) -> ImportRefused:
+        if isinstance(exc, UnicodeDecodeError):
+            return _not_utf8(path, physical[0], exc)
+        if isinstance(exc, ImportRefused):
+            return exc
+        return ImportRefused(f"{path}:{start}: malformed CSV ({exc}; an unbalanced quote?)")
+
+    def cells_ok(rec: list[str], start: int) -> None:
+        if long_line[0] >= start:
+            for i, c in enumerate(rec, 1):
+                if len(c) > MAX_CELL_CHARS:
+                    raise ImportRefused(f"{path}:{start}: column {i}: a cell longer than "
+                                        f"{MAX_CELL_CHARS:,} characters ({quote(c, 20)})")
+
     try:
         header = next(reader)
-    except UnicodeDecodeError as exc:
+    except StopIteration:
         fh.close()
-        raise _not_utf8(path, 1, exc) from None
-    except (StopIteration, csv.Error) as exc:
+        raise ImportRefused(f"{path}: no header row") from None
+    except (csv.Error, UnicodeDecodeError, ImportRefused) as exc:
         fh.close()
-        raise ImportRefused(f"{path}: no header row ({exc})") from None
+        raise fail(exc, 1) from None
+    if reader.line_num != 1:
+        fh.close()
+        raise ImportRefused(f"{path}:1: malformed CSV: a quoted header field runs past the end of the line "
+                            "(an unbalanced quote?)")
+    cells_ok(header, 1)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
+        start = 2
         try:
             for rec in reader:
+                end = reader.line_num
+                if end != start:
+                    raise ImportRefused(f"{path}:{start}: malformed CSV: a quoted field runs past the end "
+                                        "of the line (an unbalanced quote?)")
+                if long_line[0] >= start:
+                    cells_ok(rec, start)
                 if any(rec) and (rec[0].strip() or any(c.strip() for c in rec)):
-                    yield reader.line_num, rec
-        except csv.Error as exc:
-            raise ImportRefused(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(path, reader.line_num + 1, exc) from None
+                    yield end, rec
+                start = end + 1
+        except (csv.Error, UnicodeDecodeError, ImportRefused) as exc:
+            raise fail(exc, start) from None
         finally:
             fh.close()
 
     return [h.strip() for h in header], rows()
 
 
+def check_workbook(path: Path) -> None:
+    """Refuse an .xlsx that is not a workbook or that is too big to open, from the zip's
+    central directory alone (nothing is decompressed): the limits are the ``MAX_XLSX_*``
+    constants."""
+    import zipfile
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise ImportRefused(f"{path}: cannot read ({exc.strerror})") from None
+    if size == 0:
+        raise ImportRefused(f"{path}: the file is empty")
+    if magic.startswith(_OLE2):
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook: encrypted (password-protected) "
+                            "or an old .xls; save it as .xlsx without a password")
+    if size > MAX_XLSX_BYTES:
+        raise ImportRefused(f"{path}: the workbook is {size / 2**20:.1f} MiB; the limit is "
+                            f"{MAX_XLSX_BYTES // 2**20} MiB (MAX_XLSX_BYTES): import it as CSV")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook (not a zip file: {exc})") from None
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook: {len(infos):,} files inside; the limit "
+                            f"is {MAX_XLSX_MEMBERS:,} (MAX_XLSX_MEMBERS)")
+    names = {i.filename for i in infos}
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook: the zip is encrypted; "
+                            "save it without a password")
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise ImportRefused(f"{path}: the workbook unpacks to {total / 2**20:,.0f} MiB; the limit is "
+                            f"{MAX_XLSX_UNCOMPRESSED // 2**20} MiB (MAX_XLSX_UNCOMPRESSED): import it as CSV")
+    for i in infos:
+        if i.file_size > 2**20 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+            raise ImportRefused(f"{path}: {quote(i.filename)} inside the workbook is compressed "
+                                f"{i.file_size / max(i.compress_size, 1):,.0f}:1; the limit is "
+                                f"{MAX_XLSX_RATIO}:1 (MAX_XLSX_RATIO), a zip bomb?")
+    if total > 2**20 and total > MAX_XLSX_RATIO * max(packed, 1):
+        raise ImportRefused(f"{path}: the workbook is compressed {total / max(packed, 1):,.0f}:1; the limit "
+                            f"is {MAX_XLSX_RATIO}:1 (MAX_XLSX_RATIO), a zip bomb?")
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook: a zip file without xl/workbook.xml")
+
+
+def _cell(c: Any) -> str:
+    if c is None:
+        return ""
+    if isinstance(c, bool):
+        return str(c)
+    if isinstance(c, float):
+        return repr(c)
+    return str(c)
+
+
 def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    check_workbook(path)
     try:
         import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
     try:
         wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
+    except MemoryError:
+        raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
     except Exception as exc:
         raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    if not wb.worksheets:
+        raise ImportRefused(f"{path}: the workbook has no worksheet")
     ws = wb.worksheets[0]
     if ws.merged_cells.ranges:
         first = sorted(str(r) for r in ws.merged_cells.ranges)[0]
-        raise ImportRefused(f"{path}: sheet {ws.title!r} has merged cells ({first}); "
-                           "unmerge them so every row is one figure")
+        raise ImportRefused(f"{path}: sheet {quote(ws.title)} has merged cells ({first}); "
+                            "unmerge them so every row is one figure")
+    if ws.max_column > MAX_COLUMNS:
+        raise ImportRefused(f"{path}:1: {ws.max_column:,} columns; the limit is {MAX_COLUMNS} (MAX_COLUMNS)")
     it = ws.iter_rows(values_only=True)
     try:
-        header = [str(c).strip() if c is not None else "" for c in next(it)]
+        header = [_cell(c).strip() for c in next(it)]
     except StopIteration:
-        raise ImportRefused(f"{path}: the sheet {ws.title!r} is empty") from None
+        raise ImportRefused(f"{path}: the sheet {quote(ws.title)} is empty") from None
+    while header and not header[-1]:  # a sheet's formatting can reach past the last column
+        header.pop()
+    width = len(header)
+
+    def check(cells: list[str], n: int) -> list[str]:
+        for i, c in enumerate(cells, 1):
+            if len(c) > MAX_CELL_CHARS:
+                raise ImportRefused(f"{path}:{n}: column {i}: a cell longer than {MAX_CELL_CHARS:,} "
+                                    f"characters ({quote(c, 20)})")
+        while len(cells) > width and not cells[-1].strip():
+            cells.pop()
+        return cells
+
+    check(list(header), 1)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for n, rec in enumerate(it, 2):
-            cells = ["" if c is None else (repr(c) if isinstance(c, float) else str(c)) for c in rec]
+            cells = check([_cell(c) for c in rec], n)
             if any(c.strip() for c in cells):
                 yield n, cells
 
@@ -156,45 +402,49 @@ def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]
 
 
 def detect_format(header: list[str]) -> str:
-    lower = [h.lower() for h in header]
-    if all(c in header for c in FINGERTIPS_COLUMNS):
-        return "fingertips"
-    if all(c in lower for c in REQUIRED):
-        return "dat"
-    raise ImportRefused(
-        "unrecognised header " + ", ".join(header[:8]) +
-        f"; expected dat's columns ({', '.join(DAT_COLUMNS)}) or Fingertips' ({', '.join(FINGERTIPS_COLUMNS)}, ...)")
+    """"dat" or "fingertips", by which columns the header has most of."""
+    lower = [h.strip().lower() for h in header]
+    dat = sum(1 for c in DAT_COLUMNS if c in lower)
+    ft = sum(1 for c in FINGERTIPS_READ if c in header)
+    if dat == 0 and ft == 0:
+        raise ImportRefused(
+            "unrecognised header " + ", ".join(quote(h, 20) for h in header[:3]) +
+            "; expected dat's columns (partnership, indicator, period, value, ...) or Fingertips' "
+            "(Indicator ID, Area Code, ...)")
+    return "fingertips" if ft > dat else "dat"
 
 
-_INF = (float("inf"), float("-inf"))
+def _check_header(path: Path, header: list[str], fmt: str) -> None:
+    """Every header rule: no empty, duplicated or unknown column (dat's format knows all its
+    columns; a Fingertips download has many dat ignores, so there only a near miss of a
+    column dat reads is an error), no required column missing."""
+    if len(header) > MAX_COLUMNS:
+        raise ImportRefused(f"{path}:1: {len(header):,} columns; the limit is {MAX_COLUMNS} (MAX_COLUMNS)")
+    names = [h.strip().lower() for h in header] if fmt == "dat" else [h.strip() for h in header]
+    wanted = DAT_COLUMNS if fmt == "dat" else FINGERTIPS_READ
+    required = REQUIRED if fmt == "dat" else FINGERTIPS_COLUMNS
+    for i, h in enumerate(names, 1):
+        if not h:
+            raise ImportRefused(f"{path}:1: column {i} has no name; every column needs a header")
+        if h not in wanted and not (fmt == "fingertips" and (h in FINGERTIPS_OTHER or h.startswith("Compared to"))):
+            lowered = [w.lower() for w in wanted]
+            close = get_close_matches(h.lower(), lowered, n=1, cutoff=0.75 if fmt == "dat" else 0.8)
+            guess = wanted[lowered.index(close[0])] if close else None
+            if fmt == "dat" or (guess is not None and guess not in names):
+                where = f"{path}:1: column {i} {quote(header[i - 1], 30)}: unknown column"
+                if guess is not None:
+                    raise ImportRefused(f"{where} (did you mean {guess!r}?)")
+                raise ImportRefused(f"{where}; the columns are {', '.join(wanted)}")
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ImportRefused(f"{path}:1: the column {quote(twice[0], 30)} appears more than once in the header")
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise ImportRefused(f"{path}:1: the header has no {missing[0]!r} column; required: {', '.join(required)}")
 
 
-def _number(text: str, line: int, column: str, file: str, rejects: list[Rejection]) -> float | None:
-    if not text:
-        return None
-    if "_" in text:  # float() would read "1_0" as 10
-        rejects.append(Rejection(file, line, column, f"{text!r} is not a number"))
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        s = text.strip().replace(",", "")
-        if s == "":
-            return None
-        if s.endswith("%"):
-            s = s[:-1]
-        try:
-            value = float(s)
-        except ValueError:
-            rejects.append(Rejection(file, line, column, f"{text!r} is not a number"))
-            return None
-    if value != value or value in _INF:
-        rejects.append(Rejection(file, line, column, f"{text!r} is not a finite number"))
-        return None
-    return value
-
-
-def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
+def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
+                decimal_comma: bool = False,
                 ) -> tuple[str, Iterator[Row], list[Rejection], Callable[[], int]]:
     """Parse a file as it is read: (format, rows, rejections so far, a function giving the
     number of data rows read). Rejections are appended while the rows are consumed."""
@@ -204,18 +454,43 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
         fmt = detect_format(header)
     except ImportRefused as exc:
         raise ImportRefused(f"{path}:1: {exc}") from None
-    known = ({c.lower() for c in DAT_COLUMNS} if fmt == "dat" else set(FINGERTIPS_COLUMNS))
-    cols = [h.strip().lower() if fmt == "dat" else h.strip() for h in header]
-    twice = sorted({c for c in cols if c in known and cols.count(c) > 1})
-    if twice:
-        raise ImportRefused(f"{path}:1: the column {twice[0]!r} appears more than once in the header")
+    _check_header(path, header, fmt)
     name = str(path)
     rejects: list[Rejection] = []
     count = 0
+    xlsx = reader is _xlsx_records
+    bad = _CONTROL
+
+    def num(text: str, line: int, column: str, marks: bool = False) -> tuple[float | None, int, str]:
+        if not text:
+            return None, 0, ""
+        if len(text) < 16 and text.isascii():  # fast paths of parse_number's rule: 123 and 12.34
+            if text.isdigit():
+                return float(text), 0, ""
+            dot = text.find(".")
+            if dot >= 0 and text[-1] != "." and (text[:dot] + text[dot + 1:]).isdigit() and not decimal_comma:
+                return float(text), len(text) - dot - 1, ""
+        if text.isspace():
+            return None, 0, ""
+        try:
+            value, decimals, mark = parse_number(text, decimal_comma)
+        except NumberError as exc:
+            rejects.append(Rejection(name, line, column, str(exc)))
+            return None, 0, ""
+        if mark and not marks:
+            rejects.append(Rejection(name, line, column, f"{quote(text)}: a {mark} sign is allowed only "
+                                                         "in the value column"))
+            return None, 0, ""
+        return value, decimals, mark
+
+    def text(value: str, line: int, column: str) -> str:
+        if bad.search(value):  # .xlsx cells (a CSV line with one is refused as it is read)
+            rejects.append(Rejection(name, line, column, f"{quote(value)} has a control character"))
+        return value.strip()
 
     def dat_rows() -> Iterator[Row]:
         nonlocal count
-        idx = {h.lower(): i for i, h in enumerate(header)}
+        idx = {h.strip().lower(): i for i, h in enumerate(header)}
         width = len(header)
         ip, ii, iper, iv = (idx[c] for c in REQUIRED)
         inum, iden, inote = idx.get("numerator"), idx.get("denominator"), idx.get("note")
@@ -227,22 +502,30 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
                 continue
             if n < width:
                 rec = rec + [""] * (width - n)
+            if xlsx:
+                for column, i in (("partnership", ip), ("indicator", ii), ("period", iper), ("note", inote)):
+                    if i is not None:
+                        text(rec[i], line, column)
             note = rec[inote].strip() if inote is not None else ""
-            yield Row(line, rec[ip].strip(), rec[ii].strip(), rec[iper].strip(),
-                      _number(rec[iv], line, "value", name, rejects),
-                      _number(rec[inum], line, "numerator", name, rejects) if inum is not None else None,
-                      _number(rec[iden], line, "denominator", name, rejects) if iden is not None else None,
-                      note=note or None)
+            value, decimals, mark = num(rec[iv], line, "value", True)
+            yield Row(line, rec[ip].strip(), rec[ii].strip(), rec[iper].strip(), value,
+                      num(rec[inum], line, "numerator")[0] if inum is not None else None,
+                      num(rec[iden], line, "denominator")[0] if iden is not None else None,
+                      note=note or None, value_mark=mark, value_decimals=decimals)
         if count == 0:
-            raise ImportRefused(f"{path}: a header but no data rows")
+            raise ImportRefused(f"{path}:1: a header but no data rows")
 
     def fingertips_rows() -> Iterator[Row]:
         nonlocal count
         areas = (mapping or {}).get("areas", {})
         indicators = (mapping or {}).get("indicators", {})
-        idx = {h: i for i, h in enumerate(header)}
+        idx = {h.strip(): i for i, h in enumerate(header)}
+        width = len(header)
         for line, rec in records:
             count += 1
+            if len(rec) > width:
+                rejects.append(Rejection(name, line, "row", f"{len(rec)} fields, the header has {width}"))
+                continue
 
             def get(c: str, rec: list[str] = rec) -> str:
                 return rec[idx[c]].strip() if c in idx and idx[c] < len(rec) else ""
@@ -250,28 +533,30 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
             area, ind_id = get("Area Code"), get("Indicator ID")
             if area not in areas:
                 rejects.append(Rejection(name, line, "Area Code",
-                                         f"{area!r} ({get('Area Name') or 'no name'}) is not mapped to a partnership"))
+                                         f"{quote(area)} ({get('Area Name')[:30] or 'no name'}) "
+                                         "is not mapped to a partnership"))
                 continue
             if ind_id not in indicators:
-                rejects.append(Rejection(name, line, "Indicator ID", f"{ind_id!r} is not mapped to an indicator"))
+                rejects.append(Rejection(name, line, "Indicator ID", f"{quote(ind_id)} is not mapped to an indicator"))
                 continue
-            yield Row(line, areas[area], indicators[ind_id], get("Time period"),
-                      _number(get("Value"), line, "Value", name, rejects),
-                      _number(get("Count"), line, "Count", name, rejects),
-                      _number(get("Denominator"), line, "Denominator", name, rejects),
-                      ci_low=_number(get("Lower CI 95.0 limit"), line, "Lower CI 95.0 limit", name, rejects),
-                      ci_high=_number(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit", name, rejects),
-                      note=get("Value note") or None)
+            value, decimals, mark = num(get("Value"), line, "Value", True)
+            yield Row(line, areas[area], indicators[ind_id], text(get("Time period"), line, "Time period"),
+                      value, num(get("Count"), line, "Count")[0],
+                      num(get("Denominator"), line, "Denominator")[0],
+                      ci_low=num(get("Lower CI 95.0 limit"), line, "Lower CI 95.0 limit")[0],
+                      ci_high=num(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit")[0],
+                      note=text(get("Value note"), line, "Value note") or None,
+                      value_mark=mark, value_decimals=decimals)
         if count == 0:
-            raise ImportRefused(f"{path}: a header but no data rows")
+            raise ImportRefused(f"{path}:1: a header but no data rows")
 
     return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, lambda: count
 
 
-def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None
-              ) -> tuple[str, list[Row], list[Rejection], int]:
+def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
+              decimal_comma: bool = False) -> tuple[str, list[Row], list[Rejection], int]:
     """Parse a whole file into rows; return (format, rows, rejections, data row count)."""
-    fmt, rows, rejects, counter = stream_rows(path, mapping)
+    fmt, rows, rejects, counter = stream_rows(path, mapping, decimal_comma=decimal_comma)
     out = list(rows)
     return fmt, out, rejects, counter()
 
@@ -300,8 +585,12 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
     return out
 
 
-__all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "ImportRefused", "Rejection",
-           "ImportReport", "Row", "detect_format", "stream_rows", "read_rows", "load_mapping"]
+__all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "FINGERTIPS_READ", "FINGERTIPS_OTHER",
+           "ImportRefused", "Rejection",
+           "ImportReport", "Row", "NumberError", "parse_number", "check_workbook", "detect_format",
+           "stream_rows", "read_rows", "load_mapping", "MAX_LINE_CHARS", "MAX_CELL_CHARS", "MAX_COLUMNS",
+           "MAX_XLSX_BYTES", "MAX_XLSX_UNCOMPRESSED", "MAX_XLSX_RATIO", "MAX_XLSX_MEMBERS",
+           "MAX_MAGNITUDE", "MAX_MESSAGE"]
 
 #: old name -> (the name to use instead, the object)
 _DEPRECATED = {"ImportError_": ("dat.core.importer.ImportRefused", ImportRefused)}

@@ -19,16 +19,23 @@ from dat.cli.output import Column, emit, number
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML mapping of Fingertips area codes and indicator IDs: "
                    "[areas] \"E08000027\" = \"dudley\", [indicators] \"90244\" = \"NI40\".")
+@click.option("--decimal-comma", is_flag=True,
+              help="Numbers use a decimal comma and '.' between thousands (1.234,5).")
+@click.option("--allow-future", is_flag=True,
+              help="Accept periods after the current financial year (forecasts).")
 @format_option
 @click.pass_context
-def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | None, fmt: str | None) -> None:
+def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | None, decimal_comma: bool,
+               allow_future: bool, fmt: str | None) -> None:
     """Import figures from FILE: dat's long CSV (partnership, indicator, period, value,
     numerator, denominator, note), the same as .xlsx, or a Fingertips "download data" CSV
     (with --mapping).
 
     All or nothing: every rejected row is listed (file:line: column: rule) and then nothing
-    is written (exit 1). Importing the same file again changes nothing; a changed figure
-    becomes a new revision (see dat history).
+    is written (exit 1). Unknown columns, malformed CSV and numbers that do not follow the
+    one rule (1,234.5; no 1,5 without --decimal-comma) are refused; docs/cli.md lists every
+    rule. Importing the same file again changes nothing; a changed figure becomes a new
+    revision (see dat history).
 
     \b
     Examples:
@@ -44,7 +51,8 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
     progress = _progress() if sys.stderr.isatty() else None
     try:
         report = import_file(store, file, dry_run=dry_run, mapping=mapping,
-                             progress=progress[0] if progress else None)
+                             progress=progress[0] if progress else None,
+                             decimal_comma=decimal_comma, allow_future=allow_future)
     finally:
         if progress:
             progress[1]()
@@ -60,7 +68,8 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
                f"{'would change' if dry_run else 'changed'} {report.changed} (old values kept in history), "
                f"unchanged {report.unchanged}, rejected {len(report.rejected)}")
     if report.rejected:
-        raise DataError(f"{summary}; nothing was written")
+        raise DataError(f"{file}: {report.rows} rows ({report.format} format): "
+                        f"rejected {len(report.rejected)}; nothing was written")
     click.echo(f"dat: {summary}" + ("; dry run, nothing written" if dry_run else ""), err=True)
 
 

@@ -1,0 +1,384 @@
+"""Hostile and careless import files (issue 11, items 1 and 2).
+
+Each case is a file and what must come of it: a refusal (exit code, one clear line of at most
+200 characters naming the file, line and column, no traceback, the database digest unchanged)
+or an acceptance with the exact value stored. The cases run in-process through click's
+CliRunner on one database per backend for the module (a refusal changes nothing, so they can
+share it; each acceptance writes its own partnership/period and the expected digest is taken
+again after it).
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import db_digest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+H = "partnership,indicator,period,value,numerator,denominator,note\n"
+
+
+# -- the module's databases ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def mdb(request, tmp_path_factory):
+    """A migrated, synced database for the module: {"url", "digest"}."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('imports') / 'dat.sqlite3'}"
+        name = None
+    else:
+        import psycopg
+
+        base = request.getfixturevalue("pg_server_url")
+        name = f"dat_imp_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        url = base.rsplit("/", 1)[0] + "/" + name
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAT_DATA_DIR", str(tmp_path_factory.mktemp("imports-data")))
+        for var in ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_STRICT_PLUGINS"):
+            mp.delenv(var, raising=False)
+        from dat.cli.main import cli
+
+        res = CliRunner().invoke(cli, ["--db", url, "partnerships", "-f", "json"], catch_exceptions=False)
+        assert res.exit_code == 0, res.stderr
+    state = {"url": url, "digest": db_digest(url)}
+    yield state
+    from dat.core.db import dispose_engines
+
+    dispose_engines()
+    if name:
+        import psycopg
+
+        with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_import(mdb, tmp_path: Path, content: str | bytes, *args: str, name: str = "f.csv"):
+    from dat.cli.main import cli
+
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path, CliRunner().invoke(cli, ["--db", mdb["url"], "import", str(path), *args])
+
+
+def refused(mdb, tmp_path, content, fragment, line: int | None, *args, name="f.csv", code=1):
+    if mdb["digest"] is None:
+        mdb["digest"] = db_digest(mdb["url"])
+    path, res = run_import(mdb, tmp_path, content, *args, name=name)
+    err = res.stderr
+    assert res.exit_code == code, (res.exit_code, err, res.output)
+    assert "Traceback" not in err + res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines and lines[-1].startswith("dat: "), err
+    assert all(len(ln) <= 200 for ln in lines), max(lines, key=len)
+    assert fragment in err, err
+    if line is not None:
+        assert f"{path}:{line}:" in err, err
+    assert db_digest(mdb["url"]) == mdb["digest"]
+    return err
+
+
+def stored(url: str, partnership: str, indicator: str, period: str):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT o.value, o.numerator, o.denominator FROM observation o "
+                "JOIN partnership p ON p.id = o.partnership_id JOIN indicator i ON i.id = o.indicator_id "
+                "WHERE p.slug = :p AND i.code = :i AND o.period = :per AND o.is_current = :t"),
+                {"p": partnership, "i": indicator, "per": period, "t": True}).all()
+    finally:
+        engine.dispose()
+
+
+def accepted(mdb, tmp_path, content, where: tuple[str, str, str], expected: tuple, *args):
+    _, res = run_import(mdb, tmp_path, content, *args)
+    assert res.exit_code == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    assert stored(mdb["url"], *where) == [expected]
+    mdb["digest"] = None  # taken again by the next refusal
+
+
+# -- refusals: (content, fragment, line, extra args) ----------------------------------------------
+
+R = "dudley,NTA.RET12,2007/08 Q1"   # a percentage
+C = "dudley,NI40,2007/08"           # a count
+REFUSALS = {
+    # header
+    "misspelt numerater": ("partnership,indicator,period,value,numerater\n" + R + ",5,5\n",
+                           "did you mean 'numerator'?", 1),
+    "unknown column": ("partnership,indicator,period,value,colour\n" + R + ",5,red\n", "unknown column", 1),
+    "duplicate column": ("partnership,indicator,period,value,value\n" + R + ",5,6\n", "more than once", 1),
+    "duplicate unknown-case column": ("partnership,indicator,period,value,Value\n" + R + ",5,6\n",
+                                      "more than once", 1),
+    "empty column name": ("partnership,indicator,,period,value\ndudley,NTA.RET12,,2007/08 Q1,5\n",
+                          "has no name", 1),
+    "trailing empty header": ("partnership,indicator,period,value,\n" + R + ",5,\n", "has no name", 1),
+    "header only": (H, "no data rows", 1),
+    "bom and misspelling": ("\ufeffpartnership,indicatr,period,value\n" + R + ",5\n",
+                            "did you mean 'indicator'?", 1),
+    "missing value column": ("partnership,indicator,period,note\n" + "dudley,NTA.RET12,2007/08 Q1,x\n",
+                             "no 'value' column", 1),
+    "5000 columns": ("partnership,indicator,period,value," + ",".join(f"c{i}" for i in range(5000)) + "\n"
+                     + R + ",5\n", "the limit is 200", 1),
+    "not a header at all": ("foo,bar\n1,2\n", "unrecognised header", 1),
+    # CSV structure
+    "unbalanced quote swallows rows": (H + '"dudley,NTA.RET12,2007/08 Q1,5,,,\n' + R.replace("Q1", "Q2")
+                                       + ',6,,,\n' + R.replace("Q1", "Q3") + ',7,,,"\n',
+                                       "malformed CSV", 2),
+    "quoted note over a line end": (H + R + ',5,,,"first\nsecond"\n', "runs past the end of the line", 2),
+    "unbalanced quote at the end": (H + R + ',5,,,"never closed\n', "malformed CSV", 2),
+    "NUL byte": (H + R + ",5,,,\n" + R.replace("Q1", "Q2") + ",6,,,a\x00b\n", "NUL byte", 3),
+    "control character": (H + R + ",5,,,bell\x07\n", "control character", 2),
+    "ragged row": (H + R + ",5,,,,extra,cells\n", "9 fields, the header has 7", 2),
+    "cell over 10,000 chars": (H + R + ",5,,," + "n" * 10_001 + "\n", "longer than 10,000", 2),
+    "not UTF-8": ((H + R + ",5,,,caf\xe9\n").encode("latin-1"), "not UTF-8", None),
+    "empty file": ("", "the file is empty", None),
+    # numbers
+    "decimal comma": (H + R + ',"1,5",,,\n', "--decimal-comma", 2),
+    "1.234,5 without the option": (H + R + ',"1.234,5",,,\n', "is not a number", 2),
+    "1,23": (H + C + ',"1,23",,,\n', "is not a number", 2),
+    "indian grouping 12,34,567": (H + C + ',"12,34,567",,,\n', "is not a number", 2),
+    "1.5 with --decimal-comma": (H + R + ",1.5,,,\n", "is not a number", 2, "--decimal-comma"),
+    "hex": (H + C + ",0x10,,,\n", "'0x10' is not a number", 2),
+    "underscore": (H + C + ",1_000,,,\n", "'1_000' is not a number", 2),
+    "arabic-indic digits": (H + C + ",١٢,,,\n", "is not a number", 2),
+    "fullwidth digits": (H + C + ",１２,,,\n", "is not a number", 2),
+    "NaN": (H + R + ",NaN,,,\n", "'NaN' is not a number", 2),
+    "inf": (H + R + ",inf,,,\n", "'inf' is not a number", 2),
+    "1e-400": (H + R + ",1e-400,,,\n", "too small", 2),
+    "1e308": (H + C + ",1e308,,,\n", "too large", 2),
+    "1e400": (H + C + ",1e400,,,\n", "not a finite number", 2),
+    "1e16 count": (H + C + ",10000000000000000,,,\n", "too large", 2),
+    "space inside": (H + C + ",1 000,,,\n", "is not a number", 2),
+    "5.": (H + C + ",5.,,,\n", "is not a number", 2),
+    "percent on a numerator": (H + R + ",50,5%,10,\n", "only in the value column", 2),
+    # rules of the unit
+    "negative count": (H + C + ",-3,,,\n", "is not a count", 2),
+    "fractional count": (H + C + ",2.5,,,\n", "is not a count", 2),
+    "negative numerator": (H + R + ",,-1,10,\n", "numerator is 0 or more", 2),
+    "zero denominator": (H + R + ",,0,0,\n", "must be positive", 2),
+    "numerator over denominator": (H + R + ",,11,10,\n", "larger than the denominator", 2),
+    "12% on a count": (H + C + ",12%,,,\n", "a % sign on a count indicator", 2),
+    "£ on a percentage": (H + R + ",£5,,,\n", "a £ sign on a percent indicator", 2),
+    "percentage over 100": (H + R + ",101,,,\n", "is not a percentage", 2),
+    "negative percentage": (H + R + ",-0.5,,,\n", "is not a percentage", 2),
+    "90 with 1/10": (H + R + ",90,1,10,\n", "does not match numerator/denominator", 2),
+    "33.4 with 1/3": (H + R + ",33.4,1,3,\n", "does not match", 2),
+    "rate 6 with 5/1000 per 1000": (H + "dudley,NI16,2007/08,6,5,1000,\n", "does not match", 2),
+    "negative rate": (H + "dudley,NI16,2007/08,-1,,,\n", "is negative", 2),
+    # periods
+    "future 2099/00": (H + "dudley,NTA.RET12,2099/00,5,,,\n", "--allow-future", 2),
+    "Q5": (H + "dudley,NTA.RET12,2007/08 Q5,5,,,\n", "quarters are Q1-Q4", 2),
+    "2007/09": (H + "dudley,NTA.RET12,2007/09,5,,,\n", "second year must follow", 2),
+    "far past 1066/67": (H + "dudley,NTA.RET12,1066/67,5,,,\n", "out of range", 2),
+    "very long period text": (H + "dudley,NTA.RET12," + "Q" * 5000 + ",5,,,\n", "is not a period", 2),
+    # duplicates
+    "-1 and -2 duplicates": (H + "bromley,bromley.dip_triage_6wk_change,2008/09 Q1,-1,,,\n"
+                             "bromley,bromley.dip_triage_6wk_change,2008/09 Q1,-2,,,\n",
+                             "duplicate of line 2 with a different value", 3),
+    "duplicate through another period spelling": (H + R + ",5,,,\ndudley,NTA.RET12,Q1 2007-08,6,,,\n",
+                                                  "duplicate of line 2", 3),
+    # names
+    "unicode partnership": (H + "düdley,NTA.RET12,2007/08 Q1,5,,,\n", "unknown partnership 'düdley'", 2),
+    "zero-width space": (H + "dud\u200bley,NTA.RET12,2007/08 Q1,5,,,\n", "unknown partnership", 2),
+    "fullwidth indicator": (H + "dudley,NTA.RET１２,2007/08 Q1,5,,,\n", "unknown indicator", 2),
+    "5000-char partnership": (H + "d" * 5000 + ",NTA.RET12,2007/08 Q1,5,,,\n", "…", 2),
+    # Fingertips
+    "fingertips misspelt Count": ("Indicator ID,Area Code,Time period,Value,Cuont,Denominator\n"
+                                  "90244,E08000027,2009/10,5,1,20\n", "did you mean 'Count'?", 1),
+    "fingertips missing Area Code": ("Indicator ID,Area Name,Time period,Value\n90244,Dudley,2009/10,5\n",
+                                     "no 'Area Code' column", 1),
+}
+
+
+#: refused while the file is read, before any row meets the database: the reading does not
+#: depend on the backend, so these run on SQLite only (the row rules run on both)
+READ_ONLY = {name for name, (_c, _f, line, *_a) in REFUSALS.items() if line in (1, None)} | {
+    "unbalanced quote swallows rows", "quoted note over a line end", "unbalanced quote at the end",
+    "NUL byte", "control character", "cell over 10,000 chars"}
+
+
+def sqlite_only(mdb) -> None:
+    if not mdb["url"].startswith("sqlite"):
+        pytest.skip("reading only: the same on every backend, run on SQLite")
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refused(case, mdb, tmp_path):
+    if case in READ_ONLY:
+        sqlite_only(mdb)
+    content, fragment, line, *args = REFUSALS[case]
+    refused(mdb, tmp_path, content, fragment, line, *args)
+
+
+def test_fingertips_rules(mdb, tmp_path):
+    (tmp_path / "map.toml").write_text('[areas]\n"E08000027" = "dudley"\n[indicators]\n"90244" = "NTA.RET12"\n')
+    head = ("Indicator ID,Area Code,Area Name,Time period,Value,Lower CI 95.0 limit,Upper CI 95.0 limit,"
+            "Count,Denominator,Sex\n")
+    m = ("--mapping", str(tmp_path / "map.toml"))
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,,,-1,20,Persons\n",
+            "numerator is 0 or more", 2, *m)
+    refused(mdb, tmp_path, head + 'E08000027,90244,Dudley,2009/10,"1,5",,,1,20,Persons\n', "", 2, *m)
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,9,3,1,20,Persons\n", "above the upper limit", 2, *m)
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,12%x,,,1,20,Persons\n", "is not a number", 2, *m)
+
+
+# -- spreadsheets ----------------------------------------------------------------------------------
+
+def _zip(path: Path, members: dict[str, bytes]) -> bytes:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return path.read_bytes()
+
+
+def test_zip_bomb_named_xlsx_is_refused_from_the_directory(mdb, tmp_path):
+    bomb = _zip(tmp_path / "b.zip", {"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>",
+                                     "xl/worksheets/sheet1.xml": b"\0" * (120 * 2**20)})
+    assert len(bomb) < 2**20
+    t = time.perf_counter()
+    err = refused(mdb, tmp_path, bomb, "MAX_XLSX_UNCOMPRESSED", None, name="bomb.xlsx")
+    assert time.perf_counter() - t < 5
+    assert "unpacks to 120 MiB" in err
+
+
+def test_high_ratio_member_is_refused(mdb, tmp_path):
+    sqlite_only(mdb)
+    data = _zip(tmp_path / "r.zip", {"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>",
+                                     "xl/worksheets/sheet1.xml": b"a" * (30 * 2**20)})
+    refused(mdb, tmp_path, data, "MAX_XLSX_RATIO", None, name="ratio.xlsx")
+
+
+def test_xlsx_that_is_not_a_zip_or_not_a_workbook_or_encrypted(mdb, tmp_path):
+    sqlite_only(mdb)
+    refused(mdb, tmp_path, b"partnership,indicator\n", "not a readable .xlsx workbook", None, name="text.xlsx")
+    data = _zip(tmp_path / "z.zip", {"readme.txt": b"hello"})
+    refused(mdb, tmp_path, data, "without xl/workbook.xml", None, name="plain.xlsx")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000
+    refused(mdb, tmp_path, ole, "encrypted (password-protected)", None, name="secret.xlsx")
+    many = _zip(tmp_path / "m.zip", {f"f{i}": b"" for i in range(1001)})
+    refused(mdb, tmp_path, many, "MAX_XLSX_MEMBERS", None, name="many.xlsx")
+    refused(mdb, tmp_path, b"PK\x03\x04" + b"\0" * 100, "not a zip file", None, name="trunc.xlsx")
+
+
+def test_xlsx_rules_are_the_csv_rules(mdb, tmp_path):
+    sqlite_only(mdb)
+    openpyxl = pytest.importorskip("openpyxl")
+    for row, fragment, line in (
+        (["partnership", "indicator", "period", "valeu"], "did you mean 'value'?", 1),
+        (["dudley", "NI40", "2007/08", -4], "is not a count", 2),
+        (["dudley", "NI40", "2007/08", "1,5"], "--decimal-comma", 2),
+        (["dudley", "NI40", "2007/08", 5, None, None, "x" * 10_001], "longer than 10,000", 2),
+    ):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        if line == 2:
+            ws.append(["partnership", "indicator", "period", "value", "numerator", "denominator", "note"])
+        ws.append(row)
+        if line == 1:
+            ws.append(["dudley", "NI40", "2007/08", 5])
+        wb.save(tmp_path / "w.xlsx")
+        refused(mdb, tmp_path, (tmp_path / "w.xlsx").read_bytes(), fragment, line, name="sheet.xlsx")
+
+
+# -- limits that must hold without reading the whole file ------------------------------------------
+
+def test_a_50_mb_line_is_refused_quickly_in_little_memory(mdb, tmp_path):
+    sqlite_only(mdb)
+    path = tmp_path / "long.csv"
+    with path.open("w") as fh:
+        fh.write(H)
+        fh.write("x" * (50 * 2**20) + "\n")
+    from dat.core.readers import ImportRefused, stream_rows
+
+    tracemalloc.start()
+    t = time.perf_counter()
+    with pytest.raises(ImportRefused) as exc:
+        _fmt, rows, _rej, _n = stream_rows(path)
+        list(rows)
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert f"{path}:2: the line is longer than 100,000 characters" == str(exc.value)
+    assert elapsed < 2 and peak < 8 * 2**20, (elapsed, peak)
+    refused(mdb, tmp_path, path.read_bytes(), "longer than 100,000 characters", 2, name="long.csv")
+
+
+# -- acceptances: the exact value stored -----------------------------------------------------------
+
+def test_accepted_values(mdb, tmp_path):
+    A = "dudley,NTA.RET12"
+    cases = [
+        (H + f"{A},1995/96 Q1,\" 12 \",,,\n", ("dudley", "NTA.RET12", "1995/96 Q1"), (12.0, None, None)),
+        (H + f"{A},1995/96 Q2,+5,,,\n", ("dudley", "NTA.RET12", "1995/96 Q2"), (5.0, None, None)),
+        (H + f"{A},1995/96 Q3,-0,,,\n", ("dudley", "NTA.RET12", "1995/96 Q3"), (0.0, None, None)),
+        (H + f"{A},1995/96 Q4,12%,,,\n", ("dudley", "NTA.RET12", "1995/96 Q4"), (12.0, None, None)),
+        (H + f"{A},1996/97 Q1,10,1,10,\n", ("dudley", "NTA.RET12", "1996/97 Q1"), (10.0, 1.0, 10.0)),
+        (H + f"{A},1996/97 Q2,33.3,1,3,\n", ("dudley", "NTA.RET12", "1996/97 Q2"), (33.3, 1.0, 3.0)),
+        (H + f"{A},1996/97 Q3,33,1,3,\n", ("dudley", "NTA.RET12", "1996/97 Q3"), (33.0, 1.0, 3.0)),
+        (H + "dudley,NI40,1996/97,\"1,234,567\",,,\n", ("dudley", "NI40", "1996/97"), (1234567.0, None, None)),
+        (H + "dudley,NI16,1997/98,5,5,1000,\n", ("dudley", "NI16", "1997/98"), (5.0, 5.0, 1000.0)),
+        (H + "bromley,bromley.funding_total_stated,1997/98,\"£1,200.50\",,,\n",
+         ("bromley", "bromley.funding_total_stated", "1997/98"), (1200.5, None, None)),
+        (H + "bromley,bromley.dip_triage_6wk_change,1997/98,-2.5,,,\n",
+         ("bromley", "bromley.dip_triage_6wk_change", "1997/98"), (-2.5, None, None)),
+        (" Partnership , INDICATOR ,Period,Value\n" + f"{A},1998/99 Q1,7\n",
+         ("dudley", "NTA.RET12", "1998/99 Q1"), (7.0, None, None)),
+        (H + f"{A},1998/99 Q2,8,,,same\n{A},1998/99 Q2,8,,,same\n",
+         ("dudley", "NTA.RET12", "1998/99 Q2"), (8.0, None, None)),
+        (H + f"{A},1998/99 Q3,4.25E1,,,\n", ("dudley", "NTA.RET12", "1998/99 Q3"), (42.5, None, None)),
+    ]
+    for content, where, expected in cases:
+        accepted(mdb, tmp_path, content, where, expected)
+    accepted(mdb, tmp_path, H + f"{A},1999/00 Q1,\"1,5\",,,\n", ("dudley", "NTA.RET12", "1999/00 Q1"),
+             (1.5, None, None), "--decimal-comma")
+    accepted(mdb, tmp_path, H + "bromley,bromley.funding_total_stated,1999/00,\"1.234,5\",,,\n",
+             ("bromley", "bromley.funding_total_stated", "1999/00"), (1234.5, None, None), "--decimal-comma")
+    accepted(mdb, tmp_path, H + f"{A},2099/00,5,,,\n", ("dudley", "NTA.RET12", "2099/00"),
+             (5.0, None, None), "--allow-future")
+
+
+# -- the number parser --------------------------------------------------------------------------
+
+@settings(max_examples=150, deadline=None)
+@given(st.decimals(min_value=-10**12, max_value=10**12, places=3, allow_nan=False, allow_infinity=False),
+       st.integers(0, 3), st.booleans())
+def test_formatted_numbers_round_trip(d, places, grouped):
+    from dat.core.readers import parse_number
+
+    x = float(d)
+    text = f"{x:,.{places}f}" if grouped else f"{x:.{places}f}"
+    value, decimals, mark = parse_number(text)
+    assert value == float(text.replace(",", "")) and mark == "" and decimals == places
+    comma = text.replace(",", "#").replace(".", ",").replace("#", ".")
+    assert parse_number(comma, decimal_comma=True)[0] == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**12), st.integers(0, 20), st.sampled_from([",", ",,", " ,", ", "]))
+def test_a_stray_comma_never_reads_as_another_number(n, where, comma):
+    from dat.core.readers import NumberError, parse_number
+
+    text = f"{n:,}"
+    pos = where % (len(text) + 1)
+    mangled = text[:pos] + comma + text[pos:]
+    try:
+        value = parse_number(mangled)[0]
+    except NumberError:
+        return
+    assert value == n, (mangled, value)
