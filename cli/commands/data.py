@@ -129,8 +129,10 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
               help="Write observations in Fingertips' layout, mapping partnerships and indicators "
                    "back through this import mapping (TOML).")
 @click.option("--public", is_flag=True,
-              help="Suppress small counts (1-4 shown as *), with secondary suppression so totals "
-                   "and percentages do not reveal them; says what it suppressed.")
+              help="Disclosure control for publication (docs/disclosure.md): counts of 1-4 and "
+                   "everything derived from them are shown as *, and further cells are hidden "
+                   "until no hidden one can be worked back through the file's sums (sub-areas, "
+                   "quarters, year to date) or percentages; says what it suppressed.")
 @click.pass_context
 def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], indicators: tuple[str, ...],
                output: Path | None, force: bool, ft_mapping: Path | None, public: bool) -> None:
