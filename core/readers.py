@@ -87,8 +87,14 @@ class Rejection:
     rule: str
 
     def __str__(self) -> str:
-        # printed after "rejected: ", so the whole line stays within MAX_MESSAGE
-        return _clamp(f"{self.file}:{self.line}: {self.column}: {self.rule}", MAX_MESSAGE - 10)
+        # printed after "rejected: ", so the whole line stays within MAX_MESSAGE; a path too
+        # long for the line gives way first (its folders become "…/"), so the rule stays whole
+        limit = MAX_MESSAGE - 10
+        where = f":{self.line}: {self.column}: {self.rule}"
+        file = self.file
+        if len(file) + len(where) > limit and "/" in file:
+            file = "…/" + file.rsplit("/", 1)[1]
+        return _clamp(file + where, limit)
 
 
 @dataclass
@@ -157,9 +163,9 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
     if m is None or not (m[3] or m[4]):
         hint = ""
         if not decimal_comma and re.fullmatch(r"[+-]?[0-9]+(?:[.,][0-9]+)*", s) and "," in s:
-            hint = " (thousands go in groups of three, 1,234,567; for a decimal comma use --decimal-comma)"
+            hint = " (use groups of three like 1,234,567, or --decimal-comma)"
         elif decimal_comma and re.fullmatch(r"[+-]?[0-9]+(?:[.,][0-9]+)*", s):
-            hint = " (with --decimal-comma, 1.234,5 is one thousand two hundred and thirty-four point five)"
+            hint = " (--decimal-comma reads 1.234,5 as 1234.5)"
         raise NumberError(f"{quote(text)} is not a number{hint}")
     sign, cur, whole, frac, exp, pct = m.groups()
     if cur and pct:
