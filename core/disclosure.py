@@ -16,8 +16,11 @@ method; in short:
   families of counts with the same relations. A hidden cell is safe only when the published
   cells do not determine it: checked exactly (Gaussian elimination over
   :class:`fractions.Fraction`) and against the simple bound attacks (interval propagation
-  with every count >= 0 and the small ones in 1-4). While some hidden cell is determined,
-  the smallest publishable cell of a relation containing it is hidden as well.
+  with every count >= 0 and the small ones in 1-4). Each hidden cell first gets the
+  cheapest classic pattern that protects it (the rectangle (a, p), (a', p), (a, p'),
+  (a', p') over an area and a time relation, or a second cell of its only relation),
+  checked on the connected part of the relations it touches; while some hidden cell is
+  still determined, a publishable cell of a relation containing it is hidden as well.
 
 Stdlib only (the export imports it only with ``--public``).
 """
@@ -37,6 +40,8 @@ SMALL_LOW, SMALL_HIGH = Fraction(1), Fraction(4)
 #: units whose value is numerator / denominator x scale
 _SCALE = {"percent": 100, "ratio": 1}
 INF = float("inf")
+#: complementary patterns checked per hidden cell before the greedy takes over
+_TRIES = 40
 
 Key = tuple[Any, str]  # (partnership id, period string)
 
@@ -232,29 +237,102 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         return (v == 0, v, order.get(k[0], repr(k[0])), k[1])
 
     cache: dict[tuple, set[Key]] = {}  # (relations, unknowns) of a component -> its leaks
+    missing = {k for rel in rels for k in rel if k not in values}
 
-    def leaks_of(comp: list[int], unknown: set[Key], with_bounds: bool) -> set[Key]:
-        comp_unknown = frozenset(k for i in comp for k in rels[i] if k in unknown)
+    def leaks_of(comp: list[int], unknown: set[Key] | None, with_bounds: bool) -> set[Key]:
+        """The hidden cells of the component ``comp`` the attacker pins (``unknown``: the
+        hidden and missing cells; None for the current ones)."""
+        def unk(k: Key) -> bool:
+            return k in unknown if unknown is not None else (k in hidden or k in missing)
+
+        comp_unknown = frozenset(k for i in comp for k in rels[i] if unk(k))
         comp_hidden = {k for k in comp_unknown if k in hidden}
         if not comp_hidden:
             return set()
         key = (with_bounds, tuple(comp), comp_unknown)
         if key not in cache:
             if not with_bounds:
-                system = [{k: Fraction(c) for k, c in rels[i].items() if k in unknown} for i in comp]
+                system = [{k: Fraction(c) for k, c in rels[i].items() if k in comp_unknown} for i in comp]
                 cache[key] = determined(system) & comp_hidden
             else:
                 bounds: dict[Key, tuple[Any, Any]] = {}
                 with_totals = []
                 for i in comp:
                     rel = rels[i]
-                    total = -sum((c * values[k] for k, c in rel.items() if k not in unknown), Fraction(0))
-                    us = {k: c for k, c in rel.items() if k in unknown}
+                    total = -sum((c * values[k] for k, c in rel.items() if k not in comp_unknown), Fraction(0))
+                    us = {k: c for k, c in rel.items() if k in comp_unknown}
                     with_totals.append((us, total))
                     for k in us:
                         bounds[k] = _bounds(k, values, primary, hidden)
                 cache[key] = bound_pinned(with_totals, bounds) & comp_hidden
         return cache[key]
+
+    def component(seeds: Iterable[Key]) -> list[int]:
+        """The relations joined to ``seeds`` through hidden or missing cells."""
+        seen: set[Key] = set()
+        comp: set[int] = set()
+        stack = [k for k in seeds if k in hidden or k in missing]
+        while stack:
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            for i in by_cell.get(k, ()):
+                if i not in comp:
+                    comp.add(i)
+                    stack.extend(m for m in rels[i] if (m in hidden or m in missing) and m not in seen)
+        return sorted(comp)
+
+    def pinned_in(seeds: Iterable[Key], watch: set[Key]) -> set[Key]:
+        """The cells of ``watch`` pinned in the component of ``seeds`` (exactly or by bounds)."""
+        comp = component(seeds)
+        return (leaks_of(comp, None, False) & watch) or (leaks_of(comp, None, True) & watch)
+
+    # a relation is "area" (one period: parent = sub-areas) or "time" (one area: quarters)
+    area_rel = [len({k[1] for k in rel}) == 1 for rel in rels]
+    time_rel = [len({k[0] for k in rel}) == 1 for rel in rels]
+    settled: set[Key] = set()  # hidden cells checked safe (they stay so: hiding more only helps)
+    tried: set[Key] = set()
+
+    def exposes(m: Key) -> int:
+        # relations with no unknown yet that hiding m would open
+        return sum(1 for j in by_cell[m] if not any(x in hidden or x in missing for x in rels[j]))
+
+    def rectangle(c: Key) -> bool:
+        """Protect the hidden cell ``c`` with the fewest new cells of the classic patterns: a
+        second cell of its one relation, or the rectangle (a, p), (a', p), (a, p'), (a', p')
+        over an area relation and a time relation of c; each candidate is checked exactly
+        (and by bounds) on its component. False when none of them protects c."""
+        tried.add(c)
+        if not pinned_in([c], settled | {c}):
+            settled.add(c)
+            return True
+        rs = by_cell.get(c, ())
+        along_a = sorted({m for i in rs if area_rel[i] for m in rels[i] if m != c}, key=repr)
+        along_t = sorted({m for i in rs if time_rel[i] for m in rels[i] if m != c}, key=repr)
+        cands: set[tuple[Key, ...]] = {(m,) for m in (*along_a, *along_t)}
+        for c2 in along_a:
+            for c3 in along_t:
+                c4 = (c2[0], c3[1])
+                if c4 in values or c4 in missing:
+                    cands.add(tuple(sorted({c2, c3, c4}, key=repr)))
+        scored = []
+        for cand in cands:
+            new = [m for m in cand if m in values and m not in hidden]
+            scored.append(((len(new), sum(exposes(m) for m in new), sum(values[m] == 0 for m in new),
+                            sum(values[m] for m in new), sorted(sort_key(m) for m in new)), new))
+        scored.sort(key=lambda t: t[0])
+        for _, new in scored[:_TRIES]:
+            hidden.update(new)
+            if not pinned_in([c, *new], settled | {c} | set(new)):
+                settled.add(c)
+                settled.update(new)
+                return True
+            hidden.difference_update(new)
+        return False
+
+    for c in sorted(hidden, key=sort_key):
+        rectangle(c)
 
     while True:
         unknown = hidden | {k for rel in rels for k in rel if k not in values}
@@ -269,15 +347,14 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         for k in sorted(leaks, key=sort_key):
             if touched.intersection(by_cell.get(k, ())):
                 continue  # wait and see whether that already protects it
+            if k not in tried and rectangle(k):
+                touched.update(by_cell.get(k, ()))
+                continue
             cands = [i for i in by_cell.get(k, ())
                      if any(m in values and m not in hidden for m in rels[i])]
             if not cands:
                 continue
             best = min(cands, key=lambda i: (sum(1 for m in rels[i] if m in unknown), i))
-
-            def exposes(m: Key, unknown: set[Key] = unknown) -> int:
-                # relations with no unknown yet that hiding m would open
-                return sum(1 for j in by_cell[m] if not any(x in unknown for x in rels[j]))
 
             pick = min((m for m in rels[best] if m in values and m not in hidden),
                        key=lambda m: (exposes(m), *sort_key(m)))

@@ -293,7 +293,8 @@ def test_the_measured_leaks_are_closed(disc, db_url):
     assert cells[("dsolo", "DISC.PCT", "2010/11")]["value"] == "40"
 
     assert len([line for line in err.splitlines() if line.strip()]) == 1
-    assert "suppressed 4 small counts (1-4) and 12 further cells" in err
+    # the rectangle in 1. (3 cells), one quarter in 2., Q1-Q3 in 3. (the greedy took 12)
+    assert "suppressed 4 small counts (1-4) and 5 further cells" in err
     assert attack(rows, _truth(MEASURED)) == {}
     assert db_digest(db_url) == before
 
@@ -336,6 +337,80 @@ def test_non_public_export_is_unchanged_and_safe_data_publishes_whole(disc, db_u
     public, err = _cli_export(db_url, "--public", *args)
     assert public == _cli_export(db_url, *args)[0]
     assert "suppressed 0 small counts (1-4) and 0 further cells" in err
+
+
+# -- dense hierarchies: time and over-suppression ----------------------------------------------
+
+def _dense(parent: str, years: int, small: dict[tuple[str, int, int], int] | None = None,
+           seed: int = 7, share: float = 0.05) -> list[dict]:
+    """protect()'s rows for one count indicator: ``parent`` and its sub-areas, per year the
+    four quarters, Q1-Q2, Q1-Q3 and the year, all adding up. ``small``: (sub-area, year,
+    quarter) -> a small count; otherwise a sub-area quarter is small with chance ``share``."""
+    import random
+
+    rnd = random.Random(seed)
+    kids = FAMILIES[parent]
+    rows = []
+    for y in range(2000, 2000 + years):
+        fy = f"{y}/{(y + 1) % 100:02d}"
+        if small is None:
+            q = {(k, i): rnd.randint(1, 4) if rnd.random() < share else rnd.randint(5, 40)
+                 for k in kids for i in range(1, 5)}
+        else:
+            q = {(k, i): small.get((k, y, i), 10 + 3 * i + kids.index(k)) for k in kids for i in range(1, 5)}
+        for a in [parent, *kids]:
+            members = kids if a == parent else [a]
+            for p, qs in ((" Q1", (1,)), (" Q2", (2,)), (" Q3", (3,)), (" Q4", (4,)), (" Q1-Q2", (1, 2)),
+                          (" Q1-Q3", (1, 2, 3)), ("", (1, 2, 3, 4))):
+                rows.append({"_id": a, "partnership": a, "period": fy + p,
+                             "value": sum(q[(m, i)] for m in members for i in qs), "numerator": None,
+                             "denominator": None, "_ci_low": None, "_ci_high": None})
+    return rows
+
+
+def _attack_rows(rows: list[dict], truth: dict[tuple[str, str], int]) -> dict:
+    known = {(r["_id"], r["period"]): Fraction(r["value"]) for r in rows if r["value"] != STAR}
+    hidden = {(r["_id"], r["period"]): _bounds(truth[(r["_id"], r["period"])]) for r in rows
+              if r["value"] == STAR}
+    assert all(0 < truth[k] < 5 for k in set(truth) - set(known) - set(hidden)) is True
+    return {k: v for k, v in solve(attacker_relations(set(known) | set(hidden)), known, hidden).items()
+            if k in hidden}
+
+
+def test_dense_hierarchy_is_quick_and_safe():
+    """630 cells (one parent, five sub-areas, 15 years of quarters, ranges and years): the
+    greedy alone took about 9 s and hid 20 further cells per small count."""
+    import time
+
+    from dat.core.disclosure import protect
+
+    rows = _dense("dp5", 15)
+    assert len(rows) == 630
+    truth = {(r["_id"], r["period"]): r["value"] for r in rows}
+    t0 = time.perf_counter()
+    out = protect(rows, unit="count", children=FAMILIES)
+    took = time.perf_counter() - t0
+    assert took < 3, took
+    assert out.primary > 5 and out.unresolved == 0
+    assert out.secondary <= 10 * out.primary, (out.primary, out.secondary)
+    for k, v in truth.items():
+        if 0 < v < 5:
+            assert next(r for r in rows if (r["_id"], r["period"]) == k)["value"] == STAR
+    assert _attack_rows(rows, truth) == {}
+
+
+def test_an_isolated_small_count_costs_a_rectangle():
+    """One small quarter in a table of areas by quarters (a parent and three sub-areas, one
+    year): the rectangle, three further cells, protects it; nothing more is hidden."""
+    from dat.core.disclosure import protect
+
+    rows = [r for r in _dense("dp3", 1, small={("dp3s2", 2000, 3): 2}) if "-" not in r["period"]]
+    truth = {(r["_id"], r["period"]): r["value"] for r in rows}
+    out = protect(rows, unit="count", children=FAMILIES)
+    assert (out.primary, out.unresolved) == (1, 0)
+    assert out.secondary <= 3
+    assert next(r for r in rows if (r["_id"], r["period"]) == ("dp3s2", "2000/01 Q3"))["value"] == STAR
+    assert _attack_rows(rows, truth) == {}
 
 
 # -- the property: random datasets, an attacker with everything -------------------------------
@@ -414,5 +489,16 @@ def test_no_suppressed_cell_can_be_recovered(disc, db_url, lines):
         if r["value"] != STAR:
             assert Fraction(r["value"]) == Fraction(t["value"]).limit_denominator(10**6) or \
                 abs(float(r["value"]) - t["value"]) < 1e-6
-    assert report.notes == []
-    assert attack(rows, truth) == {}
+    pinned = attack(rows, truth)
+    if report.notes:
+        # dat says some cells could not be protected: allowed only for what no suppression
+        # protects (~1% of these datasets: a year of 4 whose quarters are each 1-4 is 4 = 1+1+1+1
+        # by the bounds alone); the export must not reveal anything beyond that
+        noted = {n.split(":")[0] for n in report.notes}
+        blank = [{**r, "value": STAR, "numerator": STAR if r["numerator"] else "",
+                  "denominator": STAR if r["denominator"] else ""} if r["indicator"] in noted else r
+                 for r in rows]
+        inherent = attack(blank, truth)
+        assert inherent and set(pinned) <= set(inherent), (report.notes, pinned, inherent)
+        pinned = {k: v for k, v in pinned.items() if k not in inherent}
+    assert pinned == {}
