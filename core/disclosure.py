@@ -383,6 +383,55 @@ def _bounds(k: Key, values: Mapping[Key, Fraction], primary: set[Key], hidden: s
     return (Fraction(SMALL_BELOW), INF) if v >= SMALL_BELOW else (Fraction(0), INF)
 
 
+def implied(values: Mapping[Key, Fraction], children: Mapping[Any, Sequence[Any]]) -> dict[Key, Fraction]:
+    """The cells NOT in ``values`` that the published ones give away on their own (exact
+    elimination with the published cells moved to the right): a quarter missing between two
+    year-to-date ranges, the fourth quarter of a year, the one sub-area left out of its
+    parent. A small one must be protected as if it had been published."""
+    rels = [rel for rel in relations(values, children) if any(k not in values for k in rel)]
+    if not rels:
+        return {}
+    missing = {k for rel in rels for k in rel if k not in values}
+    out: dict[Key, Fraction] = {}
+    for comp in _components(rels, missing):
+        pivots: list[tuple[Key, dict[Key, Fraction], Fraction]] = []
+        for i in comp:
+            rel = rels[i]
+            row = {k: Fraction(c) for k, c in rel.items() if k in missing}
+            rhs = -sum((c * values[k] for k, c in rel.items() if k not in missing), Fraction(0))
+            for pk, prow, prhs in pivots:
+                c = row.get(pk)
+                if c:
+                    for k, v in prow.items():
+                        nv = row.get(k, 0) - c * v
+                        if nv:
+                            row[k] = nv
+                        else:
+                            row.pop(k, None)
+                    rhs -= c * prhs
+            if not row:
+                continue  # dependent (or inconsistent: then it tells nothing exact)
+            pk = min(row, key=repr)
+            inv = 1 / row[pk]
+            row = {k: v * inv for k, v in row.items()}
+            rhs *= inv
+            for j, (qk, qrow, qrhs) in enumerate(pivots):
+                c = qrow.get(pk)
+                if c:
+                    for k, v in row.items():
+                        nv = qrow.get(k, 0) - c * v
+                        if nv:
+                            qrow[k] = nv
+                        else:
+                            qrow.pop(k, None)
+                    pivots[j] = (qk, qrow, qrhs - c * rhs)
+            pivots.append((pk, row, rhs))
+        for pk, row, rhs in pivots:
+            if len(row) == 1:
+                out[pk] = rhs
+    return out
+
+
 # -- one indicator's rows ---------------------------------------------------------------------
 
 def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = None,
@@ -394,8 +443,6 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
     outcome = Outcome()
     scale = scale_of(unit, per)
     is_count = unit == "count"
-    if not any(_maybe_small(r, is_count, scale) for r in rows):
-        return outcome  # nothing to hide: one cheap pass, no exact arithmetic
     order = {r["_id"]: r["partnership"] for r in rows}
     index: dict[Key, dict[str, Any]] = {}
     counts: dict[Key, Fraction] = {}  # the count family: value of a count, else the numerator
@@ -421,7 +468,17 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
             dens[k] = d
     p_counts = {k for k, v in counts.items() if is_small(v)}
     p_dens = {k for k, v in dens.items() if is_small(v)}
+    if not is_count:  # the complement: 38 of 41 retained says 3 were not
+        p_counts |= {k for k, v in counts.items() if k in dens and is_small(dens[k] - v)}
     primary_cells = len(p_counts) + len(p_dens)  # one per small count, whatever its columns
+    # a small cell the file does not hold but gives away (a quarter between two published
+    # year-to-date ranges) is protected like a published one: it joins as a hidden cell
+    virtual_c = {k: v for k, v in implied(counts, children).items() if is_small(v)}
+    virtual_d = {k: v for k, v in implied(dens, children).items() if is_small(v)}
+    counts.update(virtual_c)
+    dens.update(virtual_d)
+    p_counts |= set(virtual_c)
+    p_dens |= set(virtual_d)
     if not p_counts and not p_dens:
         return outcome
 
@@ -434,8 +491,11 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
 
     hidden_cells = 0
     for k in hidden_counts:
-        hidden_cells += _hide(index[k], ("value", "numerator", "_ci_low", "_ci_high"))
+        if k in index:  # not a virtual cell
+            hidden_cells += _hide(index[k], ("value", "numerator", "_ci_low", "_ci_high"))
     for k in hidden_dens:
+        if k not in index:
+            continue
         cols = ("denominator",) if is_count else ("denominator", "value", "_ci_low", "_ci_high")
         hidden_cells += _hide(index[k], cols)
     # a published value with a hidden numerator or denominator would give it back; nothing
@@ -443,19 +503,13 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
     for r in rows:
         if SUPPRESSED in (r["numerator"], r["denominator"]) and not is_count:
             hidden_cells += _hide(r, ("value", "_ci_low", "_ci_high"))
+    # a note beside a hidden figure may describe it ("a single seizure in the year")
+    for r in rows:
+        if any(r.get(c) == SUPPRESSED for c in ("value", "numerator", "denominator")):
+            _hide(r, ("note",))
     outcome.primary = primary_cells
-    outcome.secondary = hidden_cells - primary_cells
+    outcome.secondary = max(0, hidden_cells - primary_cells)
     return outcome
-
-
-def _maybe_small(r: dict[str, Any], is_count: bool, scale: int | None) -> bool:
-    """Could this row hold a small count (a float pre-check; :func:`protect` decides exactly)."""
-    v, n, d = r["value"], r["numerator"], r["denominator"]
-    if is_small(d) or is_small(n) or (is_count and is_small(v)):
-        return True
-    if not is_count and n is None and scale and isinstance(v, (int, float)) and isinstance(d, (int, float)):
-        return 0 < v * d / scale < SMALL_BELOW + 1  # a margin for the rounding
-    return False
 
 
 def _hide(row: dict[str, Any], cols: Sequence[str]) -> int:

@@ -31,6 +31,7 @@ class ExportReport:
     rows: int = 0
     suppressed_primary: int = 0
     suppressed_secondary: int = 0
+    withheld: int = 0  # rows left out of a public file: their small counts could not be protected
     notes: list[str] = field(default_factory=list)
 
 
@@ -148,8 +149,12 @@ def _protect(group: list[dict[str, Any]], report: ExportReport, children: dict[i
     report.suppressed_primary += outcome.primary
     report.suppressed_secondary += outcome.secondary
     if outcome.unresolved:
-        report.notes.append(f"{group[0]['indicator']}: {outcome.unresolved} hidden cells could not be "
-                            "protected by hiding more; check before publishing")
+        # some small count would be given away whatever else is hidden (a year of 4 over
+        # four quarters of 1 is pinned by its bounds): the indicator is left out of the file
+        report.notes.append(f"{group[0]['indicator']}: {len(group)} rows withheld: "
+                            f"{outcome.unresolved} small counts could not be protected by hiding more")
+        report.withheld += len(group)
+        return []
     return group
 
 
