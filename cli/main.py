@@ -59,8 +59,8 @@ class LazyGroup(click.Group):
             return result
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:  # ctrl+c during a command: not click's "Aborted!" (exit 1)
-            _stop("interrupted", 130)
+        except KeyboardInterrupt as exc:  # ctrl+c during a command: not click's "Aborted!" (exit 1)
+            _interrupted(exc)
         except DatError as exc:
             if type(exc).__name__ == "ReadOnlyDatabase":  # the error says it: no sync warning too
                 _forget_warnings("cannot write to the database")
@@ -121,6 +121,43 @@ MAX_MESSAGE = 1000
 #: the exit code when the reader of stdout went away (`dat export | head -1`): as if killed
 #: by SIGPIPE, which is what a shell reports for other programs in that place
 EXIT_BROKEN_PIPE = 141
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the process is so that it unwinds like ctrl+c: every
+    ``finally`` and context manager runs (an atomic write removes its temporary file)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _catch_termination() -> None:
+    """SIGTERM and SIGHUP end dat as ctrl+c does, with exit 128 + the signal (143, 129)."""
+    import contextlib
+    import signal
+
+    def handler(signum: int, _frame: Any) -> None:
+        for other in names:  # a second signal must not cut the clean-up short
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(other, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    names = [sig for sig in (getattr(signal, n, None) for n in ("SIGTERM", "SIGHUP")) if sig is not None]
+    for sig in names:
+        try:
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):  # not one the caller chose to ignore
+                signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    if isinstance(exc, Terminated):
+        import signal
+
+        _stop(f"stopped by {signal.Signals(exc.signum).name}", 128 + exc.signum)
+    _stop("interrupted", 130)
 
 
 def _stop(message: str, code: int) -> NoReturn:
@@ -261,10 +298,11 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("stdout", "stderr"):  # started with a stream closed (`dat ... >&-`)
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    _catch_termination()
     try:
         cli.main(args=argv, prog_name="dat", standalone_mode=True)
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        _stop("interrupted", 130)
+    except KeyboardInterrupt as exc:  # pragma: no cover - interactive
+        _interrupted(exc)
     except BrokenPipeError:
         _broken_pipe()
     except OSError as exc:

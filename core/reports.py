@@ -69,13 +69,57 @@ def _pct(value: Any) -> str:
     return "–" if value is None else f"{_num(value)}%"
 
 
+#: the most decimal places ``signed_pct`` writes
+SIGNED_PCT_MAX_PLACES = 10
+#: the most digits before the point ``money`` and ``signed_pct`` write (10**40 is far past any
+#: real figure; ``'1e999999999'|money`` would otherwise write a billion digits)
+FILTER_MAX_DIGITS = 40
+#: the widest ``tojson`` indent (an int, or a string of at most this many characters)
+TOJSON_MAX_INDENT = 16
+
+
+def _digits_check(name: str, value: Any) -> None:
+    """Refuse a number whose fixed-point text would be longer than FILTER_MAX_DIGITS digits
+    before the point, before it is formatted."""
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        return
+    if isinstance(value, int):
+        big = value.bit_length() > FILTER_MAX_DIGITS * 3.33
+    else:
+        try:
+            d = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        except (InvalidOperation, ValueError):
+            return
+        big = d.is_finite() and d.adjusted() >= FILTER_MAX_DIGITS
+    if big:
+        raise TemplateLimitError(f"|{name} of a number of more than {FILTER_MAX_DIGITS} digits "
+                                 f"{_LIMIT}")
+
+
+def _money_filter(value: Any, missing: str = "not stated") -> str:
+    _digits_check("money", value)
+    return _money(value, missing)
+
+
 def _signed_pct(value: Any, places: int = 1) -> str:
-    return "–" if value is None else f"{value:+.{places}f}%"
+    if isinstance(places, bool) or not isinstance(places, int):
+        raise TemplateLimitError(f"|signed_pct places must be a whole number from 0 to "
+                                 f"{SIGNED_PCT_MAX_PLACES}, not {type(places).__name__}")
+    if not 0 <= places <= SIGNED_PCT_MAX_PLACES:
+        shown = f"{places:,}" if places.bit_length() < 64 else "a huge number"
+        raise TemplateLimitError(f"|signed_pct places of {shown} is too many (limit "
+                                 f"{SIGNED_PCT_MAX_PLACES}) {_LIMIT}")
+    if value is None:
+        return "–"
+    _digits_check("signed_pct", value)
+    return f"{value:+.{places}f}%"
 
 
 
 
-FILTERS = {"money": _money, "num": _num, "pct": _pct, "rag": _rag, "signed_pct": _signed_pct}
+FILTERS = {"money": _money_filter, "num": _num, "pct": _pct, "rag": _rag, "signed_pct": _signed_pct}
 
 
 def _registry(store: Store) -> Registry:
@@ -493,6 +537,12 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
         predicted = (_joined_size(items, _arg(rest, kwargs, 0, "d", ""), limit)
                      if attribute is None else 0)
         args = (items, *rest)
+    elif name == "tojson":
+        indent = _arg(rest, kwargs, 0, "indent", None)
+        width = len(indent) if isinstance(indent, str) else _int_arg(indent or 0)
+        if width > TOJSON_MAX_INDENT:
+            raise TemplateLimitError(f"|tojson indent of {width:,} is too wide "
+                                     f"(limit {TOJSON_MAX_INDENT}) {_LIMIT}")
     elif name == "batch":
         predicted = _int_arg(_arg(rest, kwargs, 0, "linecount", 0))
     elif name == "slice":
@@ -953,11 +1003,11 @@ def render_source(source: str, context: dict[str, Any], *, name: str, html: bool
         line = _error_line(exc, name)
         where = f"template {name}" + (f", line {line}" if line != "?" else "")
         raise TemplateLimitError(f"{where}: {exc}") from None
-    except Exception as exc:
-        raise _render_error(exc, name) from None
-    except MemoryError:
+    except MemoryError:  # before Exception, which it is a subclass of
         out.clear()
         raise TemplateLimitError(f"template {name}: ran out of memory {_LIMIT}") from None
+    except Exception as exc:
+        raise _render_error(exc, name) from None
     return "".join(out)
 
 

@@ -13,7 +13,19 @@ import html as htmllib
 from pathlib import Path
 from typing import Any
 
-from dat.core.api import hookimpl, safe_cell
+from dat.core.api import DataError, hookimpl, safe_cell
+
+#: the most Markdown characters the .docx and .xlsx renderers read (checked before parsing,
+#: which alone takes seconds a megabyte)
+OFFICE_MAX_MARKDOWN = 500_000
+#: the most paragraphs, headings, list items and tables a .docx report may hold
+DOCX_MAX_BLOCKS = 20_000
+#: the most table cells (rows x columns, all tables together) a .docx report may hold
+DOCX_MAX_TABLE_CELLS = 50_000
+#: the most cells the report's own tables may put in a .xlsx workbook (all sheets together)
+XLSX_MAX_CELLS = 100_000
+#: Excel's own limit of columns in a sheet
+XLSX_MAX_COLUMNS = 16_384
 
 RAG_COLOURS = {"R": "#c0392b", "A": "#e67e22", "G": "#2e7d32"}
 RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
@@ -183,6 +195,58 @@ def render_html(*, markdown: str, context: dict, path: Path, title: str) -> None
     Path(path).write_text(doc, encoding="utf-8")
 
 
+class RenderLimitError(DataError):
+    """A report too large for its renderer: counted before anything is built (exit 1)."""
+
+
+def _over(fmt: str, what: str, count: int, limit: int) -> RenderLimitError:
+    return RenderLimitError(f"the report has {count:,} {what}; a {fmt} report may have at most "
+                            f"{limit:,} (the limit for the {fmt} renderer; write .md or .html instead)")
+
+
+def _parse_office(fmt: str, markdown: str) -> list:
+    if len(markdown) > OFFICE_MAX_MARKDOWN:
+        raise _over(fmt, "characters of Markdown", len(markdown), OFFICE_MAX_MARKDOWN)
+    return _md().parse(markdown)
+
+
+def _tables(tokens: list) -> list[tuple[int, int]]:
+    """(rows, widest row) of every table in the token stream."""
+    out, rows, width, cells = [], 0, 0, 0
+    for t in tokens:
+        if t.type == "table_open":
+            rows = width = 0
+        elif t.type == "tr_open":
+            cells = 0
+        elif t.type in ("th_open", "td_open"):
+            cells += 1
+        elif t.type == "tr_close":
+            rows, width = rows + 1, max(width, cells)
+        elif t.type == "table_close":
+            out.append((rows, width))
+    return out
+
+
+def _docx_check(tokens: list) -> None:
+    blocks = sum(1 for t in tokens if t.type in ("heading_open", "list_item_open", "table_open")
+                 or (t.type == "paragraph_open" and not t.hidden))
+    if blocks > DOCX_MAX_BLOCKS:
+        raise _over(".docx", "paragraphs, headings, list items and tables", blocks, DOCX_MAX_BLOCKS)
+    cells = sum(r * w for r, w in _tables(tokens))
+    if cells > DOCX_MAX_TABLE_CELLS:
+        raise _over(".docx", "table cells", cells, DOCX_MAX_TABLE_CELLS)
+
+
+def _xlsx_check(tokens: list) -> None:
+    tables = _tables(tokens)
+    widest = max((w for _, w in tables), default=0)
+    if widest > XLSX_MAX_COLUMNS:
+        raise _over(".xlsx", "columns in one table", widest, XLSX_MAX_COLUMNS)
+    cells = sum(r * w for r, w in tables)
+    if cells > XLSX_MAX_CELLS:
+        raise _over(".xlsx", "table cells", cells, XLSX_MAX_CELLS)
+
+
 # -- Word -------------------------------------------------------------------------------------
 
 def _inline_text(token) -> str:
@@ -195,7 +259,8 @@ def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None
 
     doc = Document()
     doc.core_properties.title = title
-    tokens = _md().parse(markdown)
+    tokens = _parse_office(".docx", markdown)
+    _docx_check(tokens)
     i = 0
     while i < len(tokens):
         t = tokens[i]
@@ -236,11 +301,12 @@ def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None
             width = max(len(r) for r in rows)
             table = doc.add_table(rows=len(rows), cols=width)
             table.style = "Table Grid"
-            for r, row in enumerate(rows):
+            for r, (row_obj, row) in enumerate(zip(table.rows, rows, strict=True)):
+                row_cells = row_obj.cells  # once a row: table.cell() walks the whole table
                 for c, text in enumerate(row):
-                    table.cell(r, c).text = text
+                    row_cells[c].text = text
                     if r == 0:
-                        for run in table.cell(r, c).paragraphs[0].runs:
+                        for run in row_cells[c].paragraphs[0].runs:
                             run.bold = True
             i += 1
             continue
@@ -312,7 +378,8 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
     for cell in acts[1]:
         cell.font = Font(bold=True)
     # every table in the rendered report, one per sheet
-    tokens = _md().parse(markdown)
+    tokens = _parse_office(".xlsx", markdown)
+    _xlsx_check(tokens)
     n, heading, i = 0, "Table", 0
     while i < len(tokens):
         if tokens[i].type == "heading_open":
@@ -343,8 +410,10 @@ def _append(ws: Any, values: list[Any]) -> None:
 
     ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
                for v in map(safe_cell, values)])
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str):
+    row = ws._current_row  # not ws.max_row / ws[row]: both scan every cell of the sheet
+    for col in range(1, len(values) + 1):
+        cell = ws._cells.get((row, col))
+        if cell is not None and isinstance(cell.value, str):
             cell.data_type = "s"
 
 

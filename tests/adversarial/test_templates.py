@@ -480,3 +480,160 @@ def test_cli_recursion_exits_1_one_line_no_traceback_no_file(backend, tmp_path):
         assert needle in lines[0] and "Traceback" not in res.stderr
         assert not out.exists() and res.stdout == ""
     assert db_digest(db_url) == before
+
+
+# -- dat's own filters: an argument (places, indent) or a value that would make them allocate ---
+
+FILTER_ARGS = [
+    ("signed-pct-places-1e9", "{{ 1.5|signed_pct(999999999) }}",
+     r"\|signed_pct places of 999,999,999 is too many \(limit 10\)"),
+    ("signed-pct-places-1e8", "{{ 1.5|signed_pct(100000000) }}", r"places of 100,000,000 is too many"),
+    ("signed-pct-places-kw", "{{ 1.5|signed_pct(places=300000000) }}", r"places of 300,000,000 is too many"),
+    ("signed-pct-nested-length", "{{ (1.5|signed_pct(500000000))|length }}", r"places of 500,000,000"),
+    ("signed-pct-places-negative", "{{ 1.5|signed_pct(-1) }}", r"places of -1 is too many"),
+    ("signed-pct-places-huge-int", "{{ 1.5|signed_pct(10 ** 30) }}", r"places of a huge number is too many"),
+    ("signed-pct-places-float", "{{ 1.5|signed_pct(2.5) }}", r"places must be a whole number from 0 to 10"),
+    ("signed-pct-huge-value", "{{ 1e300|signed_pct }}", r"\|signed_pct of a number of more than 40 digits"),
+    ("money-huge-string", "{{ '1e999999999'|money }}", r"\|money of a number of more than 40 digits"),
+    ("money-huge-float", "{{ 1e300|money }}", r"\|money of a number of more than 40 digits"),
+    ("money-huge-int", "{{ (10 ** 60)|money }}", r"\|money of a number of more than 40 digits"),
+    ("tojson-indent-int", "{{ [1, 2]|tojson(100000000)|length }}",
+     r"\|tojson indent of 100,000,000 is too wide \(limit 16\)"),
+    ("tojson-indent-str", "{{ [1, 2]|tojson(indent=' ' * 1000) }}", r"\|tojson indent of 1,000 is too wide"),
+]
+
+
+def test_dat_filters_refuse_argument_driven_allocation_before_they_run(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, FILTER_ARGS, limits=DEFAULT, cls=TemplateLimitError)
+
+
+def test_dat_filters_still_format_within_their_bounds():
+    from dat.core.reports import render_source
+
+    src = ("{{ 1.5|signed_pct }} {{ 1.5|signed_pct(10) }} {{ -2|signed_pct(0) }} {{ none|signed_pct }} "
+           "{{ 1234.5|money }} {{ ('9' * 40)|int|money|length }} {{ [1]|tojson(16)|length }}")
+    out = render_source(src, {}, name="f.md.j2", html=False, sandboxed=True)
+    assert out == "+1.5% +1.5000000000% -2% – £1,234.50 54 21"
+
+
+def test_memory_error_in_a_render_is_one_line(monkeypatch):
+    # a MemoryError is an Exception: it must not pass through the generic handler untouched
+    from dat.core import reports
+
+    def boom(value, places=1):
+        raise MemoryError
+
+    monkeypatch.setitem(reports.FILTERS, "signed_pct", boom)
+    with pytest.raises(TemplateLimitError, match=r"^template m\.md\.j2: ran out of memory"):
+        reports.render_source("{{ 1|signed_pct }}", {}, name="m.md.j2", html=False, sandboxed=True)
+
+
+# -- the .docx / .xlsx renderers: what a user's template makes them build is bounded -----------
+
+def _table(rows: int, cols: int) -> str:
+    head = "|" + "|".join(f"h{c}" for c in range(cols)) + "|\n|" + "---|" * cols + "\n"
+    return head + "".join("|" + "|".join(str(c) for c in range(cols)) + "|\n" for _ in range(rows))
+
+
+RENDERER_CASES = [
+    ("docx-paragraphs", ".docx", "{% for i in range(25000) %}para {{ i }}\n\n{% endfor %}",
+     r"has 25,000 paragraphs, headings, list items and tables; a \.docx report may have at most 20,000"),
+    ("docx-list-items", ".docx", "{% for i in range(20001) %}- item\n{% endfor %}",
+     r"has 20,001 paragraphs, .* at most 20,000"),
+    ("docx-table-cells", ".docx", "{{ t }}", r"has 60,010 table cells; a \.docx report may have at most 50,000"),
+    ("docx-markdown-size", ".docx", "{{ big }}",
+     r"has 2,200,052 characters of Markdown; a \.docx report may have at most 500,000"),
+    ("xlsx-table-cells", ".xlsx", "{{ t2 }}", r"has 110,011 table cells; a \.xlsx report may have at most 100,000"),
+    ("xlsx-columns", ".xlsx", "{{ wide }}",
+     r"has 20,000 columns in one table; a \.xlsx report may have at most 16,384"),
+    ("xlsx-markdown-size", ".xlsx", "{{ big }}", r"has 2,200,052 characters of Markdown; a \.xlsx report"),
+]
+
+
+@pytest.mark.parametrize("case_id,suffix,source,pattern", RENDERER_CASES, ids=[c[0] for c in RENDERER_CASES])
+def test_office_renderers_refuse_past_their_limits_quickly(backend, tmp_path, case_id, suffix, source, pattern,
+                                                            monkeypatch):
+    import re
+
+    from dat.core import reports
+    from dat.core.errors import DataError
+
+    store, url, before = backend
+    tables = {"t": _table(6000, 10), "t2": _table(10000, 11), "wide": _table(0, 20000),
+              "big": _table(99999, 10)}
+    real = reports.render_source
+
+    def with_tables(src, context, **kw):  # the big tables come from the context, not the loop budget
+        return real(src, {**context, **tables}, **kw)
+
+    monkeypatch.setattr(reports, "render_source", with_tables)
+    tpl = tmp_path / "big.md.j2"
+    tpl.write_text(source, encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    start = time.perf_counter()
+    with pytest.raises(DataError) as info:
+        reports.write_report(store, "dudley", out, template_file=tpl)
+    seconds = time.perf_counter() - start
+    message = str(info.value)
+    assert "\n" not in message and len(message) <= 200 and info.value.exit_code == 1, message
+    assert re.search(pattern, message), message
+    assert seconds < 15, f"{seconds:.1f} s: {message}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.md.j2"]  # no output, no temporary file
+    assert db_digest(url) == before
+
+
+def test_office_renderers_build_up_to_their_limits():
+    from dat.plugins import renderers
+
+    assert (renderers.DOCX_MAX_BLOCKS, renderers.DOCX_MAX_TABLE_CELLS, renderers.XLSX_MAX_CELLS,
+            renderers.XLSX_MAX_COLUMNS, renderers.OFFICE_MAX_MARKDOWN) == (20_000, 50_000, 100_000, 16_384, 500_000)
+
+
+def test_cli_xlsx_20000_columns_is_one_clear_line(backend, tmp_path):
+    _store, db_url, before = backend
+    tpl = tmp_path / "wide.md.j2"
+    tpl.write_text("| {{ range(20000)|join(' | ') }} |\n|{{ '---|' * 20000 }}\n")
+    out = tmp_path / "out.xlsx"
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 200 and "Traceback" not in res.stderr, res.stderr
+    assert "20,000 columns in one table" in lines[0] and "16,384" in lines[0], lines[0]
+    assert "Invalid column index" not in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.md.j2"]
+    assert db_digest(db_url) == before
+
+
+# -- SIGTERM / SIGHUP end dat like ctrl+c: the atomic write removes its temporary file ---------
+
+@pytest.mark.parametrize("signame,code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_signal_mid_render_leaves_no_temporary_file(backend, tmp_path, signame, code):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _store, db_url, before = backend
+    tpl = tmp_path / "slow.md.j2"
+    tpl.write_text("{% for i in range(19999) %}para **{{ i }}** text\n\n{% endfor %}")
+    out = tmp_path / "out.docx"
+    exe = Path(sys.executable).with_name("dat")
+    proc = subprocess.Popen([str(exe), "--db", db_url, "report", "dudley", "--template-file", str(tpl),
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".out.*.tmp.docx")):  # the renderer is writing
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no temporary file appeared"
+            time.sleep(0.01)
+        time.sleep(0.2)
+        proc.send_signal(getattr(signal, signame))
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == code, stderr
+    assert stderr.strip() == f"dat: stopped by {signame}" and stdout == "", stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.md.j2"]  # no output, no litter
+    assert db_digest(db_url) == before
