@@ -86,6 +86,23 @@ MONEY_UNITS = ("gbp",)
 NON_NEGATIVE_UNITS = ("count", "percent", "rate", "ratio", "weeks", "days")
 #: value = factor * numerator / denominator for these units ("rate" uses the indicator's per)
 PROPORTION_UNITS = ("percent", "rate", "ratio")
+#: units whose figures are not numbers: a RAG judgement (R/A/G, the ``rag`` column) or a
+#: qualitative text; an import file's value column cannot hold them, so a number is refused
+NOT_NUMBER_UNITS = {"rag": "a RAG judgement (R, A or G)", "text": "a text entry"}
+#: the rule of each unit dat knows for an imported value (every unit in dat.core.specs.UNITS
+#: has one; an indicator of any other unit is refused)
+UNIT_RULES = {
+    "count": "a whole number, 0 or more; a numerator, if given, equals the value",
+    "percent": "0 to 100; with a numerator and denominator, 100 x numerator / denominator",
+    "pct_change": "any number (a change may be negative)",
+    "rate": "0 or more; with a numerator and denominator, per x numerator / denominator",
+    "gbp": "any number of pounds (a balance may be negative)",
+    "weeks": "0 or more",
+    "days": "0 or more",
+    "ratio": "0 or more; with a numerator and denominator, numerator / denominator",
+    "rag": "not imported: " + NOT_NUMBER_UNITS["rag"],
+    "text": "not imported: " + NOT_NUMBER_UNITS["text"],
+}
 
 
 def _current_year() -> int:
@@ -135,6 +152,14 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
             continue
         unit = ind[1]
         value, num, den = row.value, row.numerator, row.denominator
+        if unit not in UNIT_RULES:
+            no(row, "indicator", f"{row.indicator} has the unit {quote(unit)}, which dat cannot import")
+            continue
+        if unit in NOT_NUMBER_UNITS:
+            no(row, "value", f"{row.indicator} is a {unit} indicator ({NOT_NUMBER_UNITS[unit]}); "
+                             "a number cannot be imported")
+            continue
+        fractions = dict(row.fractions)
         if value is None and num is None:
             if row.line not in parsing_rejects:  # not already rejected as non-numeric
                 no(row, "value", "no value")
@@ -149,9 +174,12 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
             if unit == "percent" and not 0 <= value <= 100:
                 no(row, "value", f"{value:g} is not a percentage (0-100)")
                 continue
-            if unit == "count" and (value < 0 or value != int(value)):
-                no(row, "value", f"{value:g} is not a count (a whole number, 0 or more)")
+            if unit == "count" and (value < 0 or "value" in fractions):
+                shown = quote(fractions["value"]) if "value" in fractions else f"{value:g}"
+                no(row, "value", f"{shown} is not a count (a whole number, 0 or more)")
                 continue
+            if unit == "count":
+                value = float(round(value))  # a spreadsheet's 5.000000000000001 is 5
             if unit in NON_NEGATIVE_UNITS and value < 0:
                 no(row, "value", f"{value:g} is negative; a {unit} is 0 or more")
                 continue
@@ -160,6 +188,21 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
             continue
         if den is not None and den <= 0:
             no(row, "denominator", f"{den:g} must be positive")
+            continue
+        if "numerator" in fractions:
+            no(row, "numerator", f"{quote(fractions['numerator'])} is not a whole number; "
+                                 "a numerator counts people")
+            continue
+        if "denominator" in fractions:
+            no(row, "denominator", f"{quote(fractions['denominator'])} is not a whole number; "
+                                   "a denominator counts people")
+            continue
+        if num is not None:
+            num = float(round(num))
+        if den is not None:
+            den = float(round(den))
+        if unit == "count" and num is not None and value is not None and num != value:
+            no(row, "numerator", f"{num:g} is not the value {value:g}; a count's numerator is the count itself")
             continue
         if num is not None and den is not None:
             if num > den:
@@ -176,6 +219,11 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
                     continue
         if row.ci_low is not None and row.ci_high is not None and row.ci_low > row.ci_high:
             no(row, "Lower CI 95.0 limit", f"{row.ci_low:g} is above the upper limit {row.ci_high:g}")
+            continue
+        if (value is not None and row.ci_low is not None and row.ci_high is not None
+                and not row.ci_low <= value <= row.ci_high):
+            no(row, "value", f"{value:g} is outside its confidence interval "
+                             f"{row.ci_low:g} to {row.ci_high:g}")
             continue
         key = (pid, ind[0], period[0])
         values = (value, num, den, row.ci_low, row.ci_high, row.note)

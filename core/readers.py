@@ -131,6 +131,9 @@ class Row:
     value_mark: str = ""
     #: the decimals the value was written with (for the numerator/denominator agreement check)
     value_decimals: int = 0
+    #: (role, text) of each number cell ("value", "numerator", "denominator") whose text has a
+    #: non-zero fractional part: not a whole number, whatever the float it reads as
+    fractions: tuple[tuple[str, str], ...] = ()
 
 
 # -- numbers ------------------------------------------------------------------------------------
@@ -139,16 +142,30 @@ class NumberError(ValueError):
     """A cell that is not a number by dat's one rule (:func:`parse_number`)."""
 
 
-_NUM_POINT = re.compile(r"([+-]?)(£?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.([0-9]+))?"
+# a grouped number's first group is 1-3 digits not starting with 0 ("0,123" is not 123)
+_NUM_POINT = re.compile(r"([+-]?)(£?)([1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]*)(?:\.([0-9]+))?"
                         r"(?:[eE]([+-]?[0-9]{1,5}))?(%?)")
-_NUM_COMMA = re.compile(r"([+-]?)(£?)([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*)(?:,([0-9]+))?"
+_NUM_COMMA = re.compile(r"([+-]?)(£?)([1-9][0-9]{0,2}(?:\.[0-9]{3})+|[0-9]*)(?:,([0-9]+))?"
                         r"(?:[eE]([+-]?[0-9]{1,5}))?(%?)")
+
+
+#: the only spaces allowed round a number (NBSP and other Unicode spaces are not: a number
+#: with one round it is refused, as one with it as a thousands mark is)
+NUMBER_SPACES = " \t"
 
 
 def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, str]:
     """Read one cell as a number: ``(value, decimals written, mark)``, mark being "", "%" or "£".
+    :func:`parse_number_exact` also says whether the text is a whole number."""
+    value, decimals, mark, _whole = parse_number_exact(text, decimal_comma)
+    return value, decimals, mark
 
-    The rule (docs/cli.md): optional spaces round it; an optional sign; an optional ``£``;
+
+def parse_number_exact(text: str, decimal_comma: bool = False) -> tuple[float, int, str, bool]:
+    """Read one cell as a number: ``(value, decimals written, mark, whole)``; ``whole`` is
+    decided by the text, not the float (``5.0000000000000001`` is not whole, ``5.00`` is).
+
+    The rule (docs/cli.md): optional ASCII spaces or tabs round it; an optional sign; an optional ``£``;
     ASCII digits, with thousands separators only in proper groups of three (``1,234,567``);
     an optional decimal part (``.5``; with ``decimal_comma``, ``,5`` and ``.`` groups
     thousands); an optional exponent; an optional ``%``. Nothing else: no ``_``, hex, other
@@ -157,8 +174,8 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
     """
     if text.isdigit() and text.isascii():  # the fast path: plain digits
         if len(text) < 16:
-            return float(text), 0, ""
-    s = text.strip()
+            return float(text), 0, "", True
+    s = text.strip(NUMBER_SPACES)
     m = (_NUM_COMMA if decimal_comma else _NUM_POINT).fullmatch(s)
     if m is None or not (m[3] or m[4]):
         hint = ""
@@ -166,6 +183,8 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
             hint = " (use groups of three like 1,234,567, or --decimal-comma)"
         elif decimal_comma and re.fullmatch(r"[+-]?[0-9]+(?:[.,][0-9]+)*", s):
             hint = " (--decimal-comma reads 1.234,5 as 1234.5)"
+        elif s != s.strip():
+            hint = " (a non-ASCII space round it)"
         raise NumberError(f"{quote(text)} is not a number{hint}")
     sign, cur, whole, frac, exp, pct = m.groups()
     if cur and pct:
@@ -186,14 +205,29 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
     elif magnitude < 1 / MAX_MAGNITUDE:
         raise NumberError(f"{quote(text)} is too small (under {1 / MAX_MAGNITUDE:g})")
     decimals = max(0, len(frac) - (int(exp) if exp else 0))
-    return value, decimals, cur or pct
+    if not frac.strip("0"):
+        is_whole = not exp or int(exp) >= 0 or not whole.strip("0") or _exact_whole(literal)
+    else:
+        is_whole = bool(exp) and _exact_whole(literal)
+    return value, decimals, cur or pct, is_whole
+
+
+def _exact_whole(literal: str) -> bool:
+    from decimal import Decimal
+
+    d = Decimal(literal)
+    return d == d.to_integral_value()
 
 
 # -- reading ----------------------------------------------------------------------------------
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: control characters no cell may hold (tab, CR and LF are allowed)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: control characters no cell may hold (tab, CR and LF are allowed): C0 controls, DEL, C1
+#: controls, and the invisible format and bidi controls of "Trojan Source" (zero-width
+#: spaces and joiners, LRM/RLM, line/paragraph separators, embeddings and overrides,
+#: isolates, the Arabic letter mark and U+FEFF anywhere but the file's first character)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f"
+                      "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def _check_start(path: Path) -> None:
@@ -217,6 +251,33 @@ def _not_utf8(path: Path, line: int, exc: UnicodeDecodeError) -> ImportRefused:
                          "save it as CSV UTF-8")
 
 
+def _bare_quote(line: str, quoted: bool) -> tuple[int, bool]:
+    """RFC 4180's rule the csv module does not keep: a ``"`` only opens a field or sits
+    (doubled) inside a quoted one. Returns (the 1-based column of a bare quote inside an
+    unquoted field or 0, whether the line ends inside a quoted field)."""
+    column, start, i, n = 1, True, 0, len(line)
+    while i < n:
+        ch = line[i]
+        if quoted:
+            if ch == '"':
+                if i + 1 < n and line[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == '"':
+            if not start:
+                return column, False
+            quoted = True
+        elif ch == ",":
+            column += 1
+            start = True
+            i += 1
+            continue
+        start = False
+        i += 1
+    return 0, quoted
+
+
 def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and a stream of (line number, fields); the file is read as it goes, so a
     file of a million rows is never held in memory, and no line longer than
@@ -225,6 +286,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
     fh = path.open(encoding="utf-8-sig", newline="")
     long_line = [0]  # the number of the last line longer than MAX_CELL_CHARS
     physical = [0]
+    in_quote = [False]  # the last line ended inside a quoted field
 
     def lines() -> Iterator[str]:
         readline = fh.readline
@@ -245,6 +307,11 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
             if bad:
                 raise ImportRefused(f"{path}:{n}: a control character ({bad[0]!r}) in the line; "
                                     "this is not a clean CSV text file")
+            if '"' in line or in_quote[0]:
+                column, in_quote[0] = _bare_quote(line, in_quote[0])
+                if column:
+                    raise ImportRefused(f"{path}:{n}: malformed CSV: column {column}: a quote inside an "
+                                        'unquoted field; quote the whole field and double the quote ("a""b")')
             yield line
 
     reader = csv.reader(lines(), strict=True)
@@ -347,14 +414,48 @@ def check_workbook(path: Path) -> None:
         raise ImportRefused(f"{path}: not a readable .xlsx workbook: a zip file without xl/workbook.xml")
 
 
+class _FloatCell(str):
+    """The text of a spreadsheet cell holding a float (its ``repr``: the exact value)."""
+
+
+class _DateCell(str):
+    """The text of a spreadsheet cell holding a date or time."""
+
+    when: Any = None
+
+
+#: a spreadsheet float this close to a whole number is that whole number (binary noise such
+#: as 5.000000000000001 from a formula); anything further off is a fraction
+XLSX_WHOLE_TOLERANCE = 1e-9
+
+
 def _cell(c: Any) -> str:
+    import datetime as _dt
+
     if c is None:
         return ""
     if isinstance(c, bool):
         return str(c)
     if isinstance(c, float):
-        return repr(c)
+        return _FloatCell(repr(c))
+    if isinstance(c, (_dt.date, _dt.time, _dt.timedelta)):
+        out = _DateCell(str(c))
+        out.when = c
+        return out
     return str(c)
+
+
+def _date_not_period(c: _DateCell) -> str:
+    import datetime as _dt
+
+    when = c.when
+    if isinstance(when, _dt.date):
+        day = when.date() if isinstance(when, _dt.datetime) else when
+        fy = day.year if day.month >= 4 else day.year - 1
+        quarter = (day.month - 4) % 12 // 3 + 1
+        return (f"a date ({day.isoformat()}), not a period: write the period as text, such as "
+                f"{fy}/{(fy + 1) % 100:02d} Q{quarter}")
+    return f"a time ({c}), not a period: write the period as text, such as 2008/09 Q4"
 
 
 def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -467,7 +568,9 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
     xlsx = reader is _xlsx_records
     bad = _CONTROL
 
-    def num(text: str, line: int, column: str, marks: bool = False) -> tuple[float | None, int, str]:
+    def num(text: str, line: int, column: str, marks: bool = False, role: str = "",
+            fractions: list[tuple[str, str]] | None = None) -> tuple[float | None, int, str]:
+        """The number in a cell; ``role`` and ``fractions``: note the text when it is not whole."""
         if not text:
             return None, 0, ""
         if len(text) < 16 and text.isascii():  # fast paths of parse_number's rule: 123 and 12.34
@@ -475,11 +578,15 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 return float(text), 0, ""
             dot = text.find(".")
             if dot >= 0 and text[-1] != "." and (text[:dot] + text[dot + 1:]).isdigit() and not decimal_comma:
-                return float(text), len(text) - dot - 1, ""
-        if text.isspace():
+                value = float(text)
+                if fractions is not None and text[dot + 1:].strip("0") and not (
+                        isinstance(text, _FloatCell) and abs(value - round(value)) <= XLSX_WHOLE_TOLERANCE):
+                    fractions.append((role, text))
+                return value, len(text) - dot - 1, ""
+        if not text.strip(NUMBER_SPACES):
             return None, 0, ""
         try:
-            value, decimals, mark = parse_number(text, decimal_comma)
+            value, decimals, mark, whole = parse_number_exact(text, decimal_comma)
         except NumberError as exc:
             rejects.append(Rejection(name, line, column, str(exc)))
             return None, 0, ""
@@ -487,6 +594,9 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             rejects.append(Rejection(name, line, column, f"{quote(text)}: a {mark} sign is allowed only "
                                                          "in the value column"))
             return None, 0, ""
+        if fractions is not None and not whole and not (
+                isinstance(text, _FloatCell) and abs(value - round(value)) <= XLSX_WHOLE_TOLERANCE):
+            fractions.append((role, text))
         return value, decimals, mark
 
     def text(value: str, line: int, column: str) -> str:
@@ -512,12 +622,20 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 for column, i in (("partnership", ip), ("indicator", ii), ("period", iper), ("note", inote)):
                     if i is not None:
                         text(rec[i], line, column)
+                when = rec[iper]
+                if isinstance(when, _DateCell):
+                    rejects.append(Rejection(name, line, "period", _date_not_period(when)))
+                    continue
             note = rec[inote].strip() if inote is not None else ""
-            value, decimals, mark = num(rec[iv], line, "value", True)
+            fractions: list[tuple[str, str]] = []
+            value, decimals, mark = num(rec[iv], line, "value", True, "value", fractions)
             yield Row(line, rec[ip].strip(), rec[ii].strip(), rec[iper].strip(), value,
-                      num(rec[inum], line, "numerator")[0] if inum is not None else None,
-                      num(rec[iden], line, "denominator")[0] if iden is not None else None,
-                      note=note or None, value_mark=mark, value_decimals=decimals)
+                      num(rec[inum], line, "numerator", False, "numerator", fractions)[0]
+                      if inum is not None else None,
+                      num(rec[iden], line, "denominator", False, "denominator", fractions)[0]
+                      if iden is not None else None,
+                      note=note or None, value_mark=mark, value_decimals=decimals,
+                      fractions=tuple(fractions))
         if count == 0:
             raise ImportRefused(f"{path}:1: a header but no data rows")
 
@@ -534,7 +652,10 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 continue
 
             def get(c: str, rec: list[str] = rec) -> str:
-                return rec[idx[c]].strip() if c in idx and idx[c] < len(rec) else ""
+                if c not in idx or idx[c] >= len(rec):
+                    return ""
+                cell = rec[idx[c]]  # kept as it is when clean: a _FloatCell or _DateCell stays one
+                return cell if cell == cell.strip() else cell.strip()
 
             area, ind_id = get("Area Code"), get("Indicator ID")
             if area not in areas:
@@ -545,10 +666,16 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             if ind_id not in indicators:
                 rejects.append(Rejection(name, line, "Indicator ID", f"{quote(ind_id)} is not mapped to an indicator"))
                 continue
-            value, decimals, mark = num(get("Value"), line, "Value", True)
+            when = get("Time period")
+            if isinstance(when, _DateCell):
+                rejects.append(Rejection(name, line, "Time period", _date_not_period(when)))
+                continue
+            fractions: list[tuple[str, str]] = []
+            value, decimals, mark = num(get("Value"), line, "Value", True, "value", fractions)
             yield Row(line, areas[area], indicators[ind_id], text(get("Time period"), line, "Time period"),
-                      value, num(get("Count"), line, "Count")[0],
-                      num(get("Denominator"), line, "Denominator")[0],
+                      value, num(get("Count"), line, "Count", False, "numerator", fractions)[0],
+                      num(get("Denominator"), line, "Denominator", False, "denominator", fractions)[0],
+                      fractions=tuple(fractions),
                       ci_low=num(get("Lower CI 95.0 limit"), line, "Lower CI 95.0 limit")[0],
                       ci_high=num(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit")[0],
                       note=text(get("Value note"), line, "Value note") or None,
@@ -593,7 +720,8 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
 
 __all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "FINGERTIPS_READ", "FINGERTIPS_OTHER",
            "ImportRefused", "Rejection",
-           "ImportReport", "Row", "NumberError", "parse_number", "check_workbook", "detect_format",
+           "ImportReport", "Row", "NumberError", "parse_number", "parse_number_exact", "NUMBER_SPACES",
+           "XLSX_WHOLE_TOLERANCE", "check_workbook", "detect_format",
            "stream_rows", "read_rows", "load_mapping", "MAX_LINE_CHARS", "MAX_CELL_CHARS", "MAX_COLUMNS",
            "MAX_XLSX_BYTES", "MAX_XLSX_UNCOMPRESSED", "MAX_XLSX_RATIO", "MAX_XLSX_MEMBERS",
            "MAX_MAGNITUDE", "MAX_MESSAGE"]

@@ -14,6 +14,7 @@ import time
 import tracemalloc
 import uuid
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,44 @@ REFUSALS = {
     "space inside": (H + C + ",1 000,,,\n", "is not a number", 2),
     "5.": (H + C + ",5.,,,\n", "is not a number", 2),
     "percent on a numerator": (H + R + ",50,5%,10,\n", "only in the value column", 2),
+    # a count is whole by its text, not its float (attack 2026-12-02)
+    "count 5.0000000000000001": (H + C + ",5.0000000000000001,,,\n", "'5.0000000000000001' is not a count", 2),
+    "count 5. 3000 zeros 1": (H + C + ",5." + "0" * 3000 + "1,,,\n", "is not a count", 2),
+    "count 5.5e0": (H + C + ",5.5e0,,,\n", "'5.5e0' is not a count", 2),
+    "count 51e-1": (H + C + ",51e-1,,,\n", "'51e-1' is not a count", 2),
+    "count 1,234.000001": (H + C + ',"1,234.000001",,,\n', "is not a count", 2),
+    # numerators and denominators count people
+    "numerator 2.5": (H + "dudley,NTA.RET12,2009/10,25,2.5,10,\n", "'2.5' is not a whole number", 2),
+    "denominator 10.5": (H + "dudley,NTA.RET12,2009/10,,2,10.5,\n", "'10.5' is not a whole number", 2),
+    "numerator 2.0000000000000001": (H + "dudley,NTA.RET12,2009/10,20,2.0000000000000001,10,\n",
+                                     "is not a whole number", 2),
+    # a count's numerator is the count
+    "count with disagreeing numerator": (H + "dudley,NI40,2009/10,5,7,10,\n", "a count's numerator", 2),
+    # figures that are not numbers
+    "number on a rag indicator": (H + "dudley,NTA.DOMAIN.DIP,2009/10,5,,,\n", "is a rag indicator", 2),
+    "0 on a rag indicator": (H + "dudley,NTA.DOMAIN.DIP,2009/10,0,,,\n", "is a rag indicator", 2),
+    # a leading group never starts with 0
+    "0,123": (H + C + ',"0,123",,,\n', "'0,123' is not a number", 2),
+    "00,123": (H + C + ',"00,123",,,\n', "'00,123' is not a number", 2),
+    "012,345": (H + C + ',"012,345",,,\n', "'012,345' is not a number", 2),
+    "0.123 with --decimal-comma": (H + C + ",0.123,,,\n", "is not a number", 2, "--decimal-comma"),
+    # only ASCII spaces round a number
+    "NBSP round a number": (H + C + ",\u00a05\u00a0,,,\n", "non-ASCII space", 2),
+    "em space round a number": (H + C + ",5\u2003,,,\n", "is not a number", 2),
+    "ideographic space round a numerator": (H + R + ",50,\u30005,10,\n", "is not a number", 2),
+    # RFC 4180 quotes
+    "bare quote in a note": (H + C + ',5,,,a"b\n', "a quote inside an unquoted field", 2),
+    "bare quote at a note's end": (H + C + ',5,,,ab"\n', "a quote inside an unquoted field", 2),
+    "bare quote in a partnership": (H + 'dud"ley,NI40,2007/08,5,,,\n', "column 1: a quote", 2),
+    # C1 and invisible format/bidi controls (Trojan Source)
+    "C1 control NEL": (H + C + ",5,,,a\x85b\n", "control character ('\\x85')", 2),
+    "C1 control CSI": (H + C + ",5,,,a\x9bb\n", "control character", 2),
+    "RLO bidi override": (H + C + ",5,,,a\u202eb\n", "control character ('\\u202e')", 2),
+    "LRI bidi isolate": (H + C + ",5,,,a\u2066b\u2069\n", "control character", 2),
+    "RLM in an indicator": (H + "dudley,NI40\u200f,2007/08,5,,,\n", "control character", 2),
+    "zero-width joiner": (H + C + ",5,,,a\u200db\n", "control character", 2),
+    "BOM inside a note": (H + C + ",5,,,a\ufeffb\n", "control character", 2),
+    "line separator": (H + C + ",5,,,a\u2028b\n", "control character", 2),
     # rules of the unit
     "negative count": (H + C + ",-3,,,\n", "is not a count", 2),
     "fractional count": (H + C + ",2.5,,,\n", "is not a count", 2),
@@ -195,7 +234,7 @@ REFUSALS = {
                                                   "duplicate of line 2", 3),
     # names
     "unicode partnership": (H + "düdley,NTA.RET12,2007/08 Q1,5,,,\n", "unknown partnership 'düdley'", 2),
-    "zero-width space": (H + "dud\u200bley,NTA.RET12,2007/08 Q1,5,,,\n", "unknown partnership", 2),
+    "zero-width space": (H + "dud\u200bley,NTA.RET12,2007/08 Q1,5,,,\n", "control character ('\\u200b')", 2),
     "fullwidth indicator": (H + "dudley,NTA.RET１２,2007/08 Q1,5,,,\n", "unknown indicator", 2),
     "5000-char partnership": (H + "d" * 5000 + ",NTA.RET12,2007/08 Q1,5,,,\n", "…", 2),
     # Fingertips
@@ -210,7 +249,10 @@ REFUSALS = {
 #: depend on the backend, so these run on SQLite only (the row rules run on both)
 READ_ONLY = {name for name, (_c, _f, line, *_a) in REFUSALS.items() if line in (1, None)} | {
     "unbalanced quote swallows rows", "quoted note over a line end", "unbalanced quote at the end",
-    "NUL byte", "control character", "cell over 10,000 chars"}
+    "NUL byte", "control character", "cell over 10,000 chars", "zero-width space", "bare quote in a note",
+    "bare quote at a note's end", "bare quote in a partnership", "C1 control NEL", "C1 control CSI",
+    "RLO bidi override", "LRI bidi isolate", "RLM in an indicator", "zero-width joiner", "BOM inside a note",
+    "line separator"}
 
 
 def sqlite_only(mdb) -> None:
@@ -236,6 +278,24 @@ def test_fingertips_rules(mdb, tmp_path):
     refused(mdb, tmp_path, head + 'E08000027,90244,Dudley,2009/10,"1,5",,,1,20,Persons\n', "", 2, *m)
     refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,9,3,1,20,Persons\n", "above the upper limit", 2, *m)
     refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,12%x,,,1,20,Persons\n", "is not a number", 2, *m)
+    # the value lies within its interval (ends included)
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,50,1,3,1,20,Persons\n",
+            "50 is outside its confidence interval 1 to 3", 2, *m)
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,0.5,1,3,1,20,Persons\n",
+            "outside its confidence interval", 2, *m)
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,1,3,1.5,20,Persons\n",
+            "'1.5' is not a whole number", 2, *m)
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,1,9,1,20.5,Persons\n",
+            "'20.5' is not a whole number", 2, *m)
+    accepted(mdb, tmp_path, head + "90244,E08000027,Dudley,1995/96,3,1,3,1,20,Persons\n",
+             ("dudley", "NTA.RET12", "1995/96"), (3.0, 1.0, 20.0), *m)
+
+
+def test_every_unit_has_an_import_rule():
+    from dat.core.importer import UNIT_RULES
+    from dat.core.specs import UNITS
+
+    assert set(UNIT_RULES) == set(UNITS)
 
 
 # -- spreadsheets ----------------------------------------------------------------------------------
@@ -276,6 +336,24 @@ def test_xlsx_that_is_not_a_zip_or_not_a_workbook_or_encrypted(mdb, tmp_path):
     refused(mdb, tmp_path, b"PK\x03\x04" + b"\0" * 100, "not a zip file", None, name="trunc.xlsx")
 
 
+def test_xlsx_float_noise_on_a_count_is_the_whole_number(mdb, tmp_path):
+    """A spreadsheet float within XLSX_WHOLE_TOLERANCE of a whole number is that number for a
+    count, a numerator and a denominator (binary noise from a formula)."""
+    sqlite_only(mdb)
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["partnership", "indicator", "period", "value", "numerator", "denominator", "note"])
+    ws.append(["dudley", "NI40", "1989/90", 5.000000000000001, 4.999999999999999, 10.000000000000002])
+    wb.save(tmp_path / "w.xlsx")
+    from dat.cli.main import cli
+
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "import", str(tmp_path / "w.xlsx")])
+    assert res.exit_code == 0, res.stderr
+    assert stored(mdb["url"], "dudley", "NI40", "1989/90") == [(5.0, 5.0, 10.0)]
+    mdb["digest"] = None
+
+
 def test_xlsx_rules_are_the_csv_rules(mdb, tmp_path):
     sqlite_only(mdb)
     openpyxl = pytest.importorskip("openpyxl")
@@ -284,6 +362,17 @@ def test_xlsx_rules_are_the_csv_rules(mdb, tmp_path):
         (["dudley", "NI40", "2007/08", -4], "is not a count", 2),
         (["dudley", "NI40", "2007/08", "1,5"], "--decimal-comma", 2),
         (["dudley", "NI40", "2007/08", 5, None, None, "x" * 10_001], "longer than 10,000", 2),
+        # a fraction shows its exact value
+        (["dudley", "NI40", "2007/08", 5.001], "'5.001' is not a count", 2),
+        (["dudley", "NI40", "2007/08", 5.00000001], "'5.00000001' is not a count", 2),
+        (["dudley", "NTA.RET12", "2007/08", 25, 2.5, 10], "'2.5' is not a whole number", 2),
+        # a date is not a period, and the message says what to write
+        (["dudley", "NI40", datetime(2009, 3, 31), 5], "a date (2009-03-31), not a period", 2),
+        (["dudley", "NI40", date(2009, 7, 1), 5], "such as 2009/10 Q2", 2),
+        # C1 and bidi controls in a cell
+        (["dudley", "NI40", "2007/08", 5, None, None, "a\x85b"], "has a control character", 2),
+        (["dudley", "NI40", "2007/08", 5, None, None, "a\u202eb"], "has a control character", 2),
+        (["dudley", "NTA.DOMAIN.DIP", "2007/08", 5], "is a rag indicator", 2),
     ):
         wb = openpyxl.Workbook()
         ws = wb.active
@@ -342,6 +431,16 @@ def test_accepted_values(mdb, tmp_path):
         (H + f"{A},1998/99 Q2,8,,,same\n{A},1998/99 Q2,8,,,same\n",
          ("dudley", "NTA.RET12", "1998/99 Q2"), (8.0, None, None)),
         (H + f"{A},1998/99 Q3,4.25E1,,,\n", ("dudley", "NTA.RET12", "1998/99 Q3"), (42.5, None, None)),
+        # whole by the text: 5.00, 1.5e1, 50e-1 and "1,234.0" are counts; a count's numerator is the value
+        (H + "dudley,NI40,1990/91,5.00,,,\n", ("dudley", "NI40", "1990/91"), (5.0, None, None)),
+        (H + "dudley,NI40,1991/92,1.5e1,,,\n", ("dudley", "NI40", "1991/92"), (15.0, None, None)),
+        (H + "dudley,NI40,1992/93,50e-1,,,\n", ("dudley", "NI40", "1992/93"), (5.0, None, None)),
+        (H + "dudley,NI40,1993/94,\"1,234.0\",,,\n", ("dudley", "NI40", "1993/94"), (1234.0, None, None)),
+        (H + "dudley,NI40,1994/95,5,5,10,\n", ("dudley", "NI40", "1994/95"), (5.0, 5.0, 10.0)),
+        (H + f"{A},1990/91 Q1,\t12 ,,,\n", ("dudley", "NTA.RET12", "1990/91 Q1"), (12.0, None, None)),
+        (H + f"{A},1990/91 Q2,50,5.0,10,\"a \"\"quoted\"\" word\"\n", ("dudley", "NTA.RET12", "1990/91 Q2"),
+         (50.0, 5.0, 10.0)),
+        (H + "dudley,NI40,1990/91 Q3,\"10,123\",,,\n", ("dudley", "NI40", "1990/91 Q3"), (10123.0, None, None)),
     ]
     for content, where, expected in cases:
         accepted(mdb, tmp_path, content, where, expected)
