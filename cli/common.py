@@ -13,6 +13,22 @@ import click
 FORMATS = ("table", "csv", "json", "markdown")
 
 
+class OutputPath(click.Path):
+    """A ``-o`` file: like ``click.Path(dir_okay=False)``, and a name that ends in a slash
+    names a folder, so it is refused (exit 2) before ``Path`` drops the slash."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=__import__("pathlib").Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import os
+
+        text = os.fsdecode(value) if isinstance(value, (str, bytes)) else str(value)
+        if text.endswith(("/", os.sep)):
+            self.fail(f"{text!r} ends in a slash, so it names a folder; give a file name", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def format_option(func: Callable) -> Callable:
     return click.option(
         "--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,

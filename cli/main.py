@@ -70,7 +70,7 @@ class LazyGroup(click.Group):
         except OSError as exc:
             import errno
 
-            if exc.filename is None and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            if exc.filename is None and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF):
                 from dat.core.files import stdout_error  # a write to stdout failed (a full disk)
 
                 _stop(str(stdout_error(exc)), EXIT_ERROR)
@@ -294,10 +294,15 @@ def main(argv: list[str] | None = None) -> None:
     :meth:`LazyGroup.invoke`; this catches what happens around it (writing ``--help`` to a
     full disk or a closed pipe, an interrupt)."""
     import os
+    import warnings
 
-    for name in ("stdout", "stderr"):  # started with a stream closed (`dat ... >&-`)
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    warnings.showwarning = _show_warning  # a library's warning is one line too, never raw
+    if sys.stderr is None:  # started with stderr closed (`dat ... 2>&-`): the exit code says it
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:  # started with stdout closed (`dat export >&-`): writing it fails
+        from dat.core.files import closed_stdout
+
+        sys.stdout = closed_stdout()
     _catch_termination()
     try:
         cli.main(args=argv, prog_name="dat", standalone_mode=True)
@@ -308,6 +313,18 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         _discard_stdout()
         _stop(f"cannot write the output: {exc.strerror or exc}", EXIT_ERROR)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                  line: str | None = None) -> None:
+    """A warning from a library (SQLAlchemy's SAWarning...) as ``dat: warning: <first line>``."""
+    text = " ".join(((str(message).strip().splitlines() or [category.__name__])[0]).split())
+    if len(text) > 180:
+        text = text[:179] + "…"
+    try:
+        click.echo(f"dat: warning: {text}", err=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _discard_stdout() -> None:

@@ -36,6 +36,15 @@ SQLITE_TIMEOUT = 10.0
 #: query keys whose values are secrets (matched as substrings, case-insensitively)
 SECRET_KEYS = ("pass", "pwd", "secret", "token")
 
+#: query keys whose values are harmless to show; the value of every other key is masked
+#: (``?foo=...`` or ``?options=-c x=...`` may carry a secret the driver then quotes)
+SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "sslmode", "connect_timeout", "application_name",
+                        "target_session_attrs", "client_encoding", "gssencmode", "keepalives",
+                        "keepalives_idle", "keepalives_interval", "keepalives_count", "load_balance_hosts"})
+
+#: the longest database name shown in a message (longer ones keep their start and end)
+_MAX_NAME = 90
+
 _MAX_SHOWN = 200
 
 
@@ -45,14 +54,44 @@ class ReadOnlyDatabase(DatabaseError):
     plugin sync on it with a warning."""
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 1] + "…"
+def _cut(text: str, limit: int = _MAX_SHOWN) -> str:
+    limit = max(limit, 1)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _short(text: str, limit: int = _MAX_NAME) -> str:
+    """A long name (a URL, a path) shortened in the middle, so its start and end stay."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[len(text) - (limit - 1 - half):]}"
+
+
+def _name(url: str) -> str:
+    """The database as a message names it: masked, and shortened when long."""
+    return _short(mask_url(url))
+
+
+def _say(before: str, server: str, after: str = "", *, reserve: int = 0) -> str:
+    """``before + server + after`` within 200 characters: the server's text is cut first,
+    so dat's own explanation is kept whole."""
+    # 5: the "dat: " before it; ``reserve``: room for what a warning adds after it
+    room = _MAX_SHOWN - 5 - reserve - len(before) - len(after)
+    server = _cut(server, room) if room >= 10 else ""
+    return _cut(f"{before}{server}{after}", _MAX_SHOWN - 5)
+
+
+def _secret_key(key: str) -> bool:
+    from urllib.parse import unquote
+
+    return unquote(key).strip().lower() not in SHOWN_KEYS
 
 
 def mask_url(url: str) -> str:
     """The URL fit to show: the password of the userinfo part (``user:***@host``) and the
-    value of every query parameter that looks like a secret (``password``, ``sslpassword``,
-    ``token``...) replaced by ``***``, cut to 200 characters. Works on any text, including
+    value of every query parameter replaced by ``***`` except those of :data:`SHOWN_KEYS`
+    (``sslmode``, ``connect_timeout``...), cut to 200 characters. Works on any text, including
     what does not parse as a URL. Every message, ``dat db info`` and every log line use it."""
     text = str(url)
     scheme, sep, rest = text.partition("://")
@@ -70,11 +109,10 @@ def mask_url(url: str) -> str:
     path, q, query = rest.partition("?")
     if q:
         parts = []
-        from urllib.parse import unquote
 
         for part in re.split(r"([&;])", query):
             key, eq, _value = part.partition("=")
-            if eq and any(k in unquote(key).lower() for k in SECRET_KEYS):
+            if eq and _value and _secret_key(key):
                 part = f"{key}=***"
             parts.append(part)
         rest = f"{path}?{''.join(parts)}"
@@ -104,8 +142,14 @@ def _secrets(url: str | None) -> list[str]:
             out += [password, unquote(password)]
     _, _, query = rest.partition("?")
     for key, value in parse_qsl(query, keep_blank_values=False):
-        if value and any(k in key.lower() for k in SECRET_KEYS):
-            out += [value, unquote(value)]
+        if not value or not _secret_key(key):
+            continue
+        named = any(k in key.lower() for k in SECRET_KEYS)
+        # a value of an unknown key is masked in a driver's text too, and its parts
+        # (``-c x=S3cret``): short ones only when the key names a secret, so "on" or "1"
+        # do not eat the rest of the message
+        pieces = {value, unquote(value)} | set(re.split(r"[\s=,]+", value))
+        out += [p for p in pieces if p and (named or len(p) >= 4)]
     return sorted({s for s in out if len(s) >= 1}, key=len, reverse=True)
 
 
@@ -179,6 +223,10 @@ def parse_url(url: str) -> URL:
             raise UsageError(f"the SQLite URL {shown!r} has a host part; an SQLite URL is a path after "
                              "three slashes: sqlite:///relative/dat.sqlite3 or sqlite:////absolute/dat.sqlite3")
         db = parsed.database or ""
+        extra = sorted(k for k in parsed.query if not (k == "mode" and parsed.query[k] == "memory"))
+        if extra:  # SQLAlchemy would ignore them with a warning (mode=ro is not honoured)
+            raise UsageError(f"the SQLite URL {_short(shown)!r} has query options ({', '.join(extra)[:60]}), "
+                             "which dat does not use; give just the path: sqlite:///path/dat.sqlite3")
         if db in ("", ":memory:") or "mode=memory" in db or parsed.query.get("mode") == "memory":
             raise UsageError(f"{shown} is an in-memory database: whatever dat stored would vanish when "
                              "the command ends; give a file, e.g. sqlite:///dat.sqlite3")
@@ -199,31 +247,32 @@ def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
     import stat
 
     path = Path(db)
+    shown, folder_shown = _short(db), _short(str(path.parent))
     try:
         st = path.stat()
     except FileNotFoundError:
         st = None
     except OSError as exc:  # a path through a file, a permission problem
         why = "a file is in the way, not a folder" if isinstance(exc, NotADirectoryError) else exc.strerror
-        raise DatabaseError(f"cannot open the database {db}: {why}") from None
+        raise DatabaseError(f"cannot open the database {shown}: {why}") from None
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise DatabaseError(f"{db} is a folder, not a database file; give the path of a file in it, "
-                                f"e.g. sqlite:///{path / 'dat.sqlite3'}")
+            raise DatabaseError(f"{shown} is a folder, not a database file; give the path of a file in it, "
+                                f"e.g. sqlite:///{_short(str(path / 'dat.sqlite3'))}")
         if not stat.S_ISREG(st.st_mode):
             kind = ("a pipe" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
                     or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
-            raise DatabaseError(f"{db} is {kind}, not a database file")
+            raise DatabaseError(f"{shown} is {kind}, not a database file")
         return
     if must_exist:
-        raise DatabaseError(f"the database {db} does not exist (dat db upgrade creates it)")
+        raise DatabaseError(f"the database {shown} does not exist (dat db upgrade creates it)")
     folder = path.parent
     if folder.is_dir():
         return
     if folder.exists():
-        raise DatabaseError(f"cannot create {db}: {folder} is a file, not a folder")
+        raise DatabaseError(f"cannot create {shown}: {folder_shown} is a file, not a folder")
     if explicit:
-        raise DatabaseError(f"the folder {folder} does not exist, so {db} cannot be created there; "
+        raise DatabaseError(f"the folder {folder_shown} does not exist, so {shown} cannot be created there; "
                             "create the folder first or check the path (dat creates only its default "
                             "data folder)")
     try:
@@ -232,7 +281,33 @@ def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
         why = exc.strerror
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             why = "a file is in the way, not a folder"
-        raise DatabaseError(f"cannot create the folder {folder} for {db}: {why}") from None
+        raise DatabaseError(f"cannot create the folder {folder_shown} for {shown}: {why}") from None
+
+
+def _read_only_folder(db: str) -> Any:
+    """For an existing SQLite file in a folder this user cannot write to, a connection
+    factory that opens it read-only and immutable, else ``None``. SQLite cannot create the
+    journal (or the ``-wal``/``-shm`` files of a WAL database) there, so a normal open fails
+    even to read; nobody but root can write the file there either (a write needs its
+    journal), so reading it as immutable is safe. Writes are then refused as read-only, and
+    reading commands skip the plugin sync with the usual warning."""
+    path = Path(db)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not db or not path.is_file() or os.access(folder, os.W_OK):
+        return None
+    wal = Path(f"{db}-wal")
+    if wal.exists() and wal.stat().st_size > 0:  # a WAL with pages not yet in the file
+        return None
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+
+    def connect() -> Any:
+        import sqlite3
+
+        return sqlite3.connect(uri, uri=True, timeout=SQLITE_TIMEOUT, check_same_thread=False)
+
+    return connect
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -249,6 +324,44 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_WRITES = ("insert", "update", "delete", "replace", "create", "alter", "drop")
+
+
+def check_intact(url: str, dbapi_conn: Any) -> None:
+    """Refuse to write to a damaged SQLite file: ``PRAGMA quick_check(1)`` (a few ms on a
+    small file, about 0.1 s on a 25 MB one), run once per process and database, before the
+    first write; a damaged file is a :class:`DatabaseError` (exit 1) and nothing is written.
+    Reading does not run it (a read of a damaged page is reported as damaged by SQLite)."""
+    if url in _CHECKED:
+        return
+    import sqlite3
+
+    cur = dbapi_conn.cursor()
+    try:
+        rows = cur.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        err = classify_error(url, exc)
+        raise err or DatabaseError(_say(f"cannot check the database {_name(url)}: ", str(exc))) from None
+    finally:
+        cur.close()
+    first = " ".join(str(rows[0][0] if rows else "no answer").split())
+    if first != "ok":
+        raise DatabaseError(_say(f"the database {_name(url)} is damaged (", mask_text(first, url),
+                                 "); nothing was written: restore it from a backup"))
+    _CHECKED.add(url)
+
+
+_CHECKED: set[str] = set()
+
+
+def _check_before_write(url: str, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """SQLAlchemy's ``before_cursor_execute`` hook on SQLite: :func:`check_intact` before
+    the first statement that writes."""
+    if url not in _CHECKED and statement.lstrip().split(None, 1)[:1] and \
+            statement.lstrip().split(None, 1)[0].lower() in _WRITES:
+        check_intact(url, conn.connection.driver_connection)
+
+
 def _sqlite_readonly_why(db: str) -> str:
     path = Path(db)
     folder = path.parent
@@ -256,8 +369,19 @@ def _sqlite_readonly_why(db: str) -> str:
         return "the file is read-only"
     if not os.access(folder if str(folder) else Path("."), os.W_OK):
         what = "create its journal next to it" if path.exists() else "create the file"
-        return f"the folder {folder} is read-only, so SQLite cannot {what}"
+        return f"the folder {_short(str(folder), 80)} is read-only, so SQLite cannot {what}"
     return "SQLite refused to write to it"
+
+
+def _fitted_name(url: str, *rest: str) -> str:
+    """The database's name, shortened so that a message of it and ``rest`` fits."""
+    return _short(mask_url(url), max(30, _MAX_SHOWN - 5 - sum(len(r) for r in rest)))
+
+
+def _read_only(url: str, db: str) -> ReadOnlyDatabase:
+    why = _sqlite_readonly_why(db)
+    name = _fitted_name(url, why, "cannot write to the database : ")
+    return ReadOnlyDatabase(f"cannot write to the database {name}: {why}")
 
 
 def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
@@ -267,9 +391,13 @@ def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
     masked too."""
     orig = getattr(exc, "orig", None) or exc
     first = " ".join(((str(orig).strip().splitlines() or [type(orig).__name__])[0]).split())
+    # libpq's "connection failed: connection to server at "h", port p failed: FATAL: " only
+    # repeats the URL: what follows is what the server said
+    first = re.sub(r'^connection failed: connection to server (?:at|on) "[^"]*"(?: \([^)]*\))?'
+                   r'(?:, port \d+)? failed: (?:FATAL:\s*)?', "", first)
     first = _cut(mask_text(first, url))
     low = first.lower()
-    name = mask_url(url)
+    name = _name(url)
     try:
         parsed = make_url(url)
     except Exception:
@@ -277,12 +405,12 @@ def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database or ""
         if "readonly database" in low or "read-only" in low:
-            return ReadOnlyDatabase(f"cannot write to the database {name}: {_sqlite_readonly_why(db)}")
+            return _read_only(url, db)
         if "unable to open database file" in low:
             folder = Path(db).parent
             if not os.access(folder if str(folder) else Path("."), os.W_OK):
-                return ReadOnlyDatabase(f"cannot write to the database {name}: {_sqlite_readonly_why(db)}")
-            return DatabaseError(f"cannot open the database {name}: {first}")
+                return _read_only(url, db)
+            return DatabaseError(_say(f"cannot open the database {name}: ", first))
         if "database is locked" in low or "database is busy" in low or "database table is locked" in low:
             return DatabaseError(f"the database {name} is busy: another program has been writing to it for "
                                  f"longer than {SQLITE_TIMEOUT:g} s; try again when it has finished")
@@ -290,23 +418,27 @@ def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
             return DatabaseError(f"{name} is not an SQLite database (the file holds something else); "
                                  "give the path of a dat database, or a new file")
         if "malformed" in low or "disk image" in low:
-            return DatabaseError(f"the database {name} is damaged ({first}); restore it from a backup")
+            return DatabaseError(_say(f"the database {name} is damaged (", first, "); restore it from a backup"))
         if "disk i/o error" in low or "database or disk is full" in low:
-            return DatabaseError(f"cannot use the database {name}: {first}")
+            return DatabaseError(_say(f"cannot use the database {name}: ", first))
         return None
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate == "25006":
-        return ReadOnlyDatabase(f"cannot write to the database {name}: the server runs this login's "
-                                f"transactions read-only ({first})")
+        why = ": the server runs this login's transactions read-only"
+        name = _fitted_name(url, "cannot write to the database ", why, " " * 70)
+        return ReadOnlyDatabase(_say(f"cannot write to the database {name}{why} (", first, ")",
+                                     reserve=35))
     if sqlstate == "42501":
-        return ReadOnlyDatabase(f"cannot write to the database {name}: the server refused: "
-                                f"permission denied ({first})")
+        why = ": the server refused: permission denied"
+        name = _fitted_name(url, "cannot write to the database ", why, " " * 70)
+        return ReadOnlyDatabase(_say(f"cannot write to the database {name}{why} (", first, ")",
+                                     reserve=35))
     import sys
 
     psycopg = sys.modules.get("psycopg")
     if psycopg is not None and isinstance(orig, psycopg.OperationalError) and (
             sqlstate is None or sqlstate[:2] in ("08", "28", "3D", "53", "57")):
-        return DatabaseError(f"cannot open the database {name}: {first}")
+        return DatabaseError(_say(f"cannot open the database {name}: ", first))
     return None
 
 
@@ -335,6 +467,9 @@ def get_engine(url: str | None = None, *, must_exist: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_path(parsed.database or "", explicit, must_exist)
         kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT}
+        creator = _read_only_folder(parsed.database or "")
+        if creator is not None:
+            kwargs["creator"] = creator
     else:
         kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_pre_ping"] = True
@@ -348,9 +483,10 @@ def get_engine(url: str | None = None, *, must_exist: bool = False) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        raise DatabaseError(f"cannot use {mask_url(url)}: {mask_text(str(exc), url)}") from None
+        raise DatabaseError(_say(f"cannot use {_name(url)}: ", mask_text(str(exc), url))) from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", functools.partial(_check_before_write, url))
     event.listen(engine, "handle_error", functools.partial(_on_error, url))
     _ENGINES[url] = engine
     return engine
@@ -360,6 +496,7 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
+    _CHECKED.clear()
 
 
 def _first_line(exc: BaseException, url: str | None = None) -> str:
@@ -426,17 +563,17 @@ def check_schema(engine: Engine, url: str, *, adopt: bool = False) -> str | None
     if rev == HEAD_REVISION:
         return rev
     if rev is not None and rev not in known_revisions():
-        raise DatabaseError(
-            f"{mask_url(url)} is at schema revision {rev}, which this dat does not know (it knows up "
-            f"to {HEAD_REVISION}): it was made by a newer dat or it is not a dat database; upgrade "
-            "dat or use another database")
+        why = (f" is at schema revision {_short(rev, 20)}, which this dat does not know (it knows up "
+               f"to {HEAD_REVISION}): a newer dat made it, or it is not dat's; upgrade dat or use another "
+               "database")
+        raise DatabaseError(f"{_fitted_name(url, why)}{why}")
     if rev is None:
         tables = foreign_tables(engine)
         if tables and not adopt:
             shown = ", ".join(tables[:10]) + (f" and {len(tables) - 10} more" if len(tables) > 10 else "")
-            raise DatabaseError(
-                f"{mask_url(url)} is not a dat database (it has tables: {shown}); use "
-                "`dat db upgrade --adopt` to add dat's tables to it")
+            why = (f" is not a dat database (it has tables: {_short(shown, 60)}); use "
+                   "`dat db upgrade --adopt` to add dat's tables to it")
+            raise DatabaseError(f"{_fitted_name(url, why)}{why}")
     return rev
 
 
@@ -461,14 +598,14 @@ def open_database(url: str | None = None, *, sync: bool = True, host: Any = None
             try:
                 sync_if_changed(engine, host)
             except ReadOnlyDatabase as exc:
-                host.warn(f"{exc}; the plugins' data was not synced, so what is shown is what the "
-                          "database already holds")
+                tail = "; the plugins' data was not synced"
+                host.warn(_cut(str(exc), _MAX_SHOWN - 14 - len(tail)) + tail)  # 14: "dat: warning: "
     except OperationalError as exc:
         raise classify_error(url, exc) or DatabaseError(
-            f"cannot open the database {mask_url(url)}: {_first_line(exc, url)}") from None
+            _say(f"cannot open the database {_name(url)}: ", _first_line(exc, url))) from None
     except SQLAlchemyError as exc:
         raise classify_error(url, exc) or DatabaseError(
-            f"database error on {mask_url(url)}: {_first_line(exc, url)}") from None
+            _say(f"database error on {_name(url)}: ", _first_line(exc, url))) from None
     return engine
 
 
@@ -580,4 +717,4 @@ def describe_database_error(exc: BaseException) -> str | None:
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
     for url in _ENGINES:
         first = mask_text(first, url)
-    return f"database error: {mask_text(first)}"
+    return _say("database error: ", mask_text(first))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import sys
@@ -140,6 +141,10 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     """Refuse ``path`` now (before any work) if it cannot be written as asked: its folder
     does not exist, it is a symlink, a folder or not a regular file, or it exists and
     ``force`` is not given. Returns the path."""
+    if str(path).endswith(("/", os.sep)) or (os.altsep and str(path).endswith(os.altsep)):
+        # Path("r.md/") is Path("r.md"): a name ending in a slash means a folder, never a file
+        raise OutputError(f"cannot write {path}: it ends in a slash, so it names a folder; "
+                          "give a file name")
     path = Path(path)
     parent = path.parent
     if not parent.is_dir():
@@ -260,6 +265,30 @@ def stdout_error(exc: OSError) -> OutputError:
     return OutputError(f"cannot write the output: {exc.strerror or exc}")
 
 
+class _ClosedStdout(io.RawIOBase):
+    """Standard output when the command was started with it closed (``dat export >&-``): it
+    holds file descriptor 1 (on /dev/null, so no file opened later lands there) and every
+    write fails, so a command that writes stdout reports it instead of claiming success."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fd = os.open(os.devnull, os.O_WRONLY)
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, _data: Any) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def closed_stdout() -> IO[str]:
+    """A text stream for a closed standard output: see :class:`_ClosedStdout`."""
+    return io.TextIOWrapper(_ClosedStdout(), encoding="utf-8", write_through=True)  # type: ignore[type-var]
+
+
 def discard_stdout() -> None:
     """Point file descriptor 1 at /dev/null, so the interpreter's last flush of what is
     still buffered cannot fail again (with a traceback) after the error was reported."""
@@ -288,5 +317,5 @@ def flush_stdout() -> None:
 __all__ = [
     "FORMULA_PREFIXES", "CsvWriter", "OutputError", "is_formula_like", "safe_cell", "xlsx_text", "xlsx_cell",
     "set_xlsx_row", "check_output", "atomic_path", "atomic_text", "write_text", "flush_stdout",
-    "stdout_error", "discard_stdout",
+    "stdout_error", "discard_stdout", "closed_stdout",
 ]

@@ -65,7 +65,10 @@ class _Writer:
             with raw.cursor() as cur, cur.copy(self.copy_sql) as copy:
                 for row in self.buffer:
                     copy.write_row(row)
-        else:
+        else:  # the driver's own call bypasses the engine's hooks: check for damage here
+            from dat.core.db import check_intact
+
+            check_intact(self.conn.engine.url.render_as_string(hide_password=False), raw)
             raw.cursor().executemany(self.insert_sql, self.buffer)
         self.buffer.clear()
 

@@ -8,7 +8,7 @@ from typing import IO
 
 import click
 
-from dat.cli.common import fail, format_option, open_store, resolve_format
+from dat.cli.common import OutputPath, fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
 
 
@@ -121,7 +121,7 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
 @click.option("--partnership", "-p", "partnerships", multiple=True, metavar="SLUG",
               help="Only these partnerships (repeat).")
 @click.option("--indicator", "-i", "indicators", multiple=True, metavar="CODE", help="Only these indicators (repeat).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=OutputPath(),
               help="File to write; the format comes from its suffix (.csv, .json, .xlsx). Default: CSV to stdout. "
                    "Never written through a symlink; an existing file only with --force.")
 @click.option("--force", is_flag=True, help="Replace the -o file if it exists.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from dat.cli.common import fail, format_option, open_store, resolve_format
+from dat.cli.common import OutputPath, fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
 
 
@@ -139,7 +139,7 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: s
               help="Your own Jinja2 template file; rendered in a sandbox.")
 @click.option("--period", "-P", metavar="PERIOD", help="Period of the scorecard (default: as dat status).")
 @click.option("--year", "-y", metavar="YEAR", help="Financial year of the funding (default: the period's).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=OutputPath(),
               help="Write to this file; the format comes from the suffix: .md, .html, .docx, .xlsx "
                    "(plugins may add more). Default: Markdown to stdout. Never written through a "
                    "symlink; an existing file only with --force.")

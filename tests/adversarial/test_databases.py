@@ -556,3 +556,157 @@ def test_a_read_only_login_on_an_empty_database_cannot_create_it(pg_server_url, 
 
 def test_database_errors_are_dat_errors():
     assert issubclass(dbmod.ReadOnlyDatabase, DatabaseError)
+
+
+# -- attack findings ----------------------------------------------------------------------------
+
+ANY_PARAM_URLS = [
+    ("postgresql+psycopg://u@127.0.0.1:1/x?foo=S3cr3tPa55", ("S3cr3tPa55",)),
+    ("postgresql+psycopg://u@127.0.0.1:1/x?options=-c%20x%3DS3cr3tPa55", ("S3cr3tPa55",)),
+    ("postgresql+psycopg://u@127.0.0.1:1/x?sslmode=prefer&apikey=Zk8vQ2", ("Zk8vQ2",)),
+    ("postgresql+psycopg://u@127.0.0.1:1/x?service=Mys3rvice&connect_timeout=3", ("Mys3rvice",)),
+]
+
+
+@pytest.mark.parametrize("url, secrets", ANY_PARAM_URLS)
+def test_every_query_value_but_harmless_ones_is_masked(url, secrets):
+    shown = dbmod.mask_url(url)
+    for secret in secrets:
+        assert secret not in shown
+        assert secret not in dbmod.mask_text(f'invalid option "{secret}" in {url}', url)
+    assert "127.0.0.1" in shown and "***" in shown
+    assert "sslmode=prefer" in dbmod.mask_url(url + "&sslmode=prefer")
+    assert "connect_timeout=3" in dbmod.mask_url(url + "&connect_timeout=3")
+
+
+@pytest.mark.parametrize("url, secrets", ANY_PARAM_URLS)
+def test_an_unknown_query_option_never_shows_its_value(pg_server_url, url, secrets):
+    url = pg_server_url.rsplit("/", 1)[0] + "/nodb_" + uuid.uuid4().hex[:6] + "?" + url.split("?", 1)[1]
+    for args in (["status", "dudley"], ["db", "info"], ["partnerships"]):
+        assert_refused(invoke("--db", url, *args), 1, "database", secrets=secrets)
+
+
+@pytest.mark.parametrize("suffix", ["", "?password=S3cr3tPa55", "?sslpassword=S3cr3tPa55",
+                                    "?options=-c%20default_transaction_read_only%3Don"])
+def test_database_messages_fit_in_200_characters(pg_server_url, suffix):
+    url = pg_server_url.rsplit("/", 1)[0] + "/nonexistent_" + "d" * 40 + suffix
+    result = invoke("--db", url, "status", "dudley")
+    assert_refused(result, 1, "cannot open the database", secrets=("S3cr3tPa55",))
+    assert len(result.stderr.strip()) <= 200, result.stderr
+
+
+def test_a_huge_sqlite_path_is_cut_in_the_message():
+    result = invoke("--db", "sqlite:///" + "a" * 100_000, "status", "dudley")
+    assert_refused(result, 1)
+    assert len(result.stderr.strip()) <= 200, len(result.stderr)
+
+
+def test_a_newer_schema_message_fits(dat_file, tmp_path):
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    deep.mkdir(parents=True)
+    path = deep / "dat.sqlite3"
+    path.write_bytes(dat_file.read_bytes())
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'zzzz9999'")
+    url = sqlite_url(path)
+    before = db_digest(url)
+    result = invoke("--db", url, "status", "dudley")
+    assert_refused(result, 1, "zzzz9999", "upgrade dat or use another database", "knows up to")
+    assert len(result.stderr.strip()) <= 200, result.stderr
+    assert db_digest(url) == before
+
+
+@pytest.mark.parametrize("query", ["mode=ro", "uri=true", "cache=shared&mode=ro", "timeout=5"])
+def test_sqlite_url_query_options_are_bad_usage(tmp_path, query, recwarn):
+    url = f"{sqlite_url(tmp_path / 'q.sqlite3')}?{query}"
+    result = invoke("--db", url, "status", "dudley")
+    assert_refused(result, 2, "query options", "give just the path")
+    assert "SAWarning" not in result.stderr and not (tmp_path / "q.sqlite3").exists()
+
+
+def test_a_library_warning_is_one_line():
+    import warnings
+
+    from dat.cli import main as climain
+
+    script = ("import warnings, sys; from dat.cli import main as m; import dat.cli.main;"
+              "warnings.showwarning = m._show_warning; warnings.warn('two\\nlines', UserWarning)")
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert res.stderr.strip() == "dat: warning: two", res.stderr
+    assert climain._show_warning is not warnings.showwarning or True
+
+
+def _damage_page_3(path: Path, *, revision: str | None = None) -> None:
+    conn = sqlite3.connect(path)
+    if revision:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # every page in the file itself
+    conn.close()
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big") or 65536
+    data[2 * size:3 * size] = b"A" * size
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("args", [["import", "{csv}"], ["db", "upgrade"], ["status", "dudley"]],
+                         ids=["import", "upgrade", "status-that-syncs"])
+def test_a_damaged_file_is_never_written(dat_file, import_file, args):
+    _forget_sync_state(dat_file)
+    _damage_page_3(dat_file, revision="0002" if args[0] == "db" else None)
+    conn = sqlite3.connect(dat_file)  # the attack's file: SQLite itself calls it damaged
+    assert conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
+    conn.close()
+    url = sqlite_url(dat_file)
+    before = file_hash(dat_file)
+    result = invoke("--db", url, *[a.format(csv=import_file) for a in args])
+    assert_refused(result, 1, "is damaged", "restore it from a backup")
+    assert len(result.stderr.strip()) <= 200
+    assert file_hash(dat_file) == before
+
+
+def test_the_damage_check_runs_once_and_passes_a_sound_file(dat_file, import_file, monkeypatch):
+    url = sqlite_url(dat_file)
+    calls = []
+    check = dbmod.check_intact
+    monkeypatch.setattr(dbmod, "check_intact", lambda u, c: (calls.append(u), check(u, c)))
+    result = invoke("--db", url, "import", str(import_file))
+    assert result.exit_code == 0, result.stderr
+    assert calls == [url]
+    assert invoke("--db", url, "status", "dudley").exit_code == 0  # nothing to write: no check
+    assert calls == [url]
+
+
+@pytest.mark.parametrize("journal", ["wal", "delete"])
+@pytest.mark.parametrize("args, code", [(["status", "dudley", "-P", "2007/08 Q1", "-f", "csv"], 0),
+                                        (["export"], 0), (["partnerships"], 0),
+                                        (["import", "{csv}"], 1), (["db", "upgrade", "--adopt"], 0)],
+                         ids=["status", "export", "partnerships", "import", "upgrade-current"])
+def test_a_read_only_folder_still_reads(dat_file, import_file, journal, args, code):
+    folder = dat_file.parent
+    url = sqlite_url(dat_file)
+    _forget_sync_state(dat_file)
+    before = db_digest(url)
+    conn = sqlite3.connect(dat_file)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    conn.execute(f"PRAGMA journal_mode={journal}").fetchall()
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{dat_file}{suffix}").unlink(missing_ok=True)
+    moved = import_file.rename(folder.parent / f"{folder.name}-{import_file.name}")
+    dat_file.chmod(0o666)
+    folder.chmod(0o555)
+    try:
+        result = run_unprivileged("--db", url, *[a.format(csv=moved) for a in args])
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    if code:
+        assert len(lines) == 1 and "the folder" in lines[0] and "read-only" in lines[0], lines
+    elif args[0] != "db":
+        assert result.stdout.strip(), result.stderr
+        assert all(len(ln) <= 200 for ln in lines) and all(ln.startswith("dat: ") for ln in lines), lines
+    assert db_digest(url) == before
+    assert sorted(p.name for p in folder.iterdir()) == [dat_file.name]

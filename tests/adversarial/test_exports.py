@@ -649,3 +649,43 @@ def test_run_dat_helper_still_reports_refusals(seed_url, tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert res.stderr.strip() == f"dat: cannot write {out}: the file exists; use --force to replace it"
     assert out.read_text() == OLD and db_digest(seed_url) == before
+
+
+# -- attack findings: a name ending in a slash, a closed stdout ---------------------------------
+
+@pytest.mark.parametrize("cmd, name", [(["export"], "r3.csv/"), (["report", "dudley"], "r3.md/"),
+                                       (["report", "dudley"], "r3.xlsx//"), (["export"], "sub/x.json/")])
+def test_a_name_ending_in_a_slash_is_a_folder(run_seed, seed_url, tmp_path, cmd, name):
+    before = db_digest(seed_url)
+    (tmp_path / "sub").mkdir()
+    res = run_seed(*cmd, "-o", f"{tmp_path}/{name}")
+    assert res.exit_code == 2 and "ends in a slash" in res.output and "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"] and not list((tmp_path / "sub").iterdir())
+    assert db_digest(seed_url) == before
+
+
+@pytest.mark.parametrize("args", [
+    ["export"],
+    ["export", "--what", "targets"],
+    ["report", "dudley", "-P", "2007/08 Q1"],
+    ["status", "dudley", "-P", "2007/08 Q1", "-f", "csv"],
+    ["partnerships"],
+], ids=["export", "export-targets", "report", "status", "partnerships"])
+def test_a_closed_stdout_is_an_error(seed_url, args, tmp_path):
+    before = db_digest(seed_url)
+    res = subprocess.run([*_dat_cmd(), "--db", seed_url, *args], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, timeout=60, close_fds=True,
+                         preexec_fn=lambda: os.close(1), env={**os.environ, "DAT_DATA_DIR": str(tmp_path)})
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines == ["dat: cannot write the output: standard output is closed"], res.stderr
+    assert db_digest(seed_url) == before
+
+
+def test_a_closed_stdout_does_not_stop_a_command_that_does_not_write_it(seed_url, tmp_path):
+    out = tmp_path / "o.csv"
+    res = subprocess.run([*_dat_cmd(), "--db", seed_url, "export", "-o", str(out)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1),
+                         env={**os.environ, "DAT_DATA_DIR": str(tmp_path)})
+    assert res.returncode == 0, res.stderr
+    assert out.stat().st_size > 0 and "Traceback" not in res.stderr
