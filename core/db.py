@@ -97,12 +97,7 @@ def mask_url(url: str) -> str:
     scheme, sep, rest = text.partition("://")
     if not sep:
         scheme, rest = "", text
-    # the userinfo ends at the last "@" before the query (a password may hold "/" or "@");
-    # with no "@" there, at the last "@" at all (a password may hold "?")
-    query_at = rest.find("?")
-    at = rest.rfind("@", 0, query_at if query_at >= 0 else len(rest))
-    if at < 0:
-        at = rest.rfind("@")
+    at = _userinfo_end(rest)
     if at >= 0:
         user, colon, _password = rest[:at].partition(":")
         rest = f"{user}{':***' if colon else ''}{rest[at:]}"
@@ -123,6 +118,15 @@ def mask_url(url: str) -> str:
 safe_url = mask_url
 
 
+def _userinfo_end(rest: str) -> int:
+    """Where the userinfo of a URL (after ``scheme://``) ends: the last "@" before the query
+    (a password may hold "/" or "@"); with no "@" there, the last "@" at all (a password may
+    hold "?"); -1 without one."""
+    query_at = rest.find("?")
+    at = rest.rfind("@", 0, query_at if query_at >= 0 else len(rest))
+    return at if at >= 0 else rest.rfind("@")
+
+
 def _secrets(url: str | None) -> list[str]:
     """The secret values in ``url`` as they may appear in a driver's message: raw,
     percent-decoded and quoted."""
@@ -132,10 +136,7 @@ def _secrets(url: str | None) -> list[str]:
 
     out: list[str] = []
     _, _, rest = url.partition("://")
-    query_at = rest.find("?")
-    at = rest.rfind("@", 0, query_at if query_at >= 0 else len(rest))
-    if at < 0:
-        at = rest.rfind("@")
+    at = _userinfo_end(rest)
     if at >= 0:
         _, colon, password = rest[:at].partition(":")
         if colon and password:

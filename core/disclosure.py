@@ -146,38 +146,48 @@ def _components(rels: list[dict[Key, int]], unknown: set[Key]) -> list[list[int]
     return list(groups.values())
 
 
-def determined(rows: list[dict[Key, Fraction]]) -> set[Key]:
-    """The unknowns fixed by the linear system ``rows`` (each {unknown: coefficient}; the
-    constants do not matter): reduced row echelon form over Fractions; a pivot whose row has
-    no free unknown left is determined."""
-    pivots: list[tuple[Key, dict[Key, Fraction]]] = []
-    for raw in rows:
+def _subtract(row: dict[Key, Fraction], c: Fraction, other: dict[Key, Fraction]) -> None:
+    """row -= c x other, in place, dropping the coefficients that become 0."""
+    for k, v in other.items():
+        nv = row.get(k, 0) - c * v
+        if nv:
+            row[k] = nv
+        else:
+            row.pop(k, None)
+
+
+def _reduce(rows: Iterable[tuple[Mapping[Key, Any], Fraction]]) -> list[tuple[Key, dict[Key, Fraction], Fraction]]:
+    """Reduced row echelon form over Fractions of the system ``rows`` (each ({unknown:
+    coefficient}, right-hand side)): one (pivot, row, right-hand side) per independent row;
+    a row with its pivot alone fixes that unknown at its right-hand side."""
+    pivots: list[tuple[Key, dict[Key, Fraction], Fraction]] = []
+    for raw, raw_rhs in rows:
         row = {k: Fraction(v) for k, v in raw.items() if v}
-        for pk, prow in pivots:
+        rhs = Fraction(raw_rhs)
+        for pk, prow, prhs in pivots:
             c = row.get(pk)
             if c:
-                for k, v in prow.items():
-                    nv = row.get(k, 0) - c * v
-                    if nv:
-                        row[k] = nv
-                    else:
-                        row.pop(k, None)
+                _subtract(row, c, prow)
+                rhs -= c * prhs
         if not row:
-            continue
+            continue  # dependent (or inconsistent: then it tells nothing exact)
         pk = min(row, key=repr)
         inv = 1 / row[pk]
         row = {k: v * inv for k, v in row.items()}
-        for _, qrow in pivots:
+        rhs *= inv
+        for j, (qk, qrow, qrhs) in enumerate(pivots):
             c = qrow.get(pk)
             if c:
-                for k, v in row.items():
-                    nv = qrow.get(k, 0) - c * v
-                    if nv:
-                        qrow[k] = nv
-                    else:
-                        qrow.pop(k, None)
-        pivots.append((pk, row))
-    return {pk for pk, row in pivots if len(row) == 1}
+                _subtract(qrow, c, row)
+                pivots[j] = (qk, qrow, qrhs - c * rhs)
+        pivots.append((pk, row, rhs))
+    return pivots
+
+
+def determined(rows: list[dict[Key, Fraction]]) -> set[Key]:
+    """The unknowns fixed by the linear system ``rows`` (each {unknown: coefficient}; the
+    constants do not matter): a pivot of the reduced form whose row has no free unknown."""
+    return {pk for pk, row, _ in _reduce((r, Fraction(0)) for r in rows) if len(row) == 1}
 
 
 def bound_pinned(rels: list[tuple[dict[Key, int], Fraction]],
@@ -394,41 +404,10 @@ def implied(values: Mapping[Key, Fraction], children: Mapping[Any, Sequence[Any]
     missing = {k for rel in rels for k in rel if k not in values}
     out: dict[Key, Fraction] = {}
     for comp in _components(rels, missing):
-        pivots: list[tuple[Key, dict[Key, Fraction], Fraction]] = []
-        for i in comp:
-            rel = rels[i]
-            row = {k: Fraction(c) for k, c in rel.items() if k in missing}
-            rhs = -sum((c * values[k] for k, c in rel.items() if k not in missing), Fraction(0))
-            for pk, prow, prhs in pivots:
-                c = row.get(pk)
-                if c:
-                    for k, v in prow.items():
-                        nv = row.get(k, 0) - c * v
-                        if nv:
-                            row[k] = nv
-                        else:
-                            row.pop(k, None)
-                    rhs -= c * prhs
-            if not row:
-                continue  # dependent (or inconsistent: then it tells nothing exact)
-            pk = min(row, key=repr)
-            inv = 1 / row[pk]
-            row = {k: v * inv for k, v in row.items()}
-            rhs *= inv
-            for j, (qk, qrow, qrhs) in enumerate(pivots):
-                c = qrow.get(pk)
-                if c:
-                    for k, v in row.items():
-                        nv = qrow.get(k, 0) - c * v
-                        if nv:
-                            qrow[k] = nv
-                        else:
-                            qrow.pop(k, None)
-                    pivots[j] = (qk, qrow, qrhs - c * rhs)
-            pivots.append((pk, row, rhs))
-        for pk, row, rhs in pivots:
-            if len(row) == 1:
-                out[pk] = rhs
+        system = [({k: c for k, c in rels[i].items() if k in missing},
+                   -sum((c * values[k] for k, c in rels[i].items() if k not in missing), Fraction(0)))
+                  for i in comp]
+        out.update({pk: rhs for pk, row, rhs in _reduce(system) if len(row) == 1})
     return out
 
 
