@@ -26,7 +26,7 @@ from dat.core.errors import DatabaseError, UsageError
 
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -597,7 +597,10 @@ def open_database(url: str | None = None, *, sync: bool = True, host: Any = None
 
             host = host or get_plugin_manager()
             try:
-                sync_if_changed(engine, host)
+                if sync_mode(engine) == "auto":
+                    sync_if_changed(engine, host)
+                else:
+                    check_plugins_synced(engine, host)
             except ReadOnlyDatabase as exc:
                 tail = "; the plugins' data was not synced"
                 host.warn(_cut(str(exc), _MAX_SHOWN - 14 - len(tail)) + tail)  # 14: "dat: warning: "
@@ -673,7 +676,7 @@ def sync_if_changed(engine: Engine, host: Any) -> None:
     one that sync left (nobody synced other data since); otherwise the registry is built and
     :func:`dat.core.sync.sync_plugins` decides as it always does."""
     from dat.core.models import Meta
-    from dat.core.sync import FINGERPRINT_KEY, sync_plugins
+    from dat.core.sync import FINGERPRINT_KEY, database_state, recorded_refusals, sync_plugins
 
     quick = None if host.strict else plugin_sources(host)
     key = _sources_key()
@@ -682,12 +685,85 @@ def sync_if_changed(engine: Engine, host: Any) -> None:
             mine = s.get(Meta, key)
             synced = s.get(Meta, FINGERPRINT_KEY)
             if mine is not None and synced is not None and mine.value == f"{quick} {synced.value}":
+                host.recorded_refusals = recorded_refusals(s)
                 return
-        sync_plugins(s, host.registry)
+        host.set_database_state(database_state(s))
+        sync_plugins(s, host.registry, versions=plugin_versions(host))
         synced = s.get(Meta, FINGERPRINT_KEY)
         if quick is not None and synced is not None:
             s.merge(Meta(key=key, value=f"{quick} {synced.value}"))
             s.commit()
+
+
+SYNC_MODES = ("auto", "explicit")
+
+
+def sync_mode(engine: Engine) -> str:
+    """``auto``: every command brings the plugins' data in when it changed (SQLite, one
+    user). ``explicit``: only ``dat db sync`` writes plugin data (PostgreSQL, shared by many
+    officers whose installed plugins may differ). ``DAT_SYNC=auto|explicit`` overrides it
+    (e.g. a single-user PostgreSQL database); anything else is a usage error."""
+    import os
+
+    chosen = os.environ.get("DAT_SYNC", "").strip().lower()
+    if chosen:
+        if chosen not in SYNC_MODES:
+            raise UsageError(f"DAT_SYNC must be auto or explicit, not {_short(chosen, 20)!r}")
+        return chosen
+    return "auto" if engine.dialect.name == "sqlite" else "explicit"
+
+
+def check_plugins_synced(engine: Engine, host: Any) -> None:
+    """With explicit sync: warn once when the plugins installed here differ from the ones
+    the database was last synced with (cheap: names and versions, no registry built)."""
+    import json
+
+    from dat.core.models import Meta
+    from dat.core.sync import PLUGINS_KEY, recorded_refusals
+
+    with Session(engine) as s:
+        meta = s.get(Meta, PLUGINS_KEY)
+        host.recorded_refusals = recorded_refusals(s)
+    if meta is None:
+        host.warn("this database has not been synced with any plugins yet: an admin runs `dat db sync`")
+        return
+    try:
+        synced = json.loads(meta.value)
+    except ValueError:
+        synced = {}
+    here = plugin_versions(host)
+    if not isinstance(synced, dict) or synced == here:
+        return
+    new = sorted(set(here) - set(synced))
+    gone = sorted(set(synced) - set(here))
+    other = sorted(n for n in set(here) & set(synced) if here[n] != synced[n])
+    parts = [f"{label}: {', '.join(names[:4])}{' …' if len(names) > 4 else ''}"
+             for label, names in (("only here", new), ("not here", gone), ("other version", other)) if names]
+    host.warn("the plugins here differ from those the database was synced with ("
+              + "; ".join(parts) + "): an admin runs `dat db sync`")
+
+
+def sync_now(engine: Engine, host: Any, *, force: bool = False) -> Any:
+    """``dat db sync``: bring the plugins' data in now, whatever the sync mode, and return
+    the :class:`~dat.core.sync.SyncReport`."""
+    from dat.core.models import Meta
+    from dat.core.sync import FINGERPRINT_KEY, database_state, sync_plugins
+
+    with Session(engine) as s:
+        host.set_database_state(database_state(s))
+        report = sync_plugins(s, host.registry, force=force, versions=plugin_versions(host))
+        quick = None if host.strict else plugin_sources(host)
+        synced = s.get(Meta, FINGERPRINT_KEY)
+        if quick is not None and synced is not None:
+            s.merge(Meta(key=_sources_key(), value=f"{quick} {synced.value}"))
+            s.commit()
+    return report
+
+
+def plugin_versions(host: Any) -> dict[str, str | None]:
+    """The healthy plugins and their versions: what a sync records, so that every other
+    installation can tell when its plugins differ from the ones the database was synced with."""
+    return {name: host.plugins[name].version for name in sorted(host.healthy())}
 
 
 def session(engine: Engine) -> Session:

@@ -36,7 +36,12 @@ class Partnership(SQLModel, table=True):
     comparator_group: str | None = Field(default=None, max_length=100)
     accountable_bodies: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text))
+    # the owning plugin (the first to register the partnership here; changed only by
+    # `dat partnerships transfer`), or, with ``reference``, the plugin that only names it
     plugin: str | None = Field(default=None, max_length=100)
+    # named by a plugin as a comparator or neighbour, not owned: a real owner takes it over
+    reference: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                            server_default=sa_false()))
 
 
 class Indicator(SQLModel, table=True):
@@ -109,8 +114,10 @@ class Observation(SQLModel, table=True):
     text: str | None = Field(default=None, sa_column=Column(Text))
     commentary: str | None = Field(default=None, sa_column=Column(Text))
     source: str | None = Field(default=None, sa_column=Column(Text))
-    origin: str | None = Field(default=None, max_length=200)  # plugin:<name> | import:<file>
+    origin: str | None = Field(default=None, max_length=200)  # plugin:<name> | import:<file> | purge:<name>
     recorded_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime, nullable=False))
+    # who wrote the revision: the PostgreSQL session user, the OS user on SQLite
+    recorded_by: str | None = Field(default=None, max_length=100)
 
 
 class FundingStream(SQLModel, table=True):
@@ -164,6 +171,21 @@ class Action(SQLModel, table=True):
     status: str = Field(default="not started", max_length=20)
     source: str | None = Field(default=None, sa_column=Column(Text))
     plugin: str | None = Field(default=None, max_length=100)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write to the database: who, when, what, and from where. Rows are only ever added
+    (on PostgreSQL the database refuses UPDATE and DELETE to everyone but an admin)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_partnership_at", "partnership", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_now, sa_column=Column(DateTime, nullable=False, index=True))
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)  # import | sync | correction | purge | grant | transfer | ...
+    partnership: str | None = Field(default=None, max_length=40)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    source: str | None = Field(default=None, sa_column=Column(Text))  # file, plugin or command
 
 
 metadata = SQLModel.metadata

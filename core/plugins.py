@@ -67,6 +67,26 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip() not in ("", "0", "false", "no")
 
 
+@dataclass(frozen=True)
+class DatabaseState:
+    """What a database records about who owns what, read before the registry is built so
+    that ownership decides between plugins (not the order they happen to load in).
+
+    ``owners``: every partnership slug in the database -> its owning plugin, or ``None``
+    when nobody owns it (only named as a reference, or released by a purge).
+    ``indicators``/``streams``: the codes already in the database, which other plugins'
+    items may name even when the plugin that registered them is not loaded."""
+
+    owners: Mapping[str, str | None] = field(default_factory=dict)
+    indicators: frozenset[str] = frozenset()
+    streams: frozenset[str] = frozenset()
+
+    def known(self, pool: str) -> Any:
+        if pool == "partnerships":
+            return self.owners
+        return getattr(self, pool, frozenset())
+
+
 class Registry:
     """Everything the loaded plugins contributed, validated and de-duplicated: one dict per
     kind of :data:`dat.core.kinds.KINDS`, named by its ``registry`` attribute
@@ -78,6 +98,14 @@ class Registry:
     def __init__(self) -> None:
         for kind in KINDS:
             setattr(self, kind.registry, {})
+        #: partnership slug -> the plugin that owns it (as resolved for this registry)
+        self.owners: dict[str, str | None] = {}
+        #: plugins loaded without a failure: the sync adds and changes only their items
+        self.healthy: frozenset[str] = frozenset()
+        #: healthy plugins with no problem either: the sync removes stale items only of these
+        self.removable: frozenset[str] = frozenset()
+        #: partnership slug -> plugins whose claim to it was refused
+        self.refused: dict[str, list[str]] = {}
 
     def __getattr__(self, name: str) -> dict[Any, Any]:  # typing: every kind is a dict
         raise AttributeError(f"the registry has no kind {name!r}")
@@ -140,6 +168,12 @@ class PluginHost:
         self.unknown_allowed: list[str] = []  # DAT_LOAD_PLUGINS names no entry point has
         self._warnings: dict[str, None] = {}  # one line per failure, in order, once each
         self._decision_failures: dict[tuple[str, str], int] = {}  # (plugin, hook) -> failures
+        #: ownership as the open database records it (None: no database read yet)
+        self.db_state: DatabaseState | None = None
+        #: slug -> refused claimants, as the database recorded them at its last sync (used
+        #: when this process did not build the registry)
+        self.recorded_refusals: dict[str, list[str]] = {}
+        self._touched: set[str] = set()
         if trace:
             self._trace_hook_calls()
 
@@ -173,6 +207,37 @@ class PluginHost:
         out = list(self._warnings)
         self._warnings.clear()
         return out
+
+    def set_database_state(self, state: DatabaseState) -> None:
+        """Tell the host what the open database records about ownership; the registry is
+        rebuilt when that changes what it knew."""
+        if state != self.db_state:
+            self.db_state = state
+            self._registry = None
+
+    def healthy(self) -> set[str]:
+        """The plugins that loaded without failing."""
+        return {n for n, i in self.plugins.items() if i.loaded and not i.error}
+
+    def refusals(self) -> dict[str, list[str]]:
+        """Partnership slug -> plugins whose claim to it was refused: this process's registry
+        if it was built, else what the database recorded at its last sync."""
+        if self._registry is not None:
+            return self._registry.refused
+        return self.recorded_refusals
+
+    def touching(self, slug: str) -> None:
+        """A command is about to show or change partnership ``slug``: warn (once) when a
+        plugin's claim to it was refused."""
+        if slug in self._touched:
+            return
+        self._touched.add(slug)
+        claimants = self.refusals().get(slug)
+        if not claimants:
+            return
+        owner = (self.db_state.owners.get(slug) if self.db_state else None) or "its owner"
+        self.warn(f"partnership {slug!r} is also claimed by plugin {', '.join(claimants)}: refused, "
+                  f"{owner}'s data stands (dat plugins)")
 
     # -- loading ---------------------------------------------------------------------------
     def _fail(self, info: PluginInfo, message: str) -> None:
@@ -309,22 +374,80 @@ class PluginHost:
         reg = Registry()
         for info in self.plugins.values():
             info.counts.clear()
+        collected = {kind: self._collect(kind) for kind in KINDS}
+        parts_kind = next(k for k in KINDS if k.registry == "partnerships")
+        self._resolve_partnerships(reg, collected[parts_kind])
+        refused = {(plugin, slug) for slug, plugins in reg.refused.items() for plugin in plugins}
         for kind in KINDS:
+            if kind is parts_kind:
+                continue
             hook_name = kind.hook
             target = reg.of(kind)
-            for spec in self._collect(kind):
+            by_partnership = "partnership" in kind.refs
+            for spec in collected[kind]:
+                slug = getattr(spec, "partnership", None) if by_partnership else None
+                if slug is not None and (spec.plugin, slug) in refused:
+                    continue  # an impostor's data for the partnership it tried to take over
                 key = spec.key()
                 if len(key) == 1:
                     key = key[0]
-                if key in target:
-                    first = target[key]
-                    if first.as_dict() != spec.as_dict():
-                        self._problem(spec.plugin, f"{hook_name}: {key!r} is already registered "
-                                                   f"by {first.plugin} with other content; skipped")
+                first = target.get(key)
+                if first is None:
+                    target[key] = spec
                     continue
-                target[key] = spec
+                if first == spec:  # the same content (the plugin's name is not compared)
+                    continue
+                owner = reg.owners.get(slug) if slug is not None else None
+                if owner is not None and spec.plugin == owner:
+                    target[key] = spec  # the owner's figure stands over one loaded before it
+                    self._problem(first.plugin, f"{hook_name}: {key!r} differs from {owner}'s (the "
+                                                "partnership's owner), whose item stands; skipped")
+                elif owner is not None and first.plugin == owner:
+                    self._problem(spec.plugin, f"{hook_name}: {key!r} differs from {owner}'s (the "
+                                               "partnership's owner), whose item stands; skipped")
+                else:
+                    self._problem(spec.plugin, f"{hook_name}: {key!r} is already registered "
+                                               f"by {first.plugin} with other content; skipped")
         self._check_references(reg)
+        reg.healthy = frozenset(self.healthy())
+        reg.removable = frozenset(n for n in reg.healthy if not self.plugins[n].problems)
         return reg
+
+    def _resolve_partnerships(self, reg: Registry, specs: list[Any]) -> None:
+        """Decide who owns each registered partnership. The owner recorded in the database
+        keeps it; for a partnership new to the database, a plugin named after the slug, else
+        the first plugin loaded that registers it as its own (not as a reference). Another
+        plugin's own registration with different content is refused: the problem is recorded
+        against that plugin and its other items for the partnership are dropped. References
+        give way without a conflict, and identical registrations are not conflicts."""
+        recorded = self.db_state.owners if self.db_state is not None else {}
+        claims: dict[str, list[Any]] = {}
+        for spec in specs:
+            claims.setdefault(spec.slug, []).append(spec)
+        for slug, these in claims.items():
+            real = [c for c in these if not c.reference]
+            owner = recorded.get(slug)
+            if owner is not None:
+                winner = next((c for c in real if c.plugin == owner), None)
+            else:
+                winner = next((c for c in real if c.plugin == slug), real[0] if real else None)
+                owner = winner.plugin if winner is not None else None
+            chosen = winner if winner is not None else (these[0] if owner is None else None)
+            if chosen is not None:
+                reg.partnerships[slug] = chosen
+            reg.owners[slug] = owner
+            for claim in real:
+                if claim is winner or claim.plugin == owner:
+                    continue
+                if winner is not None and claim == winner:
+                    continue  # the same registration as the owner's: not a conflict
+                reg.refused.setdefault(slug, []).append(str(claim.plugin))
+                holder = f"{owner} (recorded in the database)" if slug in recorded else str(owner)
+                self._problem(str(claim.plugin), f"register_partnerships: {slug!r} belongs to {holder}; "
+                                                 f"this plugin's claim and its items for {slug!r} were refused "
+                                                 "(`dat partnerships transfer` changes an owner)")
+        for slug, owner in recorded.items():
+            reg.owners.setdefault(slug, owner)
 
     def _check_references(self, reg: Registry) -> None:
         """Drop items that name a partnership, indicator or stream nobody registered (the
@@ -337,7 +460,8 @@ class PluginHost:
                     if value is None and f in kind.optional_refs:
                         continue
                     pool = getattr(reg, REFERENCE_POOLS[f])
-                    if value not in pool:
+                    known = self.db_state.known(REFERENCE_POOLS[f]) if self.db_state is not None else ()
+                    if value not in pool and value not in known:
                         choices = ", ".join(sorted(pool)[:12])
                         shown = key if len(spec.key()) > 1 else spec.key()[0]
                         self._problem(spec.plugin, f"{kind.label} {shown!r}: unknown {f} {value!r}"

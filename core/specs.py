@@ -114,6 +114,9 @@ class PartnershipSpec(_Spec):
     comparator_group: str | None = None
     accountable_bodies: tuple[str, ...] = ()
     description: str | None = None
+    #: ``True``: a comparator or neighbour the plugin names but does not own. A reference
+    #: gives way to a plugin that registers the same slug as its own, without a conflict.
+    reference: bool = False
 
     def key(self) -> tuple:
         return (self.slug,)
@@ -128,6 +131,8 @@ class PartnershipSpec(_Spec):
         if self.parent is not None and not SLUG_RE.match(self.parent):
             raise SpecError(f"parent: {self.parent!r} is not a partnership slug")
         object.__setattr__(self, "accountable_bodies", tuple(self.accountable_bodies))
+        if not isinstance(self.reference, bool):
+            raise SpecError(f"reference: must be true or false, not {self.reference!r}")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """Sync what plugins contribute into the database.
 
 Idempotent, and skipped entirely when the registry's fingerprint equals the one stored by
-the last sync. Partnerships, indicators and streams are upserted by natural key; targets,
-allocations and actions owned by a plugin are upserted and those the plugin no longer
-contributes are removed; observations are never removed: a changed figure becomes a new
-revision and the old one stays in history.
+the last sync. Every synced item records its plugin. A sync adds and changes only the items
+of plugins that are loaded and healthy, and removes stale items only of healthy plugins with
+no problems: what a skipped, disabled, failed or uninstalled plugin contributed stays (``dat
+plugins`` lists it as orphaned; ``dat plugins purge`` removes it on purpose). Partnerships
+have one owner, recorded here (see :meth:`dat.core.plugins.PluginHost._resolve_partnerships`).
+Observations are never removed: a changed figure becomes a new revision and the old one
+stays in history.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from dat.core.audit import actor, record, summary
 from dat.core.models import (
     Action,
     Allocation,
@@ -27,9 +31,15 @@ from dat.core.models import (
     Partnership,
     Target,
 )
-from dat.core.plugins import Registry
+from dat.core.plugins import DatabaseState, Registry
 
 FINGERPRINT_KEY = "plugin_fingerprint"
+#: meta key: the claims to partnerships the last sync refused (slug -> plugins), as JSON
+REFUSED_KEY = "refused_claims"
+#: meta key: the plugins (name -> version) the last sync was made with, as JSON
+PLUGINS_KEY = "synced_plugins"
+#: the status of a figure whose plugin was purged: kept in history, never current
+WITHDRAWN = "withdrawn"
 
 
 @dataclass
@@ -38,6 +48,7 @@ class SyncReport:
     added: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)  # other plugins' items left as they are
 
     def bump(self, what: str, kind: str, n: int = 1) -> None:
         counter = getattr(self, what)
@@ -58,16 +69,26 @@ def _apply(row: Any, values: dict[str, Any]) -> bool:
 
 
 def _upsert(session: Session, model: Any, existing: dict, key: Any, values: dict, kind: str,
-            report: SyncReport) -> Any:
+            report: SyncReport, healthy: frozenset[str]) -> Any:
     row = existing.get(key)
     if row is None:
         row = model(**values)
         session.add(row)
         existing[key] = row
         report.bump("added", kind)
+    elif not _may_write(row.plugin, values.get("plugin"), healthy):
+        report.bump("kept", kind)  # another plugin's item, and that plugin is not loaded
     elif _apply(row, values):
         report.bump("changed", kind)
     return row
+
+
+def _may_write(row_plugin: str | None, plugin: str | None, healthy: frozenset[str]) -> bool:
+    """A sync changes an existing item only when it is ``plugin``'s own, nobody's (imported
+    or entered by hand), or belongs to a loaded, healthy plugin (the registry has already
+    decided between loaded plugins). Items of plugins that are skipped, disabled, failed or
+    uninstalled stay as they are."""
+    return row_plugin is None or row_plugin == plugin or row_plugin in healthy
 
 
 def _flushed_ids(rows: dict[str, Partnership] | dict[str, Indicator] | dict[str, FundingStream]
@@ -80,26 +101,84 @@ def _flushed_ids(rows: dict[str, Partnership] | dict[str, Indicator] | dict[str,
     return ids
 
 
-def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -> SyncReport:
+def database_state(session: Session) -> DatabaseState:
+    """What the database records about ownership (see :class:`DatabaseState`)."""
+    owners = {slug: (None if ref else plugin) for slug, plugin, ref in session.execute(
+        select(col(Partnership.slug), col(Partnership.plugin), col(Partnership.reference)))}
+    return DatabaseState(owners=owners,
+                         indicators=frozenset(session.scalars(select(col(Indicator.code)))),
+                         streams=frozenset(session.scalars(select(col(FundingStream.code)))))
+
+
+def recorded_refusals(session: Session) -> dict[str, list[str]]:
+    """The refused claims the last sync recorded: slug -> plugins."""
+    meta = session.get(Meta, REFUSED_KEY)
+    try:
+        data = json.loads(meta.value) if meta is not None else {}
+    except ValueError:
+        return {}
+    return {str(k): [str(p) for p in v] for k, v in data.items() if isinstance(v, list)} \
+        if isinstance(data, dict) else {}
+
+
+def _sync_partnership(row: Partnership | None, part: Any, values: dict[str, Any]) -> str | None:
+    """What the sync does with one registered partnership: ``"add"``, ``"change"``, or
+    ``None`` (leave the row). An owned row changes only by its owner; a reference never
+    changes an owned row; a row nobody owns (a reference, or released by a purge) is taken
+    by the first plugin that registers it as its own."""
+    if row is None:
+        return "add"
+    if not row.reference and row.plugin is not None:
+        return "change" if part.plugin == row.plugin and not part.reference else None
+    if not part.reference or row.plugin in (None, part.plugin):
+        return "change"
+    return None
+
+
+def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
+                 versions: dict[str, str | None] | None = None) -> SyncReport:
+    """Bring the database in line with what the loaded plugins contribute, touching only
+    the items of plugins that are loaded and healthy (:func:`_may_write`); stale items are
+    removed only for healthy plugins with no problems. Records what it did in the audit
+    trail and, for the other installations, which plugins (and versions) it synced."""
     report = SyncReport()
     fingerprint = registry.fingerprint()
     meta = session.get(Meta, FINGERPRINT_KEY)
     if meta is not None and meta.value == fingerprint and not force:
         report.skipped = True
         return report
+    healthy = registry.healthy
+    who = actor(session)
 
     # partnerships, two passes so a parent from any plugin resolves
     parts = {p.slug: p for p in session.scalars(select(Partnership))}
+    written: list[Any] = []
     for part in registry.partnerships.values():
-        _upsert(session, Partnership, parts, part.slug, {
+        values = {
             "slug": part.slug, "name": part.name, "region": part.region,
             "area_type": part.area_type, "comparator_group": part.comparator_group,
             "accountable_bodies": _dumps(part.accountable_bodies),
-            "description": part.description, "plugin": part.plugin,
-        }, "partnerships", report)
+            "description": part.description, "plugin": part.plugin, "reference": part.reference,
+        }
+        row = parts.get(part.slug)
+        what = _sync_partnership(row, part, values)
+        if what is None:
+            continue
+        if row is None:
+            row = parts[part.slug] = Partnership(**values)
+            session.add(row)
+            report.bump("added", "partnerships")
+        else:
+            claimed = row.reference and not part.reference
+            if _apply(row, values):
+                report.bump("changed", "partnerships")
+            if claimed:
+                record(session, "claim", f"plugin {part.plugin} now owns {part.slug!r}",
+                       partnership=part.slug, source=f"plugin:{part.plugin}", who=who)
+        written.append(part)
     session.flush()
-    for part in registry.partnerships.values():
-        parent_id = parts[part.parent].id if part.parent else None
+    for part in written:
+        parent_id = parts[part.parent].id if part.parent and part.parent in parts else None
         if parts[part.slug].parent_id != parent_id:
             parts[part.slug].parent_id = parent_id
 
@@ -110,7 +189,7 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             "framework": ind.framework, "source": ind.source, "numerator": ind.numerator,
             "denominator": ind.denominator, "per": ind.per, "tolerance": ind.tolerance,
             "description": ind.description, "plugin": ind.plugin,
-        }, "indicators", report)
+        }, "indicators", report, healthy)
 
     streams = {s.code: s for s in session.scalars(select(FundingStream))}
     for stream in registry.streams.values():
@@ -118,7 +197,7 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             "code": stream.code, "name": stream.name, "funders": _dumps(stream.funders),
             "ring_fenced": stream.ring_fenced, "description": stream.description,
             "plugin": stream.plugin,
-        }, "streams", report)
+        }, "streams", report, healthy)
     session.flush()
     pid = _flushed_ids(parts)
     iid = _flushed_ids(inds)
@@ -139,8 +218,8 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             "years": target.years, "text": target.text,
             "profile": json.dumps(list(target.profile)) if target.profile else None,
             "tolerance": target.tolerance, "source": target.source, "plugin": target.plugin,
-        }, "targets", report)
-    _remove_stale(session, target_rows, target_seen, "targets", report)
+        }, "targets", report, healthy)
+    _remove_stale(session, target_rows, target_seen, "targets", report, registry.removable)
 
     # allocations
     alloc_rows = {(a.partnership_id, a.stream_id, a.year, a.line): a for a in session.scalars(select(Allocation))}
@@ -156,8 +235,8 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             "management_admin": alloc.management_admin, "is_total": alloc.is_total,
             "source": alloc.source,
             "plugin": alloc.plugin,
-        }, "allocations", report)
-    _remove_stale(session, alloc_rows, alloc_seen, "allocations", report)
+        }, "allocations", report, healthy)
+    _remove_stale(session, alloc_rows, alloc_seen, "allocations", report, registry.removable)
 
     # actions
     action_rows = {(a.partnership_id, a.ref): a for a in session.scalars(select(Action))}
@@ -171,12 +250,17 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             "outcome": act.outcome, "due": act.due, "milestones": _dumps(act.milestones),
             "dependencies": _dumps(act.dependencies), "status": act.status,
             "source": act.source, "plugin": act.plugin,
-        }, "actions", report)
-    _remove_stale(session, action_rows, action_seen, "actions", report)
+        }, "actions", report, healthy)
+    _remove_stale(session, action_rows, action_seen, "actions", report, registry.removable)
 
     # observations: new revision when the figure differs from the current one
     current = {(o.partnership_id, o.indicator_id, o.period): o
                for o in session.scalars(select(Observation).where(col(Observation.is_current).is_(True)))}
+    withdrawn = {(p, i, per): rev for p, i, per, rev in session.execute(
+        select(col(Observation.partnership_id), col(Observation.indicator_id), col(Observation.period),
+               func.max(col(Observation.revision)))
+        .where(col(Observation.status) == WITHDRAWN)
+        .group_by(col(Observation.partnership_id), col(Observation.indicator_id), col(Observation.period)))}
     for obs in registry.observations.values():
         key = (pid[obs.partnership], iid[obs.indicator], obs.period)
         values: dict[str, Any] = {
@@ -190,7 +274,10 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             continue
         if row is not None and (row.origin or "").startswith("import:"):
             continue  # an imported correction wins over the plugin's figure
-        revision = 1
+        if row is not None and not _may_write(_origin_plugin(row.origin), obs.plugin, healthy):
+            report.bump("kept", "observations")
+            continue  # another plugin's figure, and that plugin is not loaded
+        revision = withdrawn.get(key, 0) + 1
         if row is not None:
             row.is_current = False
             revision = row.revision + 1
@@ -200,23 +287,36 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False) -
             report.bump("added", "observations")
         session.add(Observation(partnership_id=key[0], indicator_id=key[1], period=obs.period,
                                 revision=revision, is_current=True,
-                                origin=f"plugin:{obs.plugin}", **values))
+                                origin=f"plugin:{obs.plugin}", recorded_by=who, **values))
 
     if meta is None:
         session.add(Meta(key=FINGERPRINT_KEY, value=fingerprint))
     else:
         meta.value = fingerprint
+    session.merge(Meta(key=REFUSED_KEY, value=json.dumps(registry.refused, sort_keys=True)))
+    if versions is not None:
+        session.merge(Meta(key=PLUGINS_KEY, value=json.dumps(versions, sort_keys=True)))
+    if report.added or report.changed or report.removed:
+        record(session, "sync", summary({"added": report.added, "changed": report.changed,
+                                         "removed": report.removed}),
+               source="plugins: " + ", ".join(sorted(healthy)), who=who)
     session.commit()
     return report
 
 
-def _remove_stale(session: Session, rows: dict, seen: set, kind: str, report: SyncReport) -> None:
-    """Delete rows a plugin contributed before and no longer does (rows with no plugin, i.e.
-    imported or entered by hand, are left alone)."""
+def _origin_plugin(origin: str | None) -> str | None:
+    return origin[len("plugin:"):] if origin and origin.startswith("plugin:") else None
+
+
+def _remove_stale(session: Session, rows: dict, seen: set, kind: str, report: SyncReport,
+                  removable: frozenset[str]) -> None:
+    """Delete rows a plugin contributed before and no longer does, only for plugins that are
+    loaded and healthy now (``removable``): rows of plugins that are not loaded, failed or
+    have problems stay, and so do rows with no plugin (imported or entered by hand)."""
     for key, row in rows.items():
-        if key not in seen and row.plugin is not None and row.id is not None:
+        if key not in seen and row.plugin in removable and row.id is not None:
             session.delete(row)
             report.bump("removed", kind)
 
 
-__all__ = ["sync_plugins", "SyncReport", "FINGERPRINT_KEY"]
+__all__ = ["sync_plugins", "SyncReport", "FINGERPRINT_KEY", "database_state", "recorded_refusals"]

@@ -1,4 +1,4 @@
-"""``dat db``: the database itself: ``info``, ``upgrade`` and ``copy --to URL``."""
+"""``dat db``: the database itself: ``info``, ``upgrade``, ``sync`` and ``copy --to URL``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def db_cmd() -> None:
     Examples:
       dat db info
       dat db upgrade
+      dat db sync
       dat db copy --to postgresql+psycopg://dat@dbserver/dat_london
     """
 
@@ -65,6 +66,55 @@ def upgrade_cmd(ctx: click.Context, adopt: bool) -> None:
     url = _source(ctx)
     engine = open_database(url, sync=False, adopt=adopt)
     click.echo(f"dat: {safe_url(url)} is at schema revision {current_revision(engine)}", err=True)
+
+
+@db_cmd.command("sync")
+@click.option("--force", is_flag=True, help="Sync even when nothing seems to have changed.")
+@format_option
+@click.pass_context
+def sync_cmd(ctx: click.Context, force: bool, fmt: str | None) -> None:
+    """Bring the installed plugins' data into the database now, and say what changed.
+
+    On SQLite every command does this by itself when a plugin's data changed. On a shared
+    PostgreSQL server ordinary commands never write plugin data: an admin runs `dat db sync`
+    after installing, upgrading or removing plugins (DAT_SYNC=auto|explicit overrides this).
+
+    Only the items of plugins that are loaded and healthy are added, changed or removed;
+    what other plugins contributed stays (`dat plugins` lists it as orphaned).
+
+    \b
+    Examples:
+      dat db sync
+      dat --db postgresql+psycopg://admin@dbserver/dat db sync -f json
+    """
+    from dat.cli.output import Column, emit
+    from dat.core.db import open_database, safe_url, sync_now
+
+    url = _source(ctx)
+    host = _host(ctx)
+    engine = open_database(url, sync=False, host=host)
+    report = sync_now(engine, host, force=force)
+    kinds = sorted(set(report.added) | set(report.changed) | set(report.removed) | set(report.kept))
+    rows = [{"kind": k, "added": report.added.get(k, 0), "changed": report.changed.get(k, 0),
+             "removed": report.removed.get(k, 0), "kept": report.kept.get(k, 0)} for k in kinds]
+    result = {"schema": "dat.sync/1", "url": safe_url(url), "skipped": report.skipped, "kinds": rows}
+    emit(resolve_format(fmt), rows,
+         [Column("kind", "Kind"), Column("added", "Added", justify="right"),
+          Column("changed", "Changed", justify="right"), Column("removed", "Removed", justify="right"),
+          Column("kept", "Kept (other plugins')", justify="right")], result=result, title="plugin sync")
+    if report.skipped:
+        click.echo("dat: nothing to sync: the database already holds what the plugins contribute "
+                   "(--force syncs anyway)", err=True)
+    else:
+        total = {w: sum(getattr(report, w).values()) for w in ("added", "changed", "removed")}
+        click.echo(f"dat: synced {safe_url(url)}: {total['added']} added, {total['changed']} changed, "
+                   f"{total['removed']} removed", err=True)
+
+
+def _host(ctx: click.Context):  # noqa: ANN202 - a PluginHost, imported lazily
+    from dat.core.plugins import get_plugin_manager
+
+    return get_plugin_manager(strict=bool((ctx.find_root().obj or {}).get("strict")) or None)
 
 
 @db_cmd.command("copy")
