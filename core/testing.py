@@ -9,7 +9,7 @@
         assert result.ok, result.text()
 
 :func:`check_plugin` loads the plugin beside the built-in ones (the national frameworks and
-renderers), exactly as ``dat`` does, and reports:
+renderers) and the other installed plugins, exactly as ``dat`` does, and reports:
 
 - a plugin that fails to import, misspells a hook or registers nothing;
 - every item the host rejects: a missing field, a bad code or slug, a period that does not
@@ -80,7 +80,11 @@ def check_plugin(plugin: str | Any, workdir: str | Path | None = None, *, name: 
     the built-ins, validate everything it contributes and render its templates."""
     host = PluginHost(strict=False)
     host.load_builtins()
-    name = _load(host, plugin, name)
+    host.load_entry_points()  # the installed plugins, as dat loads them
+    if isinstance(plugin, str) and plugin in host.plugins and host.plugins[plugin].origin == "entry point":
+        name = plugin
+    else:
+        name = _load(host, plugin, name)
     info = host.plugins[name]
     result = PluginCheck(name=name)
     if info.error:
@@ -88,10 +92,15 @@ def check_plugin(plugin: str | Any, workdir: str | Path | None = None, *, name: 
         return result
     result.loaded = True
     registry = host.registry
-    for other in host.plugins.values():  # the built-ins must be clean too, or dat is broken
-        if other.name != name and (other.error or other.problems):
-            result.problems.extend(f"(built-in {other.name}) {p}" for p in
-                                   ([other.error] if other.error else []) + other.problems)
+    for other in host.plugins.values():
+        if other.name == name:
+            continue
+        # the built-ins must be clean too, or dat is broken; another installed plugin's
+        # problems count only where they name this plugin (a conflict it causes)
+        found = ([other.error] if other.error else []) + other.problems
+        if other.origin != "builtin":
+            found = [p for p in found if name in p]
+        result.problems.extend(f"({other.origin} {other.name}) {p}" for p in found)
     result.problems.extend(info.problems)
     result.counts = dict(info.counts)
     hooks = {c.name for c in host.pm.get_hookcallers(host.pm.get_plugin(name)) or []}

@@ -21,7 +21,8 @@ import pytest
 from helpers import FIXTURE_PLUGINS, make_entry_points, run_dat
 
 #: environment variables that change which plugins load or which database opens
-_PLUGIN_ENV = ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS")
+_PLUGIN_ENV = ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS",
+               "DAT_SYNC", "DAT_DISABLE_PLUGINS")
 
 
 def _load_pgserver():
@@ -81,6 +82,9 @@ def _isolated(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DAT_DATA_DIR", str(data_dir))
     for name in (*_PLUGIN_ENV, "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
+    # PostgreSQL's default is explicit sync (`dat db sync`); most tests want the data there
+    # as on SQLite. tests/test_ownership.py tests the explicit mode itself.
+    monkeypatch.setenv("DAT_SYNC", "auto")
     from dat.core.db import dispose_engines
     from dat.core.plugins import reset_plugin_manager
 

@@ -37,7 +37,9 @@ def test_new_partnership_installs_and_is_listed(tmp_path, dat):
     listed = dat("plugins", "-f", "json", env=env)
     assert listed.returncode == 0, listed.stderr
     plugins = {p["name"]: p for p in json.loads(listed.stdout)["plugins"]}
-    assert plugins["test_town"]["status"] == "ok"
+    # on a machine with every built-in partnership installed, all of them and the new one are ok
+    for name in ("dudley", "haringey", "bromley", "cheshire", "ne_lincs", "test_town"):
+        assert plugins[name]["status"] == "ok", plugins[name]
     assert plugins["test_town"]["origin"] == "entry point"
     assert plugins["test_town"]["counts"]["partnerships"] == 1
     parts = json.loads(dat("partnerships", "-f", "json", env=env).stdout)
@@ -65,6 +67,16 @@ def test_new_partnership_bad_input(tmp_path, dat):
     assert dat("new-partnership", "Sefton", "--dir", str(tmp_path), "--force").returncode == 0
     bad = dat("new-partnership", "X", "--slug", "Bad-Slug", "--dir", str(tmp_path))
     assert bad.returncode == 2 and "Bad-Slug" in bad.stderr
+
+
+@pytest.mark.parametrize(("name", "plugin"), [("Halton", "cheshire"), ("Cheshire East", "cheshire"),
+                                              ("Bolton", "ne_lincs"), ("x", "ne_lincs")])
+def test_new_partnership_refuses_a_slug_an_installed_plugin_registers(tmp_path, dat, name, plugin):
+    args = ["new-partnership", name, "--dir", str(tmp_path)] + (["--slug", "sunderland"] if name == "x" else [])
+    out = dat(*args)
+    assert out.returncode == 2, out.stderr
+    assert f"plugin {plugin} registers partnership" in out.stderr and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_check_plugin_on_built_in_partnerships():

@@ -163,6 +163,19 @@ and actions, and `{pkg}/templates/` for its reports.
     }
 
 
+def _refuse_registered_slug(slug: str) -> None:
+    """Exit 2 when an installed plugin already registers partnership ``slug`` (as its own
+    or as a reference): the new plugin's partnership would be refused or would silently
+    take over another plugin's comparator."""
+    from dat.core.plugins import get_plugin_manager
+
+    spec = get_plugin_manager().registry.partnerships.get(slug)
+    if spec is not None:
+        how = " as a comparator it names" if spec.reference else ""
+        fail(f"slug {slug!r} is taken: plugin {spec.plugin} registers partnership {slug!r}{how} "
+             "(see dat partnerships); give another with --slug", 2)
+
+
 @click.command("new-partnership")
 @click.argument("name")
 @click.option("--slug", help="Machine name (default: from NAME, e.g. 'St Helens' -> st_helens).")
@@ -201,6 +214,7 @@ def new_partnership_cmd(name: str, slug: str | None, region: str | None, directo
     if slug in {ep.name for ep in entry_points(group="dat")}:
         fail(f"slug {slug!r} is taken: a dat plugin of that name is already installed "
              f"(see dat plugins); give another with --slug", 2)
+    _refuse_registered_slug(slug)
     if region is not None and ('"' in region or "\\" in region
                                or any(unicodedata.category(c) == "Cc" for c in region)):
         fail("--region must not contain quotes, backslashes, new lines or other control "

@@ -43,7 +43,18 @@ def list_partnerships(store: Store) -> list[PartnershipRow]:
     return out
 
 
+def _touching(slug: str) -> None:
+    """A query is about partnership ``slug``: the host warns (once) if a plugin's claim to
+    it was refused, so every command that shows or changes it says so."""
+    from dat.core.plugins import current_host
+
+    host = current_host()
+    if host is not None:
+        host.touching(slug)
+
+
 def get_partnership(store: Store, slug: str) -> PartnershipInfo:
+    _touching(slug)
     with store.session() as s:
         rows = {p.id: p for p in s.scalars(select(Partnership))}
     for p in rows.values():
@@ -83,6 +94,7 @@ def get_indicator(store: Store, code: str) -> IndicatorInfo:
 
 
 def _partnership_id(s: Session, slug: str) -> int:
+    _touching(slug)
     pid = s.scalars(select(col(Partnership.id)).where(col(Partnership.slug) == slug)).first()
     if pid is None:
         raise UnknownName("partnership", slug, s.scalars(select(col(Partnership.slug))))
