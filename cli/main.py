@@ -79,7 +79,7 @@ class LazyGroup(click.Group):
         except Exception as exc:
             _stop_unexpected(exc)
         finally:
-            _plugin_warnings()
+            _plugin_warnings(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # Only the built-in commands: loading every plugin to list theirs would double the
@@ -208,14 +208,23 @@ def _stop_unexpected(exc: Exception) -> NoReturn:
           "DAT_DEBUG=1 shows the traceback)", EXIT_ERROR)
 
 
-def _plugin_warnings() -> None:
-    """One line per plugin failure seen during the command (see PluginHost.warnings)."""
+def _plugin_warnings(ctx: click.Context) -> None:
+    """The warnings the plugins and the sync earned during the command (see
+    PluginHost.warn), each once, then one line when some plugin failed, has problems or a
+    slow hook. ``-q`` silences them all; ``dat plugins`` lists the plugins instead."""
     from dat.core import plugins
 
     host = plugins.current_host()
     if host is None:
         return
-    for line in host.take_warnings():
+    lines = host.take_warnings()
+    if (ctx.obj or {}).get("quiet"):
+        return
+    if ctx.invoked_subcommand != "plugins":
+        health = host.health_line()
+        if health is not None:
+            lines.append(health)
+    for line in lines:
         click.echo(f"dat: warning: {line}", err=True)
 
 
@@ -265,8 +274,10 @@ def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
 @click.option("--strict-plugins", is_flag=True, envvar="DAT_STRICT_PLUGINS",
               help="Fail (exit 1) when any plugin fails to load or registers bad data, "
                    "instead of skipping it.")
+@click.option("--quiet", "-q", is_flag=True, envvar="DAT_QUIET",
+              help="No warnings on stderr (plugin health, ownership, sync); errors still show.")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, strict_plugins: bool) -> None:
+def cli(ctx: click.Context, db_url: str | None, strict_plugins: bool, quiet: bool) -> None:
     """dat: performance management for Drug Action Teams.
 
     Browse partnerships' indicators, targets and RAG ratings, compare partnerships and
@@ -287,6 +298,7 @@ def cli(ctx: click.Context, db_url: str | None, strict_plugins: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["db_url"] = db_url
     ctx.obj["strict"] = strict_plugins
+    ctx.obj["quiet"] = quiet
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,6 +41,9 @@ ENTRY_POINT_GROUP = "dat"
 #: Built-in plugins, always loaded (in this order) before entry points.
 BUILTIN_PLUGINS: tuple[str, ...] = ("dat.plugins.national:plugin", "dat.plugins.renderers")
 
+#: a hook call longer than this (seconds) is flagged: every command that reads the plugins waits for it
+SLOW_HOOK = 1.0
+
 #: contribution hook name -> spec class (derived from :data:`dat.core.kinds.KINDS`)
 CONTRIBUTION_HOOKS: dict[str, type] = {k.hook: k.spec for k in KINDS}
 
@@ -55,12 +58,26 @@ class PluginInfo:
     error: str | None = None  # why the plugin was skipped whole
     problems: list[str] = field(default_factory=list)  # items skipped
     counts: dict[str, int] = field(default_factory=dict)
+    #: hook name -> seconds its last call took (contribution hooks)
+    timings: dict[str, float] = field(default_factory=dict)
+    #: why it was not loaded on purpose: "disabled" (DAT_DISABLE_PLUGINS or `dat plugins
+    #: disable`) or "skipped" (not in DAT_LOAD_PLUGINS); None when it was asked to load
+    off: str | None = None
+
+    @property
+    def slow(self) -> list[str]:
+        """The hooks that took longer than :data:`SLOW_HOOK` seconds."""
+        return [h for h, t in self.timings.items() if t > SLOW_HOOK]
 
     @property
     def status(self) -> str:
+        if self.off:
+            return self.off
         if self.error:
             return "failed"
-        return "problems" if self.problems else "ok"
+        if self.problems:
+            return "problems"
+        return "slow" if self.slow else "ok"
 
 
 def _env_flag(name: str) -> bool:
@@ -219,6 +236,45 @@ class PluginHost:
         """The plugins that loaded without failing."""
         return {n for n, i in self.plugins.items() if i.loaded and not i.error}
 
+    def unwell(self) -> list[PluginInfo]:
+        """Plugins that failed, have problems or a slow hook, as far as this process knows
+        (problems are found when the registry is built; :meth:`health_line` also reads what
+        the last build on this installation found)."""
+        return [i for i in self.plugins.values() if i.status in ("failed", "problems", "slow")]
+
+    def health_line(self) -> str | None:
+        """One line for the end of a command when some plugin failed, has problems or a slow
+        hook (``None`` when all is well): ``2 plugins have problems (a, b): dat plugins``."""
+        if self._registry is not None:
+            names = {i.name: i.status for i in self.unwell()}
+            save_health(self, names)
+        else:
+            names = {i.name: "failed" for i in self.plugins.values() if i.error}
+            names.update(load_health(self))
+        if not names:
+            return None
+        slow = [n for n, st in names.items() if st == "slow"]
+        shown = ", ".join(sorted(names)[:4]) + (" …" if len(names) > 4 else "")
+        what = "is slow" if len(names) == len(slow) == 1 else ("has problems" if len(names) == 1 else "have problems")
+        noun = "plugin" if len(names) == 1 else "plugins"
+        return f"{len(names)} {noun} {what} ({shown}): dat plugins"
+
+    def claims(self, slug: str) -> list[str]:
+        """The loaded plugins that register partnership ``slug`` as their own (not as a
+        reference), in load order."""
+        out: list[str] = []
+        kind = next(k for k in KINDS if k.registry == "partnerships")
+        saved = {n: (list(i.problems), dict(i.counts)) for n, i in self.plugins.items()}
+        try:
+            specs = self._collect(kind)
+        finally:  # asking again must not record anything twice
+            for n, (problems, counts) in saved.items():
+                self.plugins[n].problems, self.plugins[n].counts = problems, counts
+        for spec in specs:
+            if spec.slug == slug and not spec.reference and spec.plugin not in out:
+                out.append(str(spec.plugin))
+        return out
+
     def refusals(self) -> dict[str, list[str]]:
         """Partnership slug -> plugins whose claim to it was refused: this process's registry
         if it was built, else what the database recorded at its last sync."""
@@ -256,8 +312,11 @@ class PluginHost:
             return info
         try:
             self.pm.register(obj, name=name)
-        except Exception as exc:  # PluginValidationError and anything a plugin raises
-            self._fail(info, f"invalid hook implementation: {exc}")
+        except pluggy.PluginValidationError as exc:
+            self._fail(info, _validation_message(exc))
+            return info
+        except Exception as exc:  # anything a plugin raises while being registered
+            self._fail(info, f"invalid hook implementation: {_describe(exc)}")
             return info
         unknown = self._unknown_hooks(obj, name)
         if unknown:
@@ -306,12 +365,18 @@ class PluginHost:
         found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
         self.installed = [ep.name for ep in found]
         self.unknown_allowed = sorted((allow or set()) - set(self.installed))
+        disabled = disabled_plugins()
         for ep in found:
-            if allow is not None and ep.name not in allow:
-                continue
             dist = getattr(ep, "dist", None)
             distribution: str | None = dist.name if dist else None
             version: str | None = dist.version if dist else None
+            off = "disabled" if ep.name in disabled else (
+                "skipped" if allow is not None and ep.name not in allow else None)
+            if off is not None:
+                if ep.name not in self.plugins:
+                    self.plugins[ep.name] = PluginInfo(name=ep.name, module=ep.value, origin="entry point",
+                                                       distribution=distribution, version=version, off=off)
+                continue
             if ep.name in self.plugins:
                 info = PluginInfo(name=ep.name, module=ep.value, origin="entry point",
                                   distribution=distribution, version=version)
@@ -351,14 +416,18 @@ class PluginHost:
             plugin = impl.plugin_name
             others = [i.plugin for i in impls if i.plugin_name != plugin]
             register = _Register(self, plugin, kind)
+            info = self.plugins.get(plugin)
+            started = time.perf_counter()
             try:
                 self.pm.subset_hook_caller(kind.hook, remove_plugins=others)(register=register)
             except PluginError:
                 raise
             except Exception as exc:
-                self._problem(plugin, f"{kind.hook} raised {type(exc).__name__}: {exc}")
+                self._problem(plugin, f"{kind.hook} raised {_describe(exc)}")
                 continue
-            info = self.plugins.get(plugin)
+            finally:
+                if info is not None:
+                    info.timings[kind.hook] = time.perf_counter() - started
             if info is not None:
                 info.counts[kind.hook] = info.counts.get(kind.hook, 0) + len(register.items)
             out.extend(register.items)
@@ -541,6 +610,105 @@ class PluginHost:
         if info is not None:
             info.problems.append(message)
         self.warn(f"plugin {plugin}: {message}; the core's rule was used")
+
+
+def _validation_message(exc: Exception) -> str:
+    """pluggy's several-line "declared in the hookimpl but can not be found in the hookspec"
+    as one line naming the hook and the argument."""
+    import re
+
+    text = str(exc)
+    hook = re.search(r"for hook '([^']+)'", text)
+    args = re.search(r"Argument\(s\) \{([^}]*)\}", text)
+    if hook and args:
+        names = ", ".join(a.strip().strip("'\"") for a in args.group(1).split(","))
+        return (f"hook {hook.group(1)} has argument(s) {names} that dat does not pass "
+                f"(its arguments are in docs/plugins.md)")
+    return "invalid hook implementation: " + " ".join(text.split())[:200]
+
+
+def settings_file() -> Any:
+    """The per-user settings file (``DAT_CONFIG_DIR`` or the user config folder): never the
+    database, so one officer's choices do not change anyone else's."""
+    from pathlib import Path
+
+    folder = os.environ.get("DAT_CONFIG_DIR")
+    if not folder:
+        from platformdirs import user_config_dir
+
+        folder = user_config_dir("dat", appauthor=False)
+    return Path(folder) / "settings.json"
+
+
+def read_settings() -> dict[str, Any]:
+    try:
+        data = json.loads(settings_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def disabled_plugins() -> set[str]:
+    """``DAT_DISABLE_PLUGINS`` (comma-separated) and the plugins turned off with ``dat plugins
+    disable``."""
+    names = {n.strip() for n in os.environ.get("DAT_DISABLE_PLUGINS", "").split(",") if n.strip()}
+    saved = read_settings().get("disabled_plugins")
+    if isinstance(saved, list):
+        names |= {str(n) for n in saved}
+    return names
+
+
+def _health_file() -> Any:
+    from pathlib import Path
+
+    folder = os.environ.get("DAT_DATA_DIR")
+    if not folder:
+        from platformdirs import user_data_dir
+
+        folder = user_data_dir("dat", appauthor=False)
+    return Path(folder) / "plugin-health.json"
+
+
+def _health_key(host: PluginHost) -> str | None:
+    from dat.core.db import plugin_sources
+
+    try:
+        return plugin_sources(host)
+    except Exception:  # a plugin object that cannot be inspected: no cache
+        return None
+
+
+def save_health(host: PluginHost, names: dict[str, str]) -> None:
+    """Remember what the last registry build found, for commands that do not build it."""
+    key = _health_key(host)
+    if key is None:
+        return
+    path = _health_file()
+    data = {"sources": key, "plugins": names}
+    try:
+        if path.parent.is_dir():
+            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+            if old != data:
+                from dat.core.files import write_text
+
+                write_text(path, json.dumps(data, sort_keys=True), force=True)
+    except (OSError, ValueError, PluginError):
+        pass  # a cache: never a reason for a command to fail
+    except Exception:  # noqa: BLE001 - e.g. a refused write of a read-only folder
+        pass
+
+
+def load_health(host: PluginHost) -> dict[str, str]:
+    key = _health_key(host)
+    if key is None:
+        return {}
+    try:
+        data = json.loads(_health_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("sources") != key or not isinstance(data.get("plugins"), dict):
+        return {}
+    return {str(k): str(v) for k, v in data["plugins"].items()}
 
 
 def _rag_letter(answer: Any) -> str | None:

@@ -8,26 +8,42 @@ from dat.cli.common import fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit
 
 
-@click.command("plugins")
+@click.group("plugins", invoke_without_command=True)
 @format_option
 @click.pass_context
 def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
-    """List loaded plugins, what each contributed, and why any failed.
+    """List plugins: what each contributed, how long its hooks took, and why any failed.
 
     A plugin that fails to import, misspells a hook or registers bad data is listed with
-    the reason and skipped; the rest of dat keeps working. Exit 1 when any plugin has a
-    problem and --strict-plugins is given.
+    the reason and skipped; the rest of dat keeps working. A hook that takes over a second
+    is flagged (every command that reads the plugins waits for it). Contributions in the
+    database from plugins that are not loaded here (uninstalled, disabled, failed) are
+    listed as orphaned: a sync never removes them; `dat plugins purge` does.
+    Exit 1 when any plugin has a problem and --strict-plugins is given.
 
     \b
     Examples:
       dat plugins
+      dat plugins disable cheshire         # for you only; DAT_DISABLE_PLUGINS=a,b for one run
+      dat plugins purge old_plugin --dry-run
       DAT_TRACE_PLUGINS=1 dat plugins      # hook calls traced to stderr
       DAT_LOAD_PLUGINS=dudley dat plugins  # load only the named entry points
     """
-    from dat.core.plugins import get_plugin_manager
+    if ctx.invoked_subcommand is not None:
+        return
+    from dat.core.errors import DatabaseError
+    from dat.core.plugins import SLOW_HOOK, get_plugin_manager
 
     strict = bool((ctx.find_root().obj or {}).get("strict"))
     host = get_plugin_manager(strict=strict or None)
+    orphaned: dict = {}
+    try:  # ownership in the database decides conflicts between plugins; orphans are there too
+        from dat.core.services.ownership import orphans
+
+        store = open_store(ctx)
+        orphaned = orphans(store)
+    except DatabaseError as exc:
+        click.echo(f"dat: warning: orphaned contributions not listed: {exc}", err=True)
     host.registry  # noqa: B018 - collecting contributions finds bad data
     host.probe_decisions()  # a rag_rule that raises or answers nonsense is listed too
     for name in host.unknown_allowed:  # a misspelling would otherwise just leave it out
@@ -42,32 +58,133 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
         commands = sorted(n for n, p in LazyGroup.plugin_commands.items() if p == info.name)
         if commands:
             counts["commands"] = len(commands)
+        timings = {k: round(v * 1000, 1) for k, v in info.timings.items()}
+        slow = [f"{h} took {info.timings[h]:.1f} s (over {SLOW_HOOK:g} s)" for h in info.slow]
         rows.append({
             "name": info.name, "status": info.status, "origin": info.origin,
             "module": info.module, "version": info.version,
             "contributes": ", ".join(f"{v} {k}" for k, v in counts.items())
                            + (f" ({', '.join(commands)})" if commands else ""),
             "commands": commands,
-            "counts": counts, "error": info.error, "problems": info.problems,
+            "counts": counts, "error": info.error, "problems": info.problems + slow,
+            "hook_ms": timings, "total_ms": round(sum(info.timings.values()) * 1000, 1),
+            "orphaned": orphaned.pop(info.name, {}).get("counts", {}),
         })
+    for name, orphan in sorted(orphaned.items()):
+        rows.append({"name": name, "status": orphan["why"], "origin": "database only", "module": None,
+                     "version": None, "contributes": "", "commands": [], "counts": {}, "error": None,
+                     "problems": [], "hook_ms": {}, "total_ms": 0.0, "orphaned": orphan["counts"]})
+
+    def problem(value: object, row: dict) -> str:
+        if row["orphaned"]:
+            held = ", ".join(f"{n} {k}" for k, n in sorted(row["orphaned"].items()))
+            hint = f"dat plugins purge {row['name']}" if row["status"] == "not installed" else \
+                f"kept while it is {row['status']}"
+            return f"orphaned in the database: {held} ({hint})"
+        if value:
+            return str(value)
+        shown = "; ".join(row["problems"][:3])
+        return shown + (f" (+{len(row['problems']) - 3} more)" if len(row["problems"]) > 3 else "")
+
     columns = [Column("name", "Plugin"), Column("status", "Status"), Column("origin", "From"),
                Column("contributes", "Contributes"),
-               Column("error", "Problem", fmt=lambda v, r: v or "; ".join(r["problems"][:3])
-                      + (f" (+{len(r['problems']) - 3} more)" if len(r["problems"]) > 3 else ""))]
+               Column("total_ms", "Hooks ms", justify="right"),
+               Column("error", "Problem", fmt=problem)]
     emit(resolve_format(fmt), rows, columns, result={"schema": "dat.plugins/1", "plugins": rows},
          title="Plugins")
 
 
-@click.command("partnerships")
+@plugins_cmd.command("disable")
+@click.argument("name")
+def plugins_disable_cmd(name: str) -> None:
+    """Stop loading plugin NAME, for you only: a setting in your own config folder
+    (DAT_CONFIG_DIR), never the shared database. `dat plugins enable NAME` undoes it.
+
+    \b
+    Example:
+      dat plugins disable cheshire
+    """
+    _set_disabled(name, True)
+
+
+@plugins_cmd.command("enable")
+@click.argument("name")
+def plugins_enable_cmd(name: str) -> None:
+    """Load plugin NAME again after `dat plugins disable NAME`.
+
+    \b
+    Example:
+      dat plugins enable cheshire
+    """
+    _set_disabled(name, False)
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    import json
+    from importlib.metadata import entry_points
+
+    from dat.core.files import write_text
+    from dat.core.plugins import ENTRY_POINT_GROUP, read_settings, settings_file
+
+    installed = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    settings = read_settings()
+    current = [str(n) for n in settings.get("disabled_plugins", []) if isinstance(n, str)]
+    if disabled and name not in installed:
+        fail(f"no installed plugin {name!r}; installed: {', '.join(installed) or 'none'} "
+             "(the built-in national and renderers plugins cannot be disabled)", 2)
+    if not disabled and name not in current:
+        click.echo(f"dat: plugin {name!r} is not disabled", err=True)
+        return
+    settings["disabled_plugins"] = sorted(set(current) | {name}) if disabled else [n for n in current if n != name]
+    path = settings_file()
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)  # the user's own config folder
+    write_text(path, json.dumps(settings, indent=2, sort_keys=True) + "\n", force=True)
+    click.echo(f"dat: plugin {name!r} {'disabled' if disabled else 'enabled'} for you ({path})", err=True)
+
+
+@plugins_cmd.command("purge")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed and change nothing.")
+@format_option
+@click.pass_context
+def plugins_purge_cmd(ctx: click.Context, name: str, dry_run: bool, fmt: str | None) -> None:
+    """Remove an uninstalled plugin's contributions from the database, on purpose.
+
+    Its targets, funding lines and actions are removed; its figures stay in history,
+    marked withdrawn (`dat history` shows them); its partnerships, indicators and streams
+    are removed where nothing else uses them and otherwise left with no owner. Recorded in
+    the audit trail. An admin's job on a shared server.
+
+    \b
+    Examples:
+      dat plugins purge old_plugin --dry-run
+      dat plugins purge old_plugin
+    """
+    from dat.core.services.ownership import purge
+
+    result = purge(open_store(ctx), name, dry_run=dry_run)
+    rows = [{"change": k, "items": v} for k, v in result["changes"].items()]
+    emit(resolve_format(fmt), rows, [Column("change", "Change"), Column("items", "Items", justify="right")],
+         result={"schema": "dat.purge/1", **result}, title=f"purge {name}" + (" (dry run)" if dry_run else ""))
+    total = sum(result["changes"].values())
+    click.echo(f"dat: {'would change' if dry_run else 'purged'} {total} items of plugin {name!r}"
+               + (" (nothing was changed: --dry-run)" if dry_run else ""), err=True)
+
+
+@click.group("partnerships", invoke_without_command=True)
 @format_option
 @click.pass_context
 def partnerships_cmd(ctx: click.Context, fmt: str | None) -> None:
     """List partnerships, with their sub-areas indented under them.
 
     \b
-    Example:
+    Examples:
       dat partnerships --format json
+      dat partnerships transfer halton --to halton_dat
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from dat.core.services import list_partnerships
 
     store = open_store(ctx)
@@ -114,3 +231,29 @@ def indicators_cmd(ctx: click.Context, partnership: str | None, framework: str |
                Column("source", "Source")]
     emit(resolve_format(fmt), rows, columns, result={"schema": "dat.indicators/1", "indicators": rows},
          title="Indicators" + (f" for {partnership}" if partnership else ""))
+
+
+@partnerships_cmd.command("transfer")
+@click.argument("slug")
+@click.option("--to", "plugin", required=True, metavar="PLUGIN",
+              help="The plugin that is to own the partnership; it must be loaded and register it.")
+@click.pass_context
+def partnerships_transfer_cmd(ctx: click.Context, slug: str, plugin: str) -> None:
+    """Make PLUGIN the owner of partnership SLUG.
+
+    The plugin that first registered a partnership in a database owns it: a sync never
+    lets another plugin change it. This is the only way to change the owner; it is recorded
+    in the audit trail, and the new owner's data comes in with the next sync.
+
+    \b
+    Example:
+      dat partnerships transfer halton --to halton_dat
+    """
+    from dat.core.services.ownership import transfer
+
+    result = transfer(open_store(ctx), slug, plugin)
+    if not result["changed"]:
+        click.echo(f"dat: {plugin} already owns {slug!r}", err=True)
+        return
+    click.echo(f"dat: {slug!r} now belongs to {plugin} (it was {result['from'] or 'nobody'}'s); "
+               "run `dat db sync` to bring in its data", err=True)
