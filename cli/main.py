@@ -30,6 +30,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "scenario": "dat.cli.commands.scenario:scenario_cmd",
     "import": "dat.cli.commands.data:import_cmd",
     "history": "dat.cli.commands.data:history_cmd",
+    "audit": "dat.cli.commands.audit:audit_cmd",
     "export": "dat.cli.commands.data:export_cmd",
     "db": "dat.cli.commands.db:db_cmd",
     "tui": "dat.cli.commands.tui:tui_cmd",

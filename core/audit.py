@@ -24,25 +24,32 @@ def os_user() -> str:
         return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
-def actor(session: Any) -> str:
-    """Who is writing through ``session``: the PostgreSQL session user, else the OS user."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+def actor(db: Any) -> str:
+    """Who is writing through ``db`` (a Session or a Connection): the PostgreSQL session
+    user, else the OS user."""
+    dialect = db.dialect if hasattr(db, "dialect") else db.get_bind().dialect
+    if dialect.name == "postgresql":
         from sqlalchemy import text
 
-        return str(session.execute(text("SELECT session_user")).scalar_one())
+        return str(db.execute(text("SELECT session_user")).scalar_one())
     return os_user()
 
 
-def record(session: Any, action: str, detail: str, *, partnership: str | None = None,
-           source: str | None = None, who: str | None = None) -> AuditEvent:
-    """Add one audit row to ``session`` (committed with the write it describes)."""
+def record(db: Any, action: str, detail: str, *, partnership: str | None = None,
+           source: str | None = None, who: str | None = None) -> None:
+    """Add one audit row through ``db`` (a Session or a Connection), in the transaction of
+    the write it describes, so both are committed or neither."""
     if len(detail) > MAX_DETAIL:
         detail = detail[:MAX_DETAIL - 1] + "…"
-    event = AuditEvent(actor=who or actor(session), action=action, partnership=partnership,
+    event = AuditEvent(actor=who or actor(db), action=action, partnership=partnership,
                        detail=detail, source=source)
-    session.add(event)
-    return event
+    if hasattr(db, "add"):
+        db.add(event)
+        return
+    from sqlalchemy import insert
+
+    values = {c.name: getattr(event, c.name) for c in AuditEvent.__table__.columns if c.name != "id"}
+    db.execute(insert(AuditEvent.__table__).values(**values))
 
 
 def summary(counts: dict[str, dict[str, int]]) -> str:

@@ -29,6 +29,8 @@ from dat.core.readers import (  # noqa: F401 - re-exported: these were defined h
     stream_rows,
 )
 
+from dat.core.audit import actor, record
+
 # -- checking and writing -----------------------------------------------------------------------
 
 #: rows per bulk statement (executemany on SQLite, a COPY buffer on PostgreSQL)
@@ -36,7 +38,7 @@ BATCH = 20000
 
 _OBS_COLUMNS = ("partnership_id", "indicator_id", "period", "revision", "is_current", "value",
                 "numerator", "denominator", "ci_low", "ci_high", "status", "commentary",
-                "source", "origin", "recorded_at")
+                "source", "origin", "recorded_at", "recorded_by")
 
 
 class _Writer:
@@ -272,6 +274,8 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
         trans = conn.begin()
         try:
             writer = _Writer(conn)
+            who = actor(conn)
+            touched: set[int] = set()
             stamp: Any = now if writer.dialect != "sqlite" else now.isoformat(sep=" ", timespec="microseconds")
             current: dict[tuple, Any] = {}
             loaded: set[int] = set()
@@ -302,8 +306,9 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                 else:
                     report.added += 1
                 if not (dry_run or rejects):
+                    touched.add(key[0])
                     writer.add((key[0], iid, key[2], revision, True, *values[:5], "final", values[5],
-                                source, origin, stamp))
+                                source, origin, stamp, who))
                 if progress and n % 10000 == 0:
                     progress(n, n)
             report.rows = counter()
@@ -313,6 +318,12 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                 return report
             writer.flush()
             writer.retire(retire)
+            if report.added or report.changed:
+                slugs = sorted(slug for slug, pid in parts.items() if pid in touched)
+                record(conn, "import", f"{path.name}: added {report.added}, changed {report.changed}, "
+                                       f"unchanged {report.unchanged} ({', '.join(slugs[:10])}"
+                                       f"{' …' if len(slugs) > 10 else ''})",
+                       partnership=slugs[0] if len(slugs) == 1 else None, source=f"file:{path}", who=who)
             trans.commit()
         except BaseException:
             if trans.is_active:

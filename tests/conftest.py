@@ -22,7 +22,7 @@ from helpers import FIXTURE_PLUGINS, make_entry_points, run_dat
 
 #: environment variables that change which plugins load or which database opens
 _PLUGIN_ENV = ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS",
-               "DAT_SYNC", "DAT_DISABLE_PLUGINS")
+               "DAT_SYNC", "DAT_DISABLE_PLUGINS", "DAT_QUIET")
 
 
 def _load_pgserver():
@@ -80,6 +80,7 @@ def db_url(request, tmp_path):
 def _isolated(tmp_path_factory, monkeypatch):
     data_dir = tmp_path_factory.mktemp("datadir")
     monkeypatch.setenv("DAT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("DAT_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))  # per-user settings
     for name in (*_PLUGIN_ENV, "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     # PostgreSQL's default is explicit sync (`dat db sync`); most tests want the data there

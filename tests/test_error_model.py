@@ -43,6 +43,15 @@ CASES = [
     ("db", ["db", "copy"], EXIT_USAGE, "Missing option '--to'"),
     ("db", ["--db", "sqlite:///{tmp}/none.sqlite3", "db", "copy", "--to", "sqlite:///{tmp}/c.sqlite3"],
      EXIT_ERROR, "does not exist"),
+    ("db", ["--db", UNREACHABLE, "db", "sync"], EXIT_ERROR, "cannot open the database"),
+    ("plugins", ["plugins", "purge", "dudley"], EXIT_USAGE, "is installed"),
+    ("plugins", ["plugins", "purge", "never_was"], EXIT_USAGE, "has nothing in this database"),
+    ("plugins", ["plugins", "disable", "nope"], EXIT_USAGE, "no installed plugin 'nope'"),
+    ("partnerships", ["partnerships", "transfer", "dudley", "--to", "nope"], EXIT_USAGE, "is not loaded"),
+    ("partnerships", ["partnerships", "transfer", "nowhere", "--to", "dudley"], EXIT_USAGE, "unknown partnership"),
+    ("audit", ["audit", "--since", "yesterday"], EXIT_USAGE, "is not a date"),
+    ("audit", ["audit", "--partnership", "nowhere"], EXIT_USAGE, "unknown partnership"),
+    ("audit", ["--db", UNREACHABLE, "audit"], EXIT_ERROR, "cannot open the database"),
     ("tui", ["tui", "--colour"], EXIT_USAGE, "No such option"),
     ("tui", ["--db", "nonsense://", "tui"], EXIT_USAGE, ""),
 ]
@@ -147,6 +156,13 @@ def test_a_closed_pipe_is_quiet_and_a_full_disk_is_one_line(dat, tmp_path):
     from helpers import ROOT
 
     db = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    # more output than a pipe holds (64 KiB), so dat is still writing when the reader goes away
+    # (with less, a busy machine lets dat finish first and exit 0)
+    rows = [f"{slug},DIP.REFERRALS,{y}/{(y + 1) % 100:02d} Q{q},{y + q}"
+            for slug in ("dudley", "bromley", "haringey", "cheshire", "ne_lincs") for y in range(1980, 2026)
+            for q in range(1, 5)]
+    (tmp_path / "many.csv").write_text("partnership,indicator,period,value\n" + "\n".join(rows) + "\n")
+    assert dat("--db", db, "import", str(tmp_path / "many.csv")).returncode == 0
     script = (f"import subprocess, sys; p = subprocess.Popen([sys.executable, '-m', 'dat.cli.main', '--db', {db!r}, "
               "'export'], stdout=subprocess.PIPE, stderr=subprocess.PIPE); p.stdout.read(10); p.stdout.close(); "
               "err = p.stderr.read().decode(); p.wait(); print(p.returncode); print(repr(err))")

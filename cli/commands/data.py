@@ -109,7 +109,8 @@ def history_cmd(ctx: click.Context, partnership: str, indicator: str, period: st
                    + (f" in {period}" if period else ""), err=True)
     columns = [Column("period", "Period"), Column("revision", "Rev", justify="right"),
                Column("current", "Current"), Column("value", "Value", fmt=lambda v, r: number(v)),
-               Column("rag", "RAG"), Column("origin", "From"), Column("recorded_at", "Recorded"),
+               Column("rag", "RAG"), Column("origin", "From"), Column("recorded_by", "By"),
+               Column("recorded_at", "Recorded"),
                Column("commentary", "Note")]
     emit(resolve_format(fmt), result["revisions"], columns, result=result,
          title=f"{partnership} {indicator}: history")

@@ -47,7 +47,7 @@ from dat.core.services.figures import figures, figures_for, periods_with_data
 from dat.core.services.funding import _funding_analysis as _funding_analysis
 from dat.core.services.funding import _year_total as _year_total
 from dat.core.services.funding import funding, funding_compare
-from dat.core.services.history import history
+from dat.core.services.history import audit_log, history
 from dat.core.services.scenarios import scenario_merge, scenario_split
 from dat.core.services.scorecard import (
     RAG_RANK,
@@ -101,7 +101,7 @@ __all__ = [
     "list_indicators", "list_partnerships", "figures", "figures_for", "periods_with_data",
     "RAG_RANK", "TARGET_PREFERENCE", "default_period", "direction_of_travel", "rate_figure",
     "scorecard", "scorecard_benchmarks", "BENCHMARKS", "MIN_POOL", "compare", "funding",
-    "funding_compare", "actions", "history", "scenario_merge", "scenario_split",
+    "funding_compare", "actions", "history", "audit_log", "scenario_merge", "scenario_split",
     # the result types
     "ActionItem", "ActionsResult", "BenchmarkCell", "CompareBenchmark", "CompareResult",
     "CompareRow", "FiguresResult", "FundingAnalysis", "FundingCompareResult", "FundingLine",

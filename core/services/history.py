@@ -13,7 +13,7 @@ from dat.core.services.areas import get_indicator, get_partnership
 
 if TYPE_CHECKING:
     from dat.core.services.store import Store
-    from dat.core.services.types import HistoryResult
+    from dat.core.services.types import AuditResult, HistoryResult
 
 
 def history(store: Store, partnership: str, indicator: str, period: str | None = None) -> HistoryResult:
@@ -32,5 +32,43 @@ def history(store: Store, partnership: str, indicator: str, period: str | None =
             "revisions": [{"period": o.period, "revision": o.revision, "current": o.is_current,
                            "value": o.value, "numerator": o.numerator, "denominator": o.denominator,
                            "rag": o.rag, "text": o.text, "commentary": o.commentary,
-                           "origin": o.origin, "recorded_at": o.recorded_at.isoformat(timespec="seconds")}
+                           "origin": o.origin, "status": o.status, "recorded_by": o.recorded_by,
+                           "recorded_at": o.recorded_at.isoformat(timespec="seconds")}
                           for o in obs]}
+
+
+def audit_log(store: Store, partnership: str | None = None, since: str | None = None,
+              limit: int | None = None) -> AuditResult:
+    """The audit trail, newest first: every import, sync, purge, grant and transfer with who
+    made it, when and from where. ``since`` is an ISO date or date-time (UTC)."""
+    from datetime import datetime
+
+    from dat.core.errors import UsageError
+    from dat.core.models import AuditEvent
+
+    when = None
+    if since:
+        try:
+            when = datetime.fromisoformat(since.strip())
+        except ValueError:
+            raise UsageError(f"--since {since[:40]!r} is not a date: give e.g. 2026-12-01 or "
+                             "2026-12-01T09:30") from None
+        if when.tzinfo is not None:
+            from datetime import UTC
+
+            when = when.astimezone(UTC).replace(tzinfo=None)
+    if partnership:
+        get_partnership(store, partnership)
+    with store.session() as s:
+        q = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        if partnership:
+            q = q.where(col(AuditEvent.partnership) == partnership)
+        if when is not None:
+            q = q.where(col(AuditEvent.at) >= when)
+        if limit:
+            q = q.limit(limit)
+        events = list(s.scalars(q))
+    return {"schema": "dat.audit/1", "partnership": partnership, "since": since,
+            "events": [{"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
+                        "partnership": e.partnership, "detail": e.detail, "source": e.source}
+                       for e in events]}

@@ -415,6 +415,8 @@ class Revision(TypedDict):
     text: str | None
     commentary: str | None
     origin: str | None
+    status: str  # final, provisional ... or withdrawn (its plugin was purged)
+    recorded_by: str | None  # the PostgreSQL login or the OS user who wrote it
     recorded_at: str
 
 
@@ -425,3 +427,19 @@ class HistoryResult(TypedDict):
     partnership: str
     indicator: str
     revisions: list[Revision]
+
+
+class AuditRow(TypedDict):
+    at: str
+    actor: str
+    action: str
+    partnership: str | None
+    detail: str
+    source: str | None
+
+
+class AuditResult(TypedDict):
+    schema: str
+    partnership: str | None
+    since: str | None
+    events: list[AuditRow]
