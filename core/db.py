@@ -26,7 +26,7 @@ from dat.core.errors import DatabaseError, UsageError
 
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -749,7 +749,10 @@ def sync_now(engine: Engine, host: Any, *, force: bool = False) -> Any:
     from dat.core.models import Meta
     from dat.core.sync import FINGERPRINT_KEY, database_state, sync_plugins
 
+    from dat.core.roles import require_admin
+
     with Session(engine) as s:
+        require_admin(s.connection(), "sync plugin data")
         host.set_database_state(database_state(s))
         report = sync_plugins(s, host.registry, force=force, versions=plugin_versions(host))
         quick = None if host.strict else plugin_sources(host)

@@ -188,4 +188,19 @@ class AuditEvent(SQLModel, table=True):
     source: str | None = Field(default=None, sa_column=Column(Text))  # file, plugin or command
 
 
+class Grant(SQLModel, table=True):
+    """Who may do what on a shared PostgreSQL server: ``role`` is viewer, editor or approver
+    of one partnership, or admin (``partnership_id`` empty). The database's own row-level
+    security reads this table (``dat db grant`` writes it); SQLite has one user and ignores it."""
+
+    __tablename__ = "dat_grant"
+    __table_args__ = (UniqueConstraint("login", "partnership_id", "role", name="uq_grant"),)
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=100, index=True)
+    partnership_id: int | None = Field(default=None, foreign_key="partnership.id")
+    role: str = Field(max_length=20)  # viewer | editor | approver | admin
+    granted_by: str = Field(max_length=100)
+    granted_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime, nullable=False))
+
+
 metadata = SQLModel.metadata

@@ -139,7 +139,7 @@ def test_db_upgrade_moves_a_0001_database_to_head(dat, db_url):
     out = dat("--db", db_url, "db", "upgrade")
     assert out.returncode == 0, out.stderr
     engine = get_engine(db_url)
-    assert current_revision(engine) == HEAD_REVISION == "0004"
+    assert current_revision(engine) == HEAD_REVISION == "0005"
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("observation")}
     assert indexes["ix_observation_partnership_current"] == ["partnership_id", "period", "is_current"]
     assert "ix_observation_partnership" not in indexes

@@ -24,6 +24,7 @@ def db_cmd() -> None:
       dat db info
       dat db upgrade
       dat db sync
+      dat db grant dudley_officer --partnership dudley --as editor
       dat db copy --to postgresql+psycopg://dat@dbserver/dat_london
     """
 
@@ -115,6 +116,83 @@ def _host(ctx: click.Context):  # noqa: ANN202 - a PluginHost, imported lazily
     from dat.core.plugins import get_plugin_manager
 
     return get_plugin_manager(strict=bool((ctx.find_root().obj or {}).get("strict")) or None)
+
+
+@db_cmd.command("grant")
+@click.argument("login")
+@click.option("--partnership", "-p", metavar="SLUG", help="The partnership the role is for.")
+@click.option("--as", "role", type=click.Choice(["viewer", "editor", "approver"]),
+              help="viewer: reads; editor: also writes the partnership's figures; approver: an "
+                   "editor who may also sign a quarter off.")
+@click.option("--admin", is_flag=True, help="Everything: sync, grant, purge, transfer, every partnership.")
+@click.pass_context
+def grant_cmd(ctx: click.Context, login: str, partnership: str | None, role: str | None, admin: bool) -> None:
+    """Give PostgreSQL login LOGIN a role, enforced by the database itself.
+
+    Row-level security stops an editor writing any other partnership's figures, whatever
+    client they connect with; a viewer can write nothing. Only an admin can grant. The login
+    must exist already (CREATE ROLE ... LOGIN PASSWORD ...). On SQLite there is one user and
+    no roles.
+
+    \b
+    Examples:
+      dat db grant dudley_officer --partnership dudley --as editor
+      dat db grant regional_analyst --partnership dudley --as viewer
+      dat db grant data_manager --admin
+    """
+    from dat.core.db import open_database
+    from dat.core.roles import grant
+
+    if admin == bool(role):
+        fail("give either --as ROLE with --partnership SLUG, or --admin", 2)
+    if role and not partnership:
+        fail(f"--as {role} needs --partnership SLUG", 2)
+    if admin and partnership:
+        fail("--admin is for every partnership: leave out --partnership", 2)
+    engine = open_database(_source(ctx), sync=False)
+    result = grant(engine, login, "admin" if admin else str(role), partnership)
+    what = "admin" if admin else f"{role} of {partnership}"
+    click.echo(f"dat: {login} is {what}" + ("" if result["changed"] else " (already)"), err=True)
+
+
+@db_cmd.command("revoke")
+@click.argument("login")
+@click.option("--partnership", "-p", metavar="SLUG", help="Only the roles for this partnership.")
+@click.pass_context
+def revoke_cmd(ctx: click.Context, login: str, partnership: str | None) -> None:
+    """Take a login's roles away (all of them, or those for one partnership).
+
+    \b
+    Examples:
+      dat db revoke dudley_officer --partnership dudley
+      dat db revoke former_admin
+    """
+    from dat.core.db import open_database
+    from dat.core.roles import revoke
+
+    result = revoke(open_database(_source(ctx), sync=False), login, partnership)
+    click.echo(f"dat: removed {result['removed']} role(s) of {login}", err=True)
+
+
+@db_cmd.command("roles")
+@format_option
+@click.pass_context
+def roles_cmd(ctx: click.Context, fmt: str | None) -> None:
+    """List who holds which role on this PostgreSQL database.
+
+    \b
+    Example:
+      dat db roles -f json
+    """
+    from dat.cli.output import Column, emit
+    from dat.core.db import open_database
+    from dat.core.roles import grants
+
+    rows = grants(open_database(_source(ctx), sync=False))
+    emit(resolve_format(fmt), rows,
+         [Column("login", "Login"), Column("role", "Role"), Column("partnership", "Partnership"),
+          Column("granted_by", "Granted by"), Column("granted_at", "When (UTC)")],
+         result={"schema": "dat.roles/1", "roles": rows}, title="Roles")
 
 
 @db_cmd.command("copy")

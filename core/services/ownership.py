@@ -12,6 +12,7 @@ from sqlmodel import col
 from dat.core.audit import actor, record
 from dat.core.errors import UsageError
 from dat.core.models import Action, Allocation, FundingStream, Indicator, Meta, Observation, Partnership, Target
+from dat.core.roles import require_admin
 from dat.core.sync import FINGERPRINT_KEY, WITHDRAWN
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def purge(store: Store, plugin: str, *, dry_run: bool = False) -> dict[str, Any]
                          + (", ".join(known[:12]) or "none"))
     done: dict[str, int] = {}
     with store.session() as s:
+        require_admin(s.connection(), "purge a plugin's contributions")
         who = actor(s)
         for kind, model in (("targets", Target), ("allocations", Allocation), ("actions", Action)):
             ids = list(s.scalars(select(col(model.id)).where(col(model.plugin) == plugin)))
@@ -132,6 +134,7 @@ def transfer(store: Store, slug: str, to: str) -> dict[str, Any]:
         raise UsageError(f"plugin {to!r} does not register partnership {slug!r} as its own"
                          + (f" (plugins that do: {', '.join(claims)})" if claims else ""))
     with store.session() as s:
+        require_admin(s.connection(), "transfer a partnership")
         row = s.scalars(select(Partnership).where(col(Partnership.slug) == slug)).one()
         before = None if row.reference else row.plugin
         if before == to:

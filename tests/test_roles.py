@@ -1,0 +1,151 @@
+"""Issue 12: roles enforced by PostgreSQL (row-level security and privileges), tested with
+real logins on the real server: a Dudley editor cannot change Bromley's figures through dat
+or through a plain SQL client, a viewer can write nothing, only an admin can sync, grant or
+purge, and nobody but an admin alters the audit trail."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from helpers import db_digest, run_dat
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def logins(pg_server_url):
+    """Fresh logins for one test, dropped after its database is (roles are server-wide)."""
+    tag = uuid.uuid4().hex[:8]
+    names = {"editor": f"ed_{tag}", "viewer": f"view_{tag}", "nobody": f"nobody_{tag}", "admin": f"adm_{tag}",
+             "password": f"pw-{tag}"}
+    yield names
+    plain = pg_server_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for role, login in names.items():
+            if role != "password":
+                conn.execute(f'DROP ROLE IF EXISTS "{login}"')
+
+
+@pytest.fixture
+def shared(logins, db_url):
+    """A synced PostgreSQL database and four fresh logins with no role yet: yields (admin
+    url, {role: url}, {role: login})."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("roles are a PostgreSQL feature (SQLite has one user)")
+    plain = db_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    password = logins.pop("password")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for login in logins.values():
+            conn.execute(f"CREATE ROLE \"{login}\" LOGIN PASSWORD '{password}'")
+    assert run_dat("--db", db_url, "db", "sync").returncode == 0
+    urls = {role: db_url.replace("//dat:dat@", f"//{login}:{password}@", 1) for role, login in logins.items()}
+    yield db_url, urls, logins
+
+
+def _grant(url: str, *args: str):
+    out = run_dat("--db", url, "db", "grant", *args)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def _csv(tmp_path, name: str, rows: list[str]):
+    path = tmp_path / name
+    path.write_text("partnership,indicator,period,value\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def _refused(out, code: int, fragment: str) -> None:
+    assert out.returncode == code, (out.returncode, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert any(fragment in line for line in lines), out.stderr
+    assert "Traceback" not in out.stderr and all(len(line) <= 200 for line in lines)
+
+
+def test_editor_viewer_and_admin_are_refused_exactly_where_they_should_be(shared, tmp_path):
+    admin_url, urls, logins = shared
+    _grant(admin_url, logins["editor"], "--partnership", "dudley", "--as", "editor")
+    _grant(admin_url, logins["viewer"], "--partnership", "dudley", "--as", "viewer")
+    _grant(admin_url, logins["admin"], "--admin")
+    roles = json.loads(run_dat("--db", admin_url, "db", "roles", "-f", "json").stdout)["roles"]
+    assert {(r["login"], r["role"], r["partnership"]) for r in roles} == {
+        (logins["editor"], "editor", "dudley"), (logins["viewer"], "viewer", "dudley"), (logins["admin"], "admin", None)}
+
+    # the Dudley editor: Dudley's figure goes in, Bromley's is refused with nothing changed
+    ok = run_dat("--db", urls["editor"], "import", _csv(tmp_path, "d.csv", ["dudley,NTA.RET12,2007/08 Q1,72"]))
+    assert ok.returncode == 0, ok.stderr
+    before = db_digest(admin_url)
+    both = _csv(tmp_path, "b.csv", ["dudley,NTA.RET12,2007/08 Q2,73", "bromley,NTA.RET12,2007/08 Q1,1"])
+    out = run_dat("--db", urls["editor"], "import", both)
+    _refused(out, 1, f"your login '{logins['editor']}' may not change figures of bromley (you edit: dudley)")
+    assert db_digest(admin_url) == before
+    history = json.loads(run_dat("--db", admin_url, "history", "dudley", "NTA.RET12", "-f", "json").stdout)
+    latest = next(r for r in history["revisions"] if r["period"] == "2007/08 Q1" and r["current"])
+    assert (latest["value"], latest["recorded_by"]) == (72, logins["editor"])
+
+    # the viewer writes nothing, even its own partnership
+    out = run_dat("--db", urls["viewer"], "import", _csv(tmp_path, "v.csv", ["dudley,NTA.RET12,2007/08 Q3,74"]))
+    _refused(out, 1, "may not change figures of dudley")
+    assert db_digest(admin_url) == before
+    assert run_dat("--db", urls["viewer"], "status", "dudley", "-P", "2007/08 Q1", "-f", "json").returncode == 0
+
+    # only an admin syncs, grants, purges and transfers
+    for role in ("editor", "viewer"):
+        for args, what in ((("db", "sync"), "only a dat admin can sync"),
+                           (("db", "grant", logins["nobody"], "--admin"), "only a dat admin can grant"),
+                           (("plugins", "purge", "gone_plugin"), "has nothing in this database"),
+                           (("partnerships", "transfer", "dudley", "--to", "dudley"), "only a dat admin")):
+            _refused(run_dat("--db", urls[role], *args), 2 if "nothing" in what else 1, what)
+    assert db_digest(admin_url) == before
+    assert run_dat("--db", urls["admin"], "db", "sync", "--force").returncode == 0
+    _grant(urls["admin"], logins["nobody"], "--partnership", "bromley", "--as", "viewer")
+
+
+def test_a_plain_sql_client_is_held_by_the_database(shared):
+    admin_url, urls, logins = shared
+    _grant(admin_url, logins["editor"], "--partnership", "dudley", "--as", "editor")
+    _grant(admin_url, logins["viewer"], "--partnership", "dudley", "--as", "viewer")
+    before = db_digest(admin_url)
+
+    def connect(role: str):
+        return psycopg.connect(urls[role].replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+
+    with connect("editor") as conn:
+        bromley = conn.execute("SELECT id FROM partnership WHERE slug = 'bromley'").fetchone()[0]
+        ind = conn.execute("SELECT id FROM indicator WHERE code = 'NTA.RET12'").fetchone()[0]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute("INSERT INTO observation (partnership_id, indicator_id, period, revision, is_current, "
+                         "status, recorded_at) VALUES (%s, %s, '2001/02', 9, true, 'final', now())", (bromley, ind))
+        assert conn.execute("UPDATE observation SET value = 1 WHERE partnership_id = %s", (bromley,)).rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM observation")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE target SET value = 1")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO dat_grant (login, role, granted_by, granted_at) "
+                         "VALUES (current_user, 'admin', 'me', now())")
+        # the audit trail: no changes, no deletes, and no writing in another's name
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE audit SET actor = 'someone'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM audit")
+    assert db_digest(admin_url) == before
+    with connect("editor") as conn:
+        conn.execute("INSERT INTO audit (actor, action, detail, at) VALUES ('dat', 'forged', '', '1999-01-01')")
+        who, when = conn.execute("SELECT actor, at FROM audit WHERE action = 'forged'").fetchone()
+        assert who == logins["editor"] and when.year > 2000
+    with connect("viewer") as conn:
+        for sql in ("INSERT INTO observation (partnership_id) VALUES (1)", "UPDATE observation SET value = 1",
+                    "INSERT INTO audit (actor, action, detail, at) VALUES ('x', 'y', '', now())"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+
+
+def test_roles_on_sqlite_are_a_clear_usage_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'one.sqlite3'}"
+    out = run_dat("--db", url, "db", "grant", "someone", "--admin")
+    _refused(out, 2, "an SQLite database has one user")
+    bad = run_dat("--db", url, "db", "grant", "someone", "--as", "editor")
+    _refused(bad, 2, "needs --partnership")
