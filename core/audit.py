@@ -48,8 +48,9 @@ def record(db: Any, action: str, detail: str, *, partnership: str | None = None,
         return
     from sqlalchemy import insert
 
-    values = {c.name: getattr(event, c.name) for c in AuditEvent.__table__.columns if c.name != "id"}
-    db.execute(insert(AuditEvent.__table__).values(**values))
+    table: Any = getattr(AuditEvent, "__table__")  # noqa: B009 - SQLModel declares it untyped
+    values = {c.name: getattr(event, c.name) for c in table.columns if c.name != "id"}
+    db.execute(insert(table).values(**values))
 
 
 def summary(counts: dict[str, dict[str, int]]) -> str:

@@ -747,9 +747,8 @@ def sync_now(engine: Engine, host: Any, *, force: bool = False) -> Any:
     """``dat db sync``: bring the plugins' data in now, whatever the sync mode, and return
     the :class:`~dat.core.sync.SyncReport`."""
     from dat.core.models import Meta
-    from dat.core.sync import FINGERPRINT_KEY, database_state, sync_plugins
-
     from dat.core.roles import require_admin
+    from dat.core.sync import FINGERPRINT_KEY, database_state, sync_plugins
 
     with Session(engine) as s:
         require_admin(s.connection(), "sync plugin data")

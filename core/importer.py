@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dat.core.audit import actor, record
 from dat.core.periods import PeriodError, parse_period
 from dat.core.readers import (  # noqa: F401 - re-exported: these were defined here
     DAT_COLUMNS,
@@ -28,8 +29,6 @@ from dat.core.readers import (  # noqa: F401 - re-exported: these were defined h
     read_rows,
     stream_rows,
 )
-
-from dat.core.audit import actor, record
 
 # -- checking and writing -----------------------------------------------------------------------
 

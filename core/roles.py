@@ -157,8 +157,8 @@ def revoke(engine: Any, login: str, partnership: str | None = None) -> dict[str,
         if not left and conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :l"), {"l": login}).scalar():
             _revoke_all(conn, login)
         if removed:
-            record(conn, "revoke", f"{login}: {removed} role(s) removed" + (f" of {partnership}" if partnership else ""),
-                   partnership=partnership, source="command:dat db revoke")
+            what = f"{login}: {removed} role(s) removed" + (f" of {partnership}" if partnership else "")
+            record(conn, "revoke", what, partnership=partnership, source="command:dat db revoke")
     return {"login": login, "partnership": partnership, "removed": removed}
 
 

@@ -154,23 +154,22 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
     parts = {p.slug: p for p in session.scalars(select(Partnership))}
     written: list[Any] = []
     for part in registry.partnerships.values():
-        values = {
+        part_values: dict[str, Any] = {
             "slug": part.slug, "name": part.name, "region": part.region,
             "area_type": part.area_type, "comparator_group": part.comparator_group,
             "accountable_bodies": _dumps(part.accountable_bodies),
             "description": part.description, "plugin": part.plugin, "reference": part.reference,
         }
-        row = parts.get(part.slug)
-        what = _sync_partnership(row, part, values)
-        if what is None:
+        prow = parts.get(part.slug)
+        if _sync_partnership(prow, part, part_values) is None:
             continue
-        if row is None:
-            row = parts[part.slug] = Partnership(**values)
-            session.add(row)
+        if prow is None:
+            prow = parts[part.slug] = Partnership(**part_values)
+            session.add(prow)
             report.bump("added", "partnerships")
         else:
-            claimed = row.reference and not part.reference
-            if _apply(row, values):
+            claimed = prow.reference and not part.reference
+            if _apply(prow, part_values):
                 report.bump("changed", "partnerships")
             if claimed:
                 record(session, "claim", f"plugin {part.plugin} now owns {part.slug!r}",

@@ -71,7 +71,8 @@ def test_editor_viewer_and_admin_are_refused_exactly_where_they_should_be(shared
     _grant(admin_url, logins["admin"], "--admin")
     roles = json.loads(run_dat("--db", admin_url, "db", "roles", "-f", "json").stdout)["roles"]
     assert {(r["login"], r["role"], r["partnership"]) for r in roles} == {
-        (logins["editor"], "editor", "dudley"), (logins["viewer"], "viewer", "dudley"), (logins["admin"], "admin", None)}
+        (logins["editor"], "editor", "dudley"), (logins["viewer"], "viewer", "dudley"),
+        (logins["admin"], "admin", None)}
 
     # the Dudley editor: Dudley's figure goes in, Bromley's is refused with nothing changed
     ok = run_dat("--db", urls["editor"], "import", _csv(tmp_path, "d.csv", ["dudley,NTA.RET12,2007/08 Q1,72"]))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from dat.cli.common import fail, format_option, open_store, resolve_format
@@ -75,7 +78,7 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
                      "version": None, "contributes": "", "commands": [], "counts": {}, "error": None,
                      "problems": [], "hook_ms": {}, "total_ms": 0.0, "orphaned": orphan["counts"]})
 
-    def problem(value: object, row: dict) -> str:
+    def problem(value: Any, row: Mapping[str, Any]) -> str:
         if row["orphaned"]:
             held = ", ".join(f"{n} {k}" for k, n in sorted(row["orphaned"].items()))
             hint = f"dat plugins purge {row['name']}" if row["status"] == "not installed" else \

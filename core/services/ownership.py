@@ -36,7 +36,7 @@ def contributions(store: Store) -> dict[str, dict[str, int]]:
                                    .where(col(Observation.is_current).is_(True),
                                           col(Observation.origin).like("plugin:%"))
                                    .group_by(col(Observation.origin))):
-            out.setdefault(origin[len("plugin:"):], {})["observations"] = int(n)
+            out.setdefault(str(origin)[len("plugin:"):], {})["observations"] = int(n)
     return out
 
 
@@ -91,16 +91,18 @@ def purge(store: Store, plugin: str, *, dry_run: bool = False) -> dict[str, Any]
         if current:
             done["withdrawn observations"] = len(current)
         s.flush()
-        for kind, model, uses in (
+        shared: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
                 ("streams", FundingStream, [(Allocation, Allocation.stream_id)]),
                 ("indicators", Indicator, [(Observation, Observation.indicator_id), (Target, Target.indicator_id)]),
                 ("partnerships", Partnership, [(Observation, Observation.partnership_id),
                                                (Target, Target.partnership_id),
                                                (Allocation, Allocation.partnership_id),
                                                (Action, Action.partnership_id),
-                                               (Partnership, Partnership.parent_id)])):
+                                               (Partnership, Partnership.parent_id)])]
+        for kind, model, uses in shared:
             for row in list(s.scalars(select(model).where(col(model.plugin) == plugin))):
-                used = any(s.scalar(select(func.count()).select_from(m).where(col(c) == row.id)) for m, c in uses)
+                used = any(s.execute(select(func.count()).select_from(m).where(col(c) == row.id)).scalar()
+                           for m, c in uses)
                 if used:
                     row.plugin = None
                     done[f"released {kind}"] = done.get(f"released {kind}", 0) + 1
