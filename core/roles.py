@@ -55,9 +55,14 @@ def require_admin(conn: Any, what: str) -> None:
 
 
 def editable(conn: Any) -> set[int] | None:
-    """The partnership ids the session user may write figures of; ``None``: all (an admin,
-    or SQLite)."""
+    """The partnership ids the session user may write figures of; ``None``: no check here
+    (an admin, SQLite, or a login that cannot write at all, whose write the database refuses
+    with its own reason)."""
     if is_admin(conn):
+        return None
+    may_write = conn.execute(text("SELECT has_table_privilege('observation', 'INSERT') "
+                                  "AND current_setting('transaction_read_only') = 'off'")).scalar()
+    if not may_write:  # a read-only login or transaction: the database's own refusal says it
         return None
     rows = conn.execute(text("SELECT partnership_id FROM dat_grant WHERE login = session_user "
                              "AND role IN ('editor', 'approver') AND partnership_id IS NOT NULL"))

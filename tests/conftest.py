@@ -22,7 +22,12 @@ from helpers import FIXTURE_PLUGINS, make_entry_points, run_dat
 
 #: environment variables that change which plugins load or which database opens
 _PLUGIN_ENV = ("DAT_DATABASE_URL", "DAT_LOAD_PLUGINS", "DAT_TRACE_PLUGINS", "DAT_STRICT_PLUGINS",
-               "DAT_SYNC", "DAT_DISABLE_PLUGINS", "DAT_QUIET")
+               "DAT_DISABLE_PLUGINS", "DAT_QUIET")
+
+# PostgreSQL's default is explicit sync (`dat db sync`); tests written for both backends want
+# the plugins' data there as on SQLite, module- and session-scoped fixtures included.
+# tests/test_ownership.py tests the explicit mode itself.
+os.environ["DAT_SYNC"] = "auto"
 
 
 def _load_pgserver():
@@ -83,9 +88,7 @@ def _isolated(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DAT_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))  # per-user settings
     for name in (*_PLUGIN_ENV, "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
-    # PostgreSQL's default is explicit sync (`dat db sync`); most tests want the data there
-    # as on SQLite. tests/test_ownership.py tests the explicit mode itself.
-    monkeypatch.setenv("DAT_SYNC", "auto")
+    monkeypatch.setenv("DAT_SYNC", "auto")  # a test may have changed it
     from dat.core.db import dispose_engines
     from dat.core.plugins import reset_plugin_manager
 
