@@ -285,9 +285,19 @@ def test_db_info_does_not_create_a_file(tmp_path):
 
 
 def test_the_default_data_folder_is_still_created(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAT_DATA_DIR", str(tmp_path / "fresh" / "data"))
+    import platformdirs
+
+    monkeypatch.delenv("DAT_DATA_DIR")
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda *a, **k: str(tmp_path / "fresh" / "data"))
     dbmod.open_database(sync=False)
     assert (tmp_path / "fresh" / "data" / "dat.sqlite3").exists()
+
+
+def test_a_dat_data_dir_that_does_not_exist_is_refused(tmp_path):
+    """E2: DAT_DATA_DIR names a folder explicitly: a typo is not created."""
+    res = invoke("partnerships", env={"DAT_DATA_DIR": str(tmp_path / "nowhere" / "deep")})
+    assert_refused(res, 2, "DAT_DATA_DIR", str(tmp_path / "nowhere" / "deep"), "does not exist")
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_a_folder_a_device_and_a_pipe_are_not_databases(tmp_path):
