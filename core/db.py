@@ -2,7 +2,8 @@
 
 The database URL comes from (first that is set): the ``url`` argument (``--db``), the
 ``DAT_DATABASE_URL`` environment variable, or an SQLite file in the user data directory
-(``platformdirs.user_data_dir("dat")/dat.sqlite3``; ``DAT_DATA_DIR`` overrides the folder).
+(``platformdirs.user_data_dir("dat")/dat.sqlite3``, created on first use; ``DAT_DATA_DIR``
+overrides the folder, which must then exist).
 
 :func:`open_database` creates the file if needed, runs Alembic to the head revision and syncs
 what plugins contribute, all without a manual step. Failures are :class:`DatabaseError` with
@@ -22,7 +23,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dat.core.errors import DatabaseError, UsageError, printable
+from dat.core.errors import DatabaseError, UsageError, printable, shorten
 
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
@@ -42,9 +43,6 @@ SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "sslmode", "connect_timeout"
                         "target_session_attrs", "client_encoding", "gssencmode", "keepalives",
                         "keepalives_idle", "keepalives_interval", "keepalives_count", "load_balance_hosts"})
 
-#: the longest database name shown in a message (longer ones keep their start and end)
-_MAX_NAME = 90
-
 _MAX_SHOWN = 200
 
 
@@ -59,13 +57,8 @@ def _cut(text: str, limit: int = _MAX_SHOWN) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _short(text: str, limit: int = _MAX_NAME) -> str:
-    """A long name (a URL, a path) shortened in the middle, so its start and end stay."""
-    text = printable(text)  # a new line in a name is shown as \\n, never cut the message
-    if len(text) <= limit:
-        return text
-    half = (limit - 1) // 2
-    return f"{text[:half]}…{text[len(text) - (limit - 1 - half):]}"
+#: a long name (a URL, a path) shortened in the middle, so its start and end stay
+_short = shorten
 
 
 def _name(url: str) -> str:
@@ -210,11 +203,11 @@ def parse_url(url: str) -> URL:
     from urllib.parse import unquote
 
     shown = mask_url(url)
-    if url != url.strip():
-        raise UsageError(f"the database URL {_short(shown)!r} starts or ends with a space; remove it")
-    if printable(unquote(url)) != unquote(url):  # raw or percent-encoded (%0A): never a real name
-        raise UsageError(f"the database URL {_short(shown)!r} holds a control character (a new line, "
+    if printable(unquote(url.strip())) != unquote(url.strip()):  # raw or percent-encoded (%0A)
+        raise UsageError(f"the database URL '{_short(shown)}' holds a control character (a new line, "
                          "a tab...); give it on one line without them")
+    if url != url.strip():
+        raise UsageError(f"the database URL '{_short(shown)}' starts or ends with a space; remove it")
     try:
         parsed = make_url(url)
     except ValueError as exc:  # a port that is not a number (ArgumentError is a ValueError too)
@@ -226,7 +219,7 @@ def parse_url(url: str) -> URL:
     if parsed.drivername in ("postgres", "postgresql"):  # what users type: dat's driver, psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise UsageError(f"the database URL {_short(shown)!r} has port {parsed.port}, out of range 1-65535")
+        raise UsageError(f"the database URL '{_short(shown)}' has port {parsed.port}, out of range 1-65535")
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise UsageError(f"cannot use {shown}: dat stores its data in SQLite "
@@ -571,7 +564,8 @@ def current_revision(engine: Engine) -> str | None:
     if len(rows) > 1:  # Alembic keeps one row: which one is true cannot be told
         why = (f" is damaged: its alembic_version table has {len(rows)} rows where dat keeps one; "
                "restore it from a backup")
-        raise DatabaseError(f"the database {_fitted_name(engine.url.render_as_string(False), 'the database ', why)}{why}")
+        name = _fitted_name(engine.url.render_as_string(False), "the database ", why)
+        raise DatabaseError(f"the database {name}{why}")
     return rows[0] if rows else None
 
 
@@ -628,7 +622,7 @@ def check_schema(engine: Engine, url: str, *, adopt: bool = False) -> str | None
             raise DatabaseError(f"{_fitted_name(url, why)}{why}")
         clash = sorted(set(_schema_names(engine)) & dat_names())
         if clash:  # refused before anything is created: the database is left as it was
-            why = (f" has {'a table' if len(clash) == 1 else 'tables'} named like dat's own "
+            why = (f": it has {'a table' if len(clash) == 1 else 'tables'} named like dat's own "
                    f"({_listed(clash, 50)}); rename or drop {'it' if len(clash) == 1 else 'them'}, "
                    "or use another database")
             raise DatabaseError(f"cannot adopt {_fitted_name(url, 'cannot adopt ', why)}{why}")

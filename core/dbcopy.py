@@ -148,7 +148,15 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
     """Copy every table from ``source_url`` into ``target_url`` (created and migrated if
     needed). Refuses a target that has rows unless ``replace``."""
     from dat.core.db import (
-        _fitted_name, _listed, _say, _short, database_url, open_database, parse_url, resolve_url, safe_url,
+        _fitted_name,
+        _listed,
+        _say,
+        _short,
+        database_url,
+        open_database,
+        parse_url,
+        resolve_url,
+        safe_url,
         same_database,
     )
 

@@ -74,6 +74,16 @@ def printable(text: object) -> str:
     return "".join(repr(ch)[1:-1] if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in text)
 
 
+def shorten(text: object, limit: int = 90) -> str:
+    """A long name (a URL, a path) as a message shows it: :func:`printable`, and shortened
+    in the middle to ``limit`` characters, so its start and end stay."""
+    text = printable(text)
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[len(text) - (limit - 1 - half):]}"
+
+
 class UnknownName(UsageError, LookupError):
     """A name (partnership, indicator, template...) that does not exist: the message names
     the closest match and the valid choices."""
@@ -90,5 +100,5 @@ class UnknownName(UsageError, LookupError):
 
 __all__ = [
     "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "DatError", "UsageError", "DataError",
-    "DatabaseError", "PluginError", "UnknownName", "printable",
+    "DatabaseError", "PluginError", "UnknownName", "printable", "shorten",
 ]

@@ -40,12 +40,12 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from dat.core.errors import DatError, printable
+from dat.core.errors import DatError, shorten
 
 #: the first characters that make a spreadsheet read a cell as a formula (or, for tab and
 #: carriage return, that hide one after them), with their full-width forms, which some
@@ -147,7 +147,7 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     """Refuse ``path`` now (before any work) if it cannot be written as asked: its folder
     does not exist, it is a symlink, a folder or not a regular file, or it exists and
     ``force`` is not given. Returns the path."""
-    shown = printable(path)
+    shown = shorten(path)  # the path 90 characters at the most, its folder 60: within 200
     if str(path).endswith(("/", os.sep)) or (os.altsep and str(path).endswith(os.altsep)):
         # Path("r.md/") is Path("r.md"): a name ending in a slash means a folder, never a file
         raise OutputError(f"cannot write {shown}: it ends in a slash, so it names a folder; "
@@ -155,7 +155,7 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     path = Path(path)
     parent = path.parent
     if not parent.is_dir():
-        raise OutputError(f"cannot write {shown}: {printable(parent)} is not an existing folder")
+        raise OutputError(f"cannot write {shown}: {shorten(parent, 60)} is not an existing folder")
     st = _lstat(path)
     if st is None:
         return path
@@ -175,9 +175,9 @@ def _lstat(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise OutputError(f"cannot write {printable(path)}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
     if stat.S_ISLNK(st.st_mode):
-        raise OutputError(f"cannot write {printable(path)}: it is a symbolic link, and dat never "
+        raise OutputError(f"cannot write {shorten(path)}: it is a symbolic link, and dat never "
                           "writes through one; give the real path")
     return st
 
@@ -253,7 +253,7 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
             os.close(fd)
             tmp = Path(name)
     except OSError as exc:
-        raise OutputError(f"cannot write {printable(path)}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
     try:
         yield tmp
     except OSError as exc:
@@ -261,7 +261,7 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
         _remove(tmp)
         if exc.errno == errno.EPIPE:
             raise
-        raise OutputError(f"cannot write {printable(path)}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
     except BaseException as exc:
         _release(exc)
         _remove(tmp)
@@ -345,33 +345,43 @@ def write_text(path: str | Path, text: str, *, force: bool = False, encoding: st
 
 
 @contextlib.contextmanager
-def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``path`` for a writer of several files (write
-    them with :func:`write_text`); when the block ends without an error they move to
-    ``path``: the whole folder is renamed into place when ``path`` does not exist; an
-    existing folder (only with ``force``) gets them file by file, each replaced atomically,
-    its other files kept. ``path``'s folder must exist; ``path``, and every file or folder
-    in it that would be replaced, must not be a symlink (checked before anything moves). On
-    any error, a full disk included, the temporary folder is removed and ``path`` is left
-    as it was."""
+def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Callable[[str, str], None]]:
+    """Yield ``write(relative_name, text)`` for a writer of several files, which writes them
+    atomically into a temporary folder beside ``path``; when the block ends without an
+    error they move to ``path``: the whole folder is renamed into place when ``path`` does
+    not exist; an existing folder (only with ``force``) gets them file by file, each
+    replaced atomically, its other files kept. ``path``'s folder must exist; ``path``, and
+    every file or folder in it that would be replaced, must not be a symlink (checked before
+    anything moves). On any error, a full disk included, the temporary folder is removed and
+    ``path`` is left as it was."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise OutputError(f"cannot write {printable(path)}: {printable(path.parent)} is not an existing folder")
+        raise OutputError(f"cannot write {shorten(path)}: {shorten(path.parent, 60)} is not an existing folder")
     st = _lstat(path)
     if st is not None and not stat.S_ISDIR(st.st_mode):
-        raise OutputError(f"cannot write {printable(path)}: it exists and is not a folder")
+        raise OutputError(f"cannot write {shorten(path)}: it exists and is not a folder")
     if st is not None and not force:
-        raise OutputError(f"{printable(path)} already exists (use --force to write into it)")
+        raise OutputError(f"{shorten(path)} already exists (use --force to write into it)")
     with _temporary(path, path.name, ".tmp", folder=True) as tmp:
-        try:
-            yield tmp
-        except OutputError as exc:  # a file in it: named where it was going, not where it was
-            raise OutputError(str(exc).replace(printable(tmp), printable(path))) from None
+
+        def write(rel: str, text: str) -> None:
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                write_text(dest, text)
+            except OutputError as exc:  # named where it was going, not where it was
+                cause = exc.__context__
+                why = cause.strerror if isinstance(cause, OSError) and cause.strerror else \
+                    str(exc).rpartition(": ")[2]
+                raise OutputError(f"cannot write {shorten(path / rel)}: {why}") from None
+
+        yield write
         if _lstat(path) is None:
             os.chmod(tmp, _umask_mode(0o777))  # mkdtemp made it private
             os.rename(tmp, path)
         else:
             _merge(tmp, path, force)
+            _remove(tmp)
         _fsync_dir(path.parent)
 
 
@@ -379,7 +389,7 @@ def _merge(tmp: Path, path: Path, force: bool) -> None:
     """Move every file of ``tmp`` to the same place in the existing folder ``path``, after
     checking that no folder on the way and no file replaced is a symlink or in the way."""
     if not force:
-        raise OutputError(f"{printable(path)} already exists (use --force to write into it)")
+        raise OutputError(f"{shorten(path)} already exists (use --force to write into it)")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if not p.is_dir())
     for rel in files:
         for part in [*reversed(rel.parents[:-1]), rel]:
@@ -387,7 +397,7 @@ def _merge(tmp: Path, path: Path, force: bool) -> None:
             is_file = part == rel
             if st is not None and stat.S_ISDIR(st.st_mode) == is_file:
                 kind = "a folder" if is_file else "a file"
-                raise OutputError(f"cannot write {printable(path / part)}: {kind} is in the way")
+                raise OutputError(f"cannot write {shorten(path / part)}: {kind} is in the way")
     for rel in files:
         (path / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp / rel, path / rel)

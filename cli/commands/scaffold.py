@@ -210,16 +210,15 @@ def new_partnership_cmd(name: str, slug: str | None, region: str | None, directo
         fail(f"--dir {printable(directory)} is not an existing folder; create it first or check the path", 2)
     target = directory / f"dat-{slug.replace('_', '-')}"
     from dat.cli.main import _version
-    from dat.core.files import atomic_folder, flush_stdout, write_text
+    from dat.core.files import atomic_folder, flush_stdout
 
     version = _version()
     files = _files(name, slug, region, version if version[0].isdigit() else "0.1")
     # written beside the target and moved into place at the end, like every output of dat:
     # never through a symlink, each file atomically, nothing half written on a failure
-    with atomic_folder(target, force=force) as tmp:
+    with atomic_folder(target, force=force) as write:
         for rel, text in files.items():
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            write_text(tmp / rel, text)
+            write(rel, text)
         # a full or closed stdout stops it before the package appears
         flush_stdout("".join(f"{target / rel}\n" for rel in files))
     click.echo(f"dat: created plugin {slug!r} in {target}. Next:\n"
