@@ -125,7 +125,7 @@ EXIT_BROKEN_PIPE = 141
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised where the process is so that it unwinds like ctrl+c: every
+    """SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 or SIGALRM, raised where the process is so that it unwinds like ctrl+c: every
     ``finally`` and context manager runs (an atomic write removes its temporary file)."""
 
     def __init__(self, signum: int) -> None:
@@ -133,8 +133,15 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+#: the signals caught by :func:`_catch_termination`
+TERMINATING = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM")
+
+
 def _catch_termination() -> None:
-    """SIGTERM and SIGHUP end dat as ctrl+c does, with exit 128 + the signal (143, 129)."""
+    """The signals whose default action would kill dat (SIGTERM, SIGHUP, SIGUSR1, SIGUSR2,
+    SIGALRM) end it as ctrl+c does, with exit 128 + the signal (143, 129, 138, 140, 142), so
+    a file being written leaves no temporary file. SIGKILL cannot be caught: the next write
+    to the same file removes what it left (see :mod:`dat.core.files`)."""
     import contextlib
     import signal
 
@@ -144,7 +151,7 @@ def _catch_termination() -> None:
                 signal.signal(other, signal.SIG_IGN)
         raise Terminated(signum)
 
-    names = [sig for sig in (getattr(signal, n, None) for n in ("SIGTERM", "SIGHUP")) if sig is not None]
+    names = [sig for sig in (getattr(signal, n, None) for n in TERMINATING) if sig is not None]
     for sig in names:
         try:
             if signal.getsignal(sig) in (signal.SIG_DFL, None):  # not one the caller chose to ignore
@@ -319,6 +326,14 @@ def main(argv: list[str] | None = None) -> None:
     _catch_termination()
     try:
         cli.main(args=argv, prog_name="dat", standalone_mode=True)
+    except SystemExit as exc:
+        from click.utils import PacifyFlushWrapper
+
+        # click's own answer to a closed pipe outside a command (`dat --help | true`): it
+        # wraps stdout and exits 1; dat's answer everywhere is a quiet 141
+        if exc.code == 1 and isinstance(sys.stdout, PacifyFlushWrapper):
+            _broken_pipe()
+        raise
     except KeyboardInterrupt as exc:  # pragma: no cover - interactive
         _interrupted(exc)
     except BrokenPipeError:

@@ -2,7 +2,8 @@
 
 The database URL comes from (first that is set): the ``url`` argument (``--db``), the
 ``DAT_DATABASE_URL`` environment variable, or an SQLite file in the user data directory
-(``platformdirs.user_data_dir("dat")/dat.sqlite3``; ``DAT_DATA_DIR`` overrides the folder).
+(``platformdirs.user_data_dir("dat")/dat.sqlite3``, created on first use; ``DAT_DATA_DIR``
+overrides the folder, which must then exist).
 
 :func:`open_database` creates the file if needed, runs Alembic to the head revision and syncs
 what plugins contribute, all without a manual step. Failures are :class:`DatabaseError` with
@@ -22,7 +23,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dat.core.errors import DatabaseError, UsageError
+from dat.core.errors import DatabaseError, UsageError, printable, shorten
 
 #: The Alembic head this code expects. tests/test_migrations.py checks it matches the scripts,
 #: so start-up can skip importing Alembic when the database is already current.
@@ -42,9 +43,6 @@ SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "sslmode", "connect_timeout"
                         "target_session_attrs", "client_encoding", "gssencmode", "keepalives",
                         "keepalives_idle", "keepalives_interval", "keepalives_count", "load_balance_hosts"})
 
-#: the longest database name shown in a message (longer ones keep their start and end)
-_MAX_NAME = 90
-
 _MAX_SHOWN = 200
 
 
@@ -59,13 +57,8 @@ def _cut(text: str, limit: int = _MAX_SHOWN) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _short(text: str, limit: int = _MAX_NAME) -> str:
-    """A long name (a URL, a path) shortened in the middle, so its start and end stay."""
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    half = (limit - 1) // 2
-    return f"{text[:half]}…{text[len(text) - (limit - 1 - half):]}"
+#: a long name (a URL, a path) shortened in the middle, so its start and end stay
+_short = shorten
 
 
 def _name(url: str) -> str:
@@ -189,6 +182,10 @@ def resolve_url(url: str | None = None) -> tuple[str, bool]:
     env = os.environ.get("DAT_DATABASE_URL")
     if env:  # an empty DAT_DATABASE_URL means unset, as for click
         return env, env != default
+    folder = os.environ.get("DAT_DATA_DIR")
+    if folder and not Path(folder).is_dir():  # named explicitly: a typo must not become a folder
+        raise UsageError(f"DAT_DATA_DIR names the folder {_short(folder, 100)}, which does not exist; "
+                         "create it first or fix the variable")
     return default, False
 
 
@@ -203,9 +200,14 @@ def parse_url(url: str) -> URL:
     """``url`` parsed, or a :class:`UsageError` (exit 2) naming what is wrong with it: not a
     URL, a port that is not a number, an engine dat does not use, an SQLite URL with a host
     or in memory."""
+    from urllib.parse import unquote
+
     shown = mask_url(url)
+    if printable(unquote(url.strip())) != unquote(url.strip()):  # raw or percent-encoded (%0A)
+        raise UsageError(f"the database URL '{_short(shown)}' holds a control character (a new line, "
+                         "a tab...); give it on one line without them")
     if url != url.strip():
-        raise UsageError(f"the database URL {shown!r} starts or ends with a space; remove it")
+        raise UsageError(f"the database URL '{_short(shown)}' starts or ends with a space; remove it")
     try:
         parsed = make_url(url)
     except ValueError as exc:  # a port that is not a number (ArgumentError is a ValueError too)
@@ -214,6 +216,10 @@ def parse_url(url: str) -> URL:
         raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
     except Exception:
         raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
+    if parsed.drivername in ("postgres", "postgresql"):  # what users type: dat's driver, psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise UsageError(f"the database URL '{_short(shown)}' has port {parsed.port}, out of range 1-65535")
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise UsageError(f"cannot use {shown}: dat stores its data in SQLite "
@@ -234,12 +240,33 @@ def parse_url(url: str) -> URL:
     if backend == "postgresql":
         if not parsed.database:
             raise UsageError(f"the PostgreSQL URL {shown!r} names no database; add /dbname at the end")
-        if parsed.drivername == "postgresql":
-            import importlib.util
-
-            if importlib.util.find_spec("psycopg2") is None:  # the driver dat installs is psycopg 3
-                parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+#: host names that all mean the server on this machine
+_LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def same_database(a: URL, b: URL) -> bool:
+    """True when the parsed URLs ``a`` and ``b`` name the same database however they are
+    spelt: SQLite files by their real path (symlinks and ``./`` resolved) or inode; PostgreSQL
+    by host (this machine's names as one), port and database name."""
+    if a.get_backend_name() != b.get_backend_name():
+        return False
+    if a.get_backend_name() == "sqlite":
+        pa, pb = a.database or "", b.database or ""
+        if os.path.realpath(pa) == os.path.realpath(pb):
+            return True
+        try:
+            return os.path.samefile(pa, pb)
+        except OSError:
+            return False
+
+    def server(u: URL) -> tuple[str, int, str]:
+        host = str(u.host or u.query.get("host") or "").lower()
+        return ("" if host in _LOCAL_HOSTS else host, u.port or 5432, u.database or "")
+
+    return server(a) == server(b)
 
 
 def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
@@ -248,7 +275,8 @@ def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
     import stat
 
     path = Path(db)
-    shown, folder_shown = _short(db), _short(str(path.parent))
+    # within 200 characters whatever the path: the file 80, its folder 85 at the most
+    shown, folder_shown = _short(db, 80), _short(str(path.parent), 85)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -259,7 +287,7 @@ def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise DatabaseError(f"{shown} is a folder, not a database file; give the path of a file in it, "
-                                f"e.g. sqlite:///{_short(str(path / 'dat.sqlite3'))}")
+                                f"e.g. sqlite:///{_short(str(path / 'dat.sqlite3'), 45)}")
         if not stat.S_ISREG(st.st_mode):
             kind = ("a pipe" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
                     or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
@@ -271,18 +299,17 @@ def _check_sqlite_path(db: str, explicit: bool, must_exist: bool) -> None:
     if folder.is_dir():
         return
     if folder.exists():
-        raise DatabaseError(f"cannot create {shown}: {folder_shown} is a file, not a folder")
+        raise DatabaseError(f"cannot create {shown}: {_short(folder_shown, 60)} is a file, not a folder")
     if explicit:
-        raise DatabaseError(f"the folder {folder_shown} does not exist, so {shown} cannot be created there; "
-                            "create the folder first or check the path (dat creates only its default "
-                            "data folder)")
+        raise DatabaseError(f"the folder {folder_shown} does not exist; create it first or check the path "
+                            "(dat creates only its default data folder)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         why = exc.strerror
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             why = "a file is in the way, not a folder"
-        raise DatabaseError(f"cannot create the folder {folder_shown} for {shown}: {why}") from None
+        raise DatabaseError(f"cannot create the folder {folder_shown}: {why}") from None
 
 
 def _read_only_folder(db: str) -> Any:
@@ -355,6 +382,13 @@ def check_intact(url: str, dbapi_conn: Any) -> None:
 _CHECKED: set[str] = set()
 
 
+def _is_read(statement: str) -> bool:
+    """True for a statement that only reads (``SELECT``, ``SHOW``, ``WITH`` ... ``SELECT``)."""
+    words = statement.lstrip(" (\n\t").split(None, 1)
+    return bool(words) and words[0].lower() in ("select", "show") and not any(
+        w in statement.lower() for w in (" for update", " for share"))
+
+
 def _check_before_write(url: str, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     """SQLAlchemy's ``before_cursor_execute`` hook on SQLite: :func:`check_intact` before
     the first statement that writes."""
@@ -385,7 +419,7 @@ def _read_only(url: str, db: str) -> ReadOnlyDatabase:
     return ReadOnlyDatabase(f"cannot write to the database {name}: {why}")
 
 
-def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
+def classify_error(url: str, exc: BaseException, statement: str | None = None) -> DatabaseError | None:
     """One line for the user about a driver error on the database at ``url`` that no code
     of dat handles (read-only, busy, not a database, damaged, cannot connect), else ``None``.
     The message names the database with its password masked, and the driver's own text is
@@ -429,6 +463,12 @@ def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
         name = _fitted_name(url, "cannot write to the database ", why, " " * 70)
         return ReadOnlyDatabase(_say(f"cannot write to the database {name}{why} (", first, ")",
                                      reserve=35))
+    statement = statement or getattr(exc, "statement", None)
+    if sqlstate == "42501" and statement and _is_read(statement):
+        why = ": the server refused: permission denied"  # no SELECT right: not a read-only database
+        tail = "; ask the database admin for access"
+        name = _fitted_name(url, "cannot read the database ", why, tail, " " * 60)
+        return DatabaseError(_say(f"cannot read the database {name}{why} (", first, f"){tail}"))
     if sqlstate == "42501":
         why = ": the server refused: permission denied"
         name = _fitted_name(url, "cannot write to the database ", why, " " * 70)
@@ -446,7 +486,7 @@ def classify_error(url: str, exc: BaseException) -> DatabaseError | None:
 def _on_error(url: str, context: Any) -> None:
     """SQLAlchemy's ``handle_error`` hook: a driver error the user must see becomes a
     :class:`DatabaseError` here, on every engine dat opens, whatever command was running."""
-    err = classify_error(url, context.original_exception)
+    err = classify_error(url, context.original_exception, context.statement)
     if err is not None:
         raise err
 
@@ -516,11 +556,17 @@ def current_revision(engine: Engine) -> str | None:
     table). A file that is not a database, a server that cannot be reached... raise."""
     with engine.connect() as conn:
         try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         except (OperationalError, ProgrammingError) as exc:
             if _missing_table(exc):
                 return None
             raise
+    if len(rows) > 1:  # Alembic keeps one row: which one is true cannot be told
+        why = (f" is damaged: its alembic_version table has {len(rows)} rows where dat keeps one; "
+               "restore it from a backup")
+        name = _fitted_name(engine.url.render_as_string(False), "the database ", why)
+        raise DatabaseError(f"the database {name}{why}")
+    return rows[0] if rows else None
 
 
 def known_revisions() -> set[str]:
@@ -571,11 +617,42 @@ def check_schema(engine: Engine, url: str, *, adopt: bool = False) -> str | None
     if rev is None:
         tables = foreign_tables(engine)
         if tables and not adopt:
-            shown = ", ".join(tables[:10]) + (f" and {len(tables) - 10} more" if len(tables) > 10 else "")
-            why = (f" is not a dat database (it has tables: {_short(shown, 60)}); use "
+            why = (f" is not a dat database (it has tables: {_listed(tables, 50)}); use "
                    "`dat db upgrade --adopt` to add dat's tables to it")
             raise DatabaseError(f"{_fitted_name(url, why)}{why}")
+        clash = sorted(set(_schema_names(engine)) & dat_names())
+        if clash:  # refused before anything is created: the database is left as it was
+            why = (f": it has {'a table' if len(clash) == 1 else 'tables'} named like dat's own "
+                   f"({_listed(clash, 50)}); rename or drop {'it' if len(clash) == 1 else 'them'}, "
+                   "or use another database")
+            raise DatabaseError(f"cannot adopt {_fitted_name(url, 'cannot adopt ', why)}{why}")
     return rev
+
+
+def _listed(names: list[str], limit: int) -> str:
+    """Names as a message lists them: the first ten, shortened to ``limit`` characters."""
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return _short(shown, limit)
+
+
+def dat_names() -> set[str]:
+    """The names dat's schema creates: its tables and their indexes."""
+    from dat.core.models import metadata
+
+    names = set(metadata.tables)
+    for table in metadata.tables.values():
+        names.update(str(ix.name) for ix in table.indexes if ix.name)
+    return names
+
+
+def _schema_names(engine: Engine) -> list[str]:
+    """Every name in the database's default schema that a new table or index would clash
+    with: tables, views, indexes, sequences (Alembic's own table aside)."""
+    query = ("SELECT name FROM sqlite_master" if engine.dialect.name == "sqlite" else
+             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+             "WHERE n.nspname = current_schema()")
+    with engine.connect() as conn:
+        return [n for n in conn.execute(text(query)).scalars() if n != "alembic_version"]
 
 
 def open_database(url: str | None = None, *, sync: bool = True, host: Any = None,

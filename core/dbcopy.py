@@ -147,34 +147,42 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
                   progress: Callable[[str, int, int], None] | None = None) -> CopyReport:
     """Copy every table from ``source_url`` into ``target_url`` (created and migrated if
     needed). Refuses a target that has rows unless ``replace``."""
-    from dat.core.db import database_url, open_database, parse_url, resolve_url, safe_url
+    from dat.core.db import (
+        _fitted_name,
+        _listed,
+        _say,
+        _short,
+        database_url,
+        open_database,
+        parse_url,
+        resolve_url,
+        safe_url,
+        same_database,
+    )
 
     source_url = database_url(source_url)
-    parse_url(source_url)  # a malformed URL on either side is bad usage, before anything opens
-    parse_url(resolve_url(target_url)[0])
-    if source_url == target_url:
-        raise CopyError("the source and the target are the same database")
+    # a malformed URL on either side is bad usage, before anything opens
+    source, target = parse_url(source_url), parse_url(resolve_url(target_url)[0])
+    if same_database(source, target):  # however it is spelt: a copy onto itself deletes its rows
+        why = "the source and the target are the same database ("
+        raise CopyError(f"{why}{_fitted_name(target_url, why, '); copy to another one')}); copy to another one")
     from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(source_url)
-    except (ArgumentError, ValueError):
-        parsed = None  # open_database names the bad URL
-    if (parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database
-            and parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()):
-        raise CopyError(f"the source database {parsed.database} does not exist "
+    if target.get_backend_name() == "sqlite" and Path(target.database or "").is_symlink():
+        why = ": it is a symbolic link, and dat never writes through one; give the real path"
+        raise CopyError(f"cannot copy to {_fitted_name(target_url, 'cannot copy to ', why)}{why}")
+    if (source.get_backend_name() == "sqlite" and source.database
+            and not Path(source.database).expanduser().exists()):
+        raise CopyError(f"the source database {_short(source.database, 80)} does not exist "
                         "(give it with --db or DAT_DATABASE_URL)")
     src = open_database(source_url, sync=False)
     dst = open_database(target_url, sync=False)
     report = CopyReport(safe_url(source_url), safe_url(target_url))
     existing = {k: v for k, v in row_counts(dst).items() if v}
     if existing and not replace:
-        listed = ", ".join(f"{k} ({v})" for k, v in sorted(existing.items()))
-        raise CopyError(f"the target {safe_url(target_url)} is not empty: {listed}; "
-                        "use --replace to delete its rows and copy over them")
+        listed = _listed([f"{k} ({v})" for k, v in sorted(existing.items())], 60)
+        why = f" is not empty: {listed}; use --replace to delete its rows and copy over them"
+        raise CopyError(f"the target {_fitted_name(target_url, 'the target ', why)}{why}")
     counts = row_counts(src)
     tables = _tables()
     from sqlalchemy.exc import SQLAlchemyError
@@ -201,12 +209,12 @@ def copy_database(source_url: str, target_url: str, *, replace: bool = False,
                 report.rows[table.name] = done
             _reset_sequences(write)
     except SQLAlchemyError as exc:  # a driver error half way: the target transaction rolled back
-        first = (str(getattr(exc, 'orig', None) or exc).strip().splitlines() or ['?'])[0][:300]
-        raise CopyError(f"the copy failed and the target was left as it was: {first}") from None
+        first = (str(getattr(exc, 'orig', None) or exc).strip().splitlines() or ['?'])[0]
+        raise CopyError(_say("the copy failed and the target was left as it was: ", first)) from None
     after = row_counts(dst)
     if after != counts:
         wrong = [f"{k}: {counts[k]} -> {after.get(k)}" for k in counts if after.get(k) != counts[k]]
-        raise CopyError("the copy is incomplete: " + "; ".join(wrong))
+        raise CopyError(_say("the copy is incomplete: ", "; ".join(wrong)))
     return report
 
 

@@ -64,6 +64,26 @@ class PluginError(DatError, RuntimeError):
     """A plugin problem that stops the run (strict mode: ``--strict-plugins``)."""
 
 
+def printable(text: object) -> str:
+    """``text`` as a one-line message can show it: every control character (a new line, a
+    tab, an escape...) written as its escape (``\\n``, ``\\t``, ``\\x1b``), so a name is never
+    cut or run together at one; other characters are kept as they are."""
+    text = str(text)
+    if not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
+        return text
+    return "".join(repr(ch)[1:-1] if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in text)
+
+
+def shorten(text: object, limit: int = 90) -> str:
+    """A long name (a URL, a path) as a message shows it: :func:`printable`, and shortened
+    in the middle to ``limit`` characters, so its start and end stay."""
+    text = printable(text)
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[len(text) - (limit - 1 - half):]}"
+
+
 class UnknownName(UsageError, LookupError):
     """A name (partnership, indicator, template...) that does not exist: the message names
     the closest match and the valid choices."""
@@ -80,5 +100,5 @@ class UnknownName(UsageError, LookupError):
 
 __all__ = [
     "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "DatError", "UsageError", "DataError",
-    "DatabaseError", "PluginError", "UnknownName",
+    "DatabaseError", "PluginError", "UnknownName", "printable", "shorten",
 ]

@@ -16,7 +16,13 @@ Files
     folder or a device is refused, an existing file is replaced only with ``force`` (the
     ``--force`` of the command), and the write is atomic: a temporary file in the same
     folder, flushed and fsynced, then renamed over ``PATH``; on any error the temporary file
-    is removed and an existing file is left as it was.
+    is removed and an existing file is left as it was. Only the last component of ``PATH``
+    is checked for a symlink: a symlinked folder on the way is followed, as every Unix tool
+    does. :func:`atomic_folder` writes a folder of files (``dat new-partnership``) the same way.
+
+    Temporary names carry the writer's process id (``.NAME.PID.XXXXXXXX.tmp.SUFFIX``): a
+    writer killed with SIGKILL cannot remove its temporary file, so the next write to the
+    same target removes those whose process no longer exists.
 
 Standard output
     :func:`flush_stdout` flushes standard output where the CLI can still report a failure
@@ -34,12 +40,12 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from dat.core.errors import DatError
+from dat.core.errors import DatError, shorten
 
 #: the first characters that make a spreadsheet read a cell as a formula (or, for tab and
 #: carriage return, that hide one after them), with their full-width forms, which some
@@ -141,36 +147,45 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     """Refuse ``path`` now (before any work) if it cannot be written as asked: its folder
     does not exist, it is a symlink, a folder or not a regular file, or it exists and
     ``force`` is not given. Returns the path."""
+    shown = shorten(path)  # the path 90 characters at the most, its folder 60: within 200
     if str(path).endswith(("/", os.sep)) or (os.altsep and str(path).endswith(os.altsep)):
         # Path("r.md/") is Path("r.md"): a name ending in a slash means a folder, never a file
-        raise OutputError(f"cannot write {path}: it ends in a slash, so it names a folder; "
+        raise OutputError(f"cannot write {shown}: it ends in a slash, so it names a folder; "
                           "give a file name")
     path = Path(path)
     parent = path.parent
     if not parent.is_dir():
-        raise OutputError(f"cannot write {path}: {parent} is not an existing folder")
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
+        raise OutputError(f"cannot write {shown}: {shorten(parent, 60)} is not an existing folder")
+    st = _lstat(path)
+    if st is None:
         return path
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise OutputError(f"cannot write {path}: it is a symbolic link, and dat never writes "
-                          "through one; give the real path")
     if stat.S_ISDIR(st.st_mode):
-        raise OutputError(f"cannot write {path}: it is a folder; give a file name")
+        raise OutputError(f"cannot write {shown}: it is a folder; give a file name")
     if not stat.S_ISREG(st.st_mode):
-        raise OutputError(f"cannot write {path}: it is not a regular file")
+        raise OutputError(f"cannot write {shown}: it is not a regular file")
     if not force:
-        raise OutputError(f"cannot write {path}: the file exists; use --force to replace it")
+        raise OutputError(f"cannot write {shown}: the file exists; use --force to replace it")
     return path
 
 
-def _umask_mode() -> int:
+def _lstat(path: Path) -> os.stat_result | None:
+    """``path``'s own status (``None`` when nothing is there); a symlink is refused."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise OutputError(f"cannot write {shorten(path)}: it is a symbolic link, and dat never "
+                          "writes through one; give the real path")
+    return st
+
+
+def _umask_mode(full: int = 0o666) -> int:
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return full & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -211,13 +226,7 @@ def atomic_path(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     and moved to ``path``. On any error the temporary file is removed and ``path`` is left
     as it was."""
     path = check_output(path, force=force)
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    tmp = Path(name)
-    os.close(fd)
-    try:
+    with _temporary(path, path.stem, f".tmp{path.suffix}", folder=False) as tmp:
         yield tmp
         os.chmod(tmp, _umask_mode())
         fd = os.open(tmp, os.O_RDONLY)
@@ -226,19 +235,97 @@ def atomic_path(path: str | Path, *, force: bool = False) -> Iterator[Path]:
         finally:
             os.close(fd)
         _commit(tmp, path, force)
+
+
+@contextlib.contextmanager
+def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Path]:
+    """A temporary file (or folder) ``.STEM.PID.XXXXXXXX<tail>`` beside ``path``, removed on
+    any error in the block (an OS error becomes an :class:`OutputError` naming ``path``;
+    a closed pipe stays a :class:`BrokenPipeError`). Stale ones of writers that were killed
+    are removed first."""
+    _remove_stale(path.parent, stem, tail)
+    prefix = f".{stem}.{os.getpid()}."
+    try:
+        if folder:
+            tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=tail))
+        else:
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=tail)
+            os.close(fd)
+            tmp = Path(name)
     except OSError as exc:
+        raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
+    try:
+        yield tmp
+    except OSError as exc:
+        _release(exc)
         _remove(tmp)
         if exc.errno == errno.EPIPE:
             raise
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
+        raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        _release(exc)
         _remove(tmp)
         raise
 
 
+def _release(exc: BaseException) -> None:
+    """Let go now, quietly, of what a failed writer left open: openpyxl and python-docx
+    leave a ``ZipFile`` in their frames whose finaliser, on a full disk, would print an
+    "Exception ignored" traceback when it runs later. Clearing the finished frames of the
+    error runs it here, with that report silenced (the error itself is reported)."""
+    import gc
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        seen: BaseException | None = exc
+        while seen is not None:
+            traceback.clear_frames(seen.__traceback__)
+            seen = seen.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
 def _remove(tmp: Path) -> None:
     with contextlib.suppress(OSError):
-        os.unlink(tmp)
+        if os.path.isdir(tmp) and not os.path.islink(tmp):
+            import shutil
+
+            shutil.rmtree(tmp)
+        else:
+            os.unlink(tmp)
+
+
+def _remove_stale(folder: Path, stem: str, tail: str) -> None:
+    """Remove the temporary files (or folders) ``.STEM.PID.XXXXXXXX<tail>`` in ``folder``
+    whose writer process no longer exists on this machine (it was killed with SIGKILL, or
+    the machine stopped); those of a live process are left alone."""
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(stem)}\.(\d+)\.[a-z0-9_]{{8}}{re.escape(tail)}")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        _remove(folder / name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process, or not a pid at all
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -255,6 +342,65 @@ def write_text(path: str | Path, text: str, *, force: bool = False, encoding: st
     with atomic_text(path, force=force, encoding=encoding, newline=None) as fh:
         fh.write(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Callable[[str, str], None]]:
+    """Yield ``write(relative_name, text)`` for a writer of several files, which writes them
+    atomically into a temporary folder beside ``path``; when the block ends without an
+    error they move to ``path``: the whole folder is renamed into place when ``path`` does
+    not exist; an existing folder (only with ``force``) gets them file by file, each
+    replaced atomically, its other files kept. ``path``'s folder must exist; ``path``, and
+    every file or folder in it that would be replaced, must not be a symlink (checked before
+    anything moves). On any error, a full disk included, the temporary folder is removed and
+    ``path`` is left as it was."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {shorten(path)}: {shorten(path.parent, 60)} is not an existing folder")
+    st = _lstat(path)
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"cannot write {shorten(path)}: it exists and is not a folder")
+    if st is not None and not force:
+        raise OutputError(f"{shorten(path)} already exists (use --force to write into it)")
+    with _temporary(path, path.name, ".tmp", folder=True) as tmp:
+
+        def write(rel: str, text: str) -> None:
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                write_text(dest, text)
+            except OutputError as exc:  # named where it was going, not where it was
+                cause = exc.__context__
+                why = cause.strerror if isinstance(cause, OSError) and cause.strerror else \
+                    str(exc).rpartition(": ")[2]
+                raise OutputError(f"cannot write {shorten(path / rel)}: {why}") from None
+
+        yield write
+        if _lstat(path) is None:
+            os.chmod(tmp, _umask_mode(0o777))  # mkdtemp made it private
+            os.rename(tmp, path)
+        else:
+            _merge(tmp, path, force)
+            _remove(tmp)
+        _fsync_dir(path.parent)
+
+
+def _merge(tmp: Path, path: Path, force: bool) -> None:
+    """Move every file of ``tmp`` to the same place in the existing folder ``path``, after
+    checking that no folder on the way and no file replaced is a symlink or in the way."""
+    if not force:
+        raise OutputError(f"{shorten(path)} already exists (use --force to write into it)")
+    files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if not p.is_dir())
+    for rel in files:
+        for part in [*reversed(rel.parents[:-1]), rel]:
+            st = _lstat(path / part)
+            is_file = part == rel
+            if st is not None and stat.S_ISDIR(st.st_mode) == is_file:
+                kind = "a folder" if is_file else "a file"
+                raise OutputError(f"cannot write {shorten(path / part)}: {kind} is in the way")
+    for rel in files:
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / rel, path / rel)
 
 
 # -- standard output --------------------------------------------------------------------------
@@ -300,11 +446,13 @@ def discard_stdout() -> None:
         pass
 
 
-def flush_stdout() -> None:
-    """Flush standard output now, so that a full disk is reported by the CLI (a
-    :class:`OutputError`) and a closed pipe raises :class:`BrokenPipeError` where it is
-    handled, not at the interpreter's exit."""
+def flush_stdout(text: str | None = None) -> None:
+    """Flush standard output now (after writing ``text`` to it, if given), so that a full
+    disk is reported by the CLI (a :class:`OutputError`) and a closed pipe raises
+    :class:`BrokenPipeError` where it is handled, not at the interpreter's exit."""
     try:
+        if text is not None:
+            sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
         raise
@@ -317,5 +465,5 @@ def flush_stdout() -> None:
 __all__ = [
     "FORMULA_PREFIXES", "CsvWriter", "OutputError", "is_formula_like", "safe_cell", "xlsx_text", "xlsx_cell",
     "set_xlsx_row", "check_output", "atomic_path", "atomic_text", "write_text", "flush_stdout",
-    "stdout_error", "discard_stdout", "closed_stdout",
+    "stdout_error", "discard_stdout", "closed_stdout", "atomic_folder",
 ]

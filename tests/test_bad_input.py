@@ -190,7 +190,8 @@ CASES = [
     ("scaffold-control-chars", ["new-partnership", "Sef\nton", "--dir", "{tmp}"], 2, "control characters"),
     ("scaffold-region-backslash", ["new-partnership", "Sefton", "--region", "North\\West", "--dir", "{tmp}"], 2,
      "--region must not contain quotes, backslashes"),
-    ("scaffold-dir-under-file", ["new-partnership", "Sefton", "--dir", "{f}/empty.csv/sub"], 1, "cannot write"),
+    ("scaffold-dir-under-file", ["new-partnership", "Sefton", "--dir", "{f}/empty.csv/sub"], 2,
+     "is not an existing folder"),
 ]
 
 # commands that fail before touching a database get no --db in front

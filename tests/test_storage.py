@@ -36,6 +36,7 @@ def test_first_use_creates_migrates_and_fills(db_url):
 
 
 def test_default_database_lives_in_the_data_dir(tmp_path, monkeypatch):
+    (tmp_path / "nested" / "data").mkdir(parents=True)  # DAT_DATA_DIR names a folder that exists
     monkeypatch.setenv("DAT_DATA_DIR", str(tmp_path / "nested" / "data"))
     url = dbmod.database_url()
     assert url == f"sqlite:///{tmp_path / 'nested' / 'data' / 'dat.sqlite3'}"

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from dat.cli.common import fail
+from dat.core.errors import printable
 
 
 def slugify(name: str) -> str:
@@ -219,22 +220,21 @@ def new_partnership_cmd(name: str, slug: str | None, region: str | None, directo
                                or any(unicodedata.category(c) == "Cc" for c in region)):
         fail("--region must not contain quotes, backslashes, new lines or other control "
              "characters", 2)
+    if not directory.is_dir():  # the package goes into a folder that exists: none is created
+        fail(f"--dir {printable(directory)} is not an existing folder; create it first or check the path", 2)
     target = directory / f"dat-{slug.replace('_', '-')}"
-    if target.exists() and not force:
-        fail(f"{target} already exists (use --force to write into it)", 1)
     from dat.cli.main import _version
+    from dat.core.files import atomic_folder, flush_stdout
 
     version = _version()
     files = _files(name, slug, region, version if version[0].isdigit() else "0.1")
-    try:
+    # written beside the target and moved into place at the end, like every output of dat:
+    # never through a symlink, each file atomically, nothing half written on a failure
+    with atomic_folder(target, force=force) as write:
         for rel, text in files.items():
-            path = target / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}", 1)
-    for rel in files:
-        click.echo(str(target / rel))
+            write(rel, text)
+        # a full or closed stdout stops it before the package appears
+        flush_stdout("".join(f"{target / rel}\n" for rel in files))
     click.echo(f"dat: created plugin {slug!r} in {target}. Next:\n"
                f"  cd {target} && python3 -m pip install -e '.[test]' && python3 -m pytest\n"
                f"  dat plugins    # lists {slug}", err=True)

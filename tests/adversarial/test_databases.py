@@ -285,9 +285,19 @@ def test_db_info_does_not_create_a_file(tmp_path):
 
 
 def test_the_default_data_folder_is_still_created(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAT_DATA_DIR", str(tmp_path / "fresh" / "data"))
+    import platformdirs
+
+    monkeypatch.delenv("DAT_DATA_DIR")
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda *a, **k: str(tmp_path / "fresh" / "data"))
     dbmod.open_database(sync=False)
     assert (tmp_path / "fresh" / "data" / "dat.sqlite3").exists()
+
+
+def test_a_dat_data_dir_that_does_not_exist_is_refused(tmp_path):
+    """E2: DAT_DATA_DIR names a folder explicitly: a typo is not created."""
+    res = invoke("partnerships", env={"DAT_DATA_DIR": str(tmp_path / "nowhere" / "deep")})
+    assert_refused(res, 2, "DAT_DATA_DIR", str(tmp_path / "nowhere" / "deep"), "does not exist")
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_a_folder_a_device_and_a_pipe_are_not_databases(tmp_path):
@@ -710,3 +720,163 @@ def test_a_read_only_folder_still_reads(dat_file, import_file, journal, args, co
         assert all(len(ln) <= 200 for ln in lines) and all(ln.startswith("dat: ") for ln in lines), lines
     assert db_digest(url) == before
     assert sorted(p.name for p in folder.iterdir()) == [dat_file.name]
+
+
+# -- attack findings (files and databases, second round) -----------------------------------------
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+def test_a_port_out_of_range_is_bad_usage(port):
+    """E5-E7: a port outside 1-65535 never reaches the driver."""
+    url = f"postgresql+psycopg://u:PortPw9@127.0.0.1:{port}/x"
+    assert_refused(invoke("--db", url, "partnerships"), 2, f"port {port}, out of range 1-65535",
+                   secrets=("PortPw9",))
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql+psycopg://u@127.0.0.1:1/atk\nro", "atk\\nro"),
+    ("postgresql+psycopg://u@127.0.0.1:1/atk_ro%0A", "atk_ro%0A"),
+    ("postgresql+psycopg://u@127.0.0.1:1/a%09b", "a%09b"),
+    ("postgresql+psycopg://u@127.0.0.1:1/a\x1bb", "a\\x1bb"),
+    ("sqlite:///x\ny.sqlite3", "x\\ny.sqlite3"),
+])
+def test_a_control_character_in_a_url_is_bad_usage(tmp_path, monkeypatch, url, shown):
+    """E9/I10: raw or percent-encoded, refused with the name shown escaped, not cut."""
+    monkeypatch.chdir(tmp_path)
+    res = invoke("--db", url, "partnerships")
+    assert_refused(res, 2, "control character", shown)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
+def test_postgres_urls_without_a_driver_use_psycopg(db_url, scheme):
+    """I3: what users type works as PostgreSQL with dat's driver."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a server's URL")
+    url = db_url.replace("postgresql+psycopg://", scheme, 1)
+    assert dbmod.parse_url(url).drivername == "postgresql+psycopg"
+    result = invoke("--db", url, "db", "upgrade")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_two_alembic_versions_are_damage(dat_file):
+    """E9 (minor): alembic_version with two rows is not read as its first row."""
+    with sqlite3.connect(dat_file) as conn:
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES ('9999')")
+    before = db_digest(sqlite_url(dat_file))
+    for args in (["partnerships"], ["db", "upgrade"], ["import", "/dev/null"]):
+        assert_refused(invoke("--db", sqlite_url(dat_file), *args), 1, "is damaged",
+                       "alembic_version table has 2 rows")
+    assert db_digest(sqlite_url(dat_file)) == before
+
+
+def _spellings(path: Path) -> list[str]:
+    """The same file named other ways: relative, with ./ and //, through a symlink."""
+    link = path.with_name("alias.sqlite3")
+    link.symlink_to(path)
+    return [f"sqlite:///./{path.name}", f"sqlite:///{path.parent}//./{path.name}",
+            f"sqlite:///{path.parent}/../{path.parent.name}/{path.name}", sqlite_url(link)]
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["plain", "replace"])
+def test_db_copy_onto_itself_however_spelt_is_refused(dat_file, monkeypatch, replace):
+    """E4/I9: the same file is refused as the same database, with or without --replace."""
+    monkeypatch.chdir(dat_file.parent)
+    before = db_digest(sqlite_url(dat_file))
+    for target in _spellings(dat_file):
+        res = invoke("--db", sqlite_url(dat_file), "db", "copy", "--to", target, *(["--replace"] * replace))
+        assert_refused(res, 1, "the source and the target are the same database")
+        assert db_digest(sqlite_url(dat_file)) == before
+
+
+def test_db_copy_onto_the_same_postgresql_database_is_refused(pg_filled):
+    url, _name = pg_filled
+    before = db_digest(url)
+    other = url.replace("127.0.0.1", "localhost", 1).replace("postgresql+psycopg://", "postgres://", 1)
+    for target in (other, url + "?sslmode=prefer"):
+        assert_refused(invoke("--db", url, "db", "copy", "--to", target, "--replace"), 1,
+                       "the source and the target are the same database")
+    assert db_digest(url) == before
+
+
+@pytest.mark.parametrize("dangling", [True, False], ids=["dangling", "to-a-file"])
+def test_db_copy_to_a_symlink_is_refused(dat_file, tmp_path, dangling):
+    """E3: the target's link is never followed: a dangling one creates nothing."""
+    other = tmp_path / "elsewhere.sqlite3"
+    if not dangling:
+        other.write_bytes(b"")
+    link = tmp_path / "link.sqlite3"
+    link.symlink_to(other)
+    before = db_digest(sqlite_url(dat_file))
+    assert_refused(invoke("--db", sqlite_url(dat_file), "db", "copy", "--to", sqlite_url(link), "--replace"),
+                   1, "symbolic link")
+    assert other.exists() != dangling and (dangling or other.read_bytes() == b"")
+    assert link.is_symlink() and db_digest(sqlite_url(dat_file)) == before
+
+
+def test_adopting_a_database_with_a_clashing_table_changes_nothing(db_url):
+    """G1/I4: refused before anything is created, on SQLite too, naming the clash."""
+    engine = dbmod.get_engine(db_url)
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE target (x INTEGER)"))
+        conn.execute(text("INSERT INTO target (x) VALUES (1)"))
+        conn.execute(text("CREATE TABLE theirs (x INTEGER)"))
+    dbmod.dispose_engines()
+    before = db_digest(db_url)
+    for _ in range(2):  # the same answer again: nothing half made in between
+        assert_refused(invoke("--db", db_url, "db", "upgrade", "--adopt"), 1,
+                       "cannot adopt", "a table named like dat's own (target)")
+        assert db_digest(db_url) == before
+    engine = dbmod.get_engine(db_url)
+    from sqlalchemy import inspect
+
+    assert sorted(inspect(engine).get_table_names()) == ["target", "theirs"]
+
+
+def test_a_login_without_select_cannot_read(pg_server_url, pg_filled):
+    """I2: no SELECT right is a refused read, not a read-only database."""
+    url, dbname = pg_filled
+    before = db_digest(url)
+    ro = _role(pg_server_url, "ro", dbname, "NoSelect44", read_only_tx=False)
+    role = ro.split("://", 1)[1].split(":", 1)[0]
+    _pg_admin(pg_server_url, f"REVOKE SELECT ON ALL TABLES IN SCHEMA public FROM {role}", dbname)
+    try:
+        for args in (["status", "dudley"], ["db", "info"], ["partnerships"]):
+            res = invoke("--db", ro, *args)
+            assert_refused(res, 1, "cannot read the database", "permission denied",
+                           "ask the database admin", secrets=("NoSelect44",))
+            assert "cannot write" not in res.stderr and len(res.stderr.strip()) <= 200
+    finally:
+        dbmod.dispose_engines()
+        _pg_admin(pg_server_url, f"DROP OWNED BY {role}", dbname)
+        _pg_admin(pg_server_url, f"DROP ROLE {role}")
+    assert db_digest(url) == before
+
+
+LONG = "d" * 60
+
+
+def test_every_message_fits_with_long_names(dat_file, tmp_path):
+    """I6-I8: the name is shortened first, so the line stays within 200 characters."""
+    deep = tmp_path / LONG / LONG
+    deep.mkdir(parents=True)
+    emptied = deep / ("n" * 40 + ".sqlite3")
+    emptied.write_bytes(dat_file.read_bytes())
+    with sqlite3.connect(emptied) as conn:
+        conn.execute("DELETE FROM alembic_version")
+    target = deep / ("t" * 40 + ".sqlite3")
+    target.write_bytes(dat_file.read_bytes())
+    cases = [
+        (["--db", sqlite_url(emptied), "partnerships"], "is not a dat database"),
+        (["--db", sqlite_url(deep / "nowhere" / "x.sqlite3"), "partnerships"], "does not exist"),
+        (["--db", sqlite_url(dat_file), "db", "copy", "--to", sqlite_url(target)], "is not empty"),
+        (["--db", sqlite_url(emptied), "db", "upgrade", "--adopt"], "named like dat's own"),
+        (["--db", sqlite_url(target), "db", "copy", "--to", sqlite_url(target)], "the same database"),
+    ]
+    for args, fragment in cases:
+        before = db_digest(sqlite_url(target))
+        res = invoke(*args)
+        assert_refused(res, 1, fragment)
+        assert len(res.stderr.rstrip("\n")) <= 200, res.stderr
+        assert db_digest(sqlite_url(target)) == before

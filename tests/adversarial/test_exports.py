@@ -689,3 +689,26 @@ def test_a_closed_stdout_does_not_stop_a_command_that_does_not_write_it(seed_url
                          env={**os.environ, "DAT_DATA_DIR": str(tmp_path)})
     assert res.returncode == 0, res.stderr
     assert out.stat().st_size > 0 and "Traceback" not in res.stderr
+
+
+# -- attack findings: a symlinked parent folder is followed, names are shown escaped (E8, I10) --
+
+def test_a_symlinked_parent_folder_is_followed(run_seed, tmp_path):
+    """Only the last part of -o must not be a symlink (docs/cli.md, "Files and cells")."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    res = run_seed("export", "-o", str(tmp_path / "link" / "o.csv"))
+    assert res.exit_code == 0, res.output
+    assert (real / "o.csv").stat().st_size > 0
+    (real / "f.csv").symlink_to(real / "o.csv")
+    _refused(run_seed("export", "-o", str(tmp_path / "link" / "f.csv"), "--force"), 1, "symbolic link")
+
+
+def test_a_name_with_a_new_line_is_shown_escaped_and_fits(run_seed, seed_url, tmp_path):
+    before = db_digest(seed_url)
+    out = tmp_path / "no\ndir" / "o.csv"
+    line = _refused(run_seed("export", "-o", str(out)), 1, "no\\ndir/o.csv", "is not an existing folder")
+    deep = tmp_path / ("x" * 150) / ("y" * 100) / "o.csv"
+    line2 = _refused(run_seed("export", "-o", str(deep)), 1, "is not an existing folder")
+    assert len(line) <= 200 and len(line2) <= 200 and db_digest(seed_url) == before
