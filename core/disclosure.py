@@ -27,8 +27,10 @@ Stdlib only (the export imports it only with ``--public``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -77,6 +79,119 @@ def scale_of(unit: str | None, per: int | None) -> int | None:
     return _SCALE.get(unit or "")
 
 
+def _small_in(lo: Any, hi: Any) -> bool:
+    """Whether a whole number of 1-4 lies in [lo, hi]."""
+    return lo <= SMALL_HIGH and hi >= SMALL_LOW and math.floor(min(hi, SMALL_HIGH)) >= max(lo, SMALL_LOW)
+
+
+def _as_written(x: float | Fraction) -> tuple[Fraction, Fraction]:
+    """A published figure as its text gives it: (the figure, half a unit of its last
+    decimal). 1 (or 1.0) is 0.5-1.5, 33.3 is 33.25-33.35, 4.56 is 4.555-4.565."""
+    text = repr(float(x))
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    return Fraction(f"{whole}.{frac}" if frac else whole), Fraction(1, 2 * 10 ** len(frac))
+
+
+def numerator_range(value: float | Fraction, denominator: float | Fraction, scale: int) -> tuple[int, int]:
+    """Every whole numerator a published ``value`` (at its rounding) of ``denominator`` can
+    stand for, as (lowest, highest): 1% of 460 is 3 to 6 (0.5-1.5% of 460 is 2.3-6.9). A
+    value that fits no whole number (not rounded as written) gives its nearest one."""
+    v, half = _as_written(value)
+    d = Fraction(denominator)
+    lo = math.ceil(max(Fraction(0), (v - half) * d / scale))
+    hi = math.floor((v + half) * d / scale)
+    if lo > hi:
+        lo = hi = round(Fraction(value) * d / scale)
+    return lo, hi
+
+
+def _decreasing_span(f: Any, low: float, high: float, first: int, last: int) -> tuple[int, int]:
+    """The whole numbers n in [first, last] with low <= f(n) <= high, f decreasing in n
+    (an empty span has its start after its end)."""
+    a, b = first, last + 1  # the first n with f(n) <= high
+    while a < b:
+        m = (a + b) // 2
+        if f(m) <= high:
+            b = m
+        else:
+            a = m + 1
+    start = a
+    a, b = first - 1, last  # the last n with f(n) >= low
+    while a < b:
+        m = (a + b + 1) // 2
+        if f(m) >= low:
+            a = m
+        else:
+            b = m - 1
+    return start, a
+
+
+#: the largest denominator the interval inversion tries (a population)
+_MAX_DENOMINATOR = 10 ** 10
+
+
+def interval_gives_small(value: float | Fraction, ci_low: float | Fraction | None,
+                         ci_high: float | Fraction | None, unit: str | None, scale: int) -> bool:
+    """Whether a percentage or rate published with its 95% interval but no numerator and no
+    denominator can stand for a small count, as an attacker inverting the interval would
+    find: some numerator of 1-4 (or, for a proportion, a complement of 1-4, or a denominator
+    of 1-4) and a denominator give the value and both limits at their rounding. Wilson's
+    interval for a proportion, exact Poisson or Byar's for a rate (dat.core.stats), as the
+    interval dat and Fingertips compute. 25.0 (4.56-69.94) is 1 of 4: True."""
+    from dat.core import stats
+
+    if ci_low is None or ci_high is None:
+        return False
+    (v, hv), (lo, hl), (hi, hh) = (_as_written(x) for x in (value, ci_low, ci_high))
+    eps = 1e-9
+    proportion = unit != "rate"
+    if proportion:
+        def methods(x: int, n: int) -> list[tuple[float, float]]:
+            if x > n:
+                return []
+            a, b = stats.wilson(x, n)
+            return [(a * scale, b * scale)]
+    else:
+        def methods(x: int, n: int) -> list[tuple[float, float]]:
+            return [(a * scale / n, b * scale / n) for a, b in (stats.exact_poisson(x), stats.byar(x))]
+
+    def fits(x: int, n: int, v: Fraction, lo: Fraction, hi: Fraction) -> bool:
+        if not abs(Fraction(x * scale, n) - v) <= hv:
+            return False
+        return any(abs(a - float(lo)) <= float(hl) + eps and abs(b - float(hi)) <= float(hh) + eps
+                   for a, b in methods(x, n))
+
+    def any_fit(x: int, v: Fraction, lo: Fraction, hi: Fraction) -> bool:
+        # the denominators the value allows (x / n decreasing in n), then those each limit
+        # allows (decreasing in n for a fixed count), for each method
+        by_value = _decreasing_span(lambda n: Fraction(x * scale, n), float(v - hv) - eps,
+                                    float(v + hv) + eps, max(x, 1), _MAX_DENOMINATOR)
+        for m in range(1 if proportion else 2):
+            span = by_value
+            for k in (0, 1):
+                if span[0] > span[1]:
+                    break
+                span = _decreasing_span(lambda n, m=m, k=k: methods(x, n)[m][k] if methods(x, n) else INF,
+                                        float((lo, hi)[k] - (hl, hh)[k]) - eps,
+                                        float((lo, hi)[k] + (hl, hh)[k]) + eps, *span)
+            if span[0] <= span[1] and (span[1] - span[0] > 2 or any(
+                    fits(x, n, v, lo, hi) for n in {span[0], span[1], (span[0] + span[1]) // 2})):
+                return True
+        return False
+
+    for x in range(1, SMALL_BELOW):
+        if any_fit(x, v, lo, hi):
+            return True
+        if proportion and any_fit(x, scale - v, scale - hi, scale - lo):  # the complement
+            return True
+    if proportion:  # a denominator of 1-4 (0 of 3 included)
+        return any(fits(x, n, v, lo, hi) for n in range(1, SMALL_BELOW) for x in range(n + 1))
+    return False
+
+
 # -- the additive relations -------------------------------------------------------------------
 
 def _period(text: str) -> Any:
@@ -88,36 +203,94 @@ def _period(text: str) -> Any:
         return None
 
 
-def relations(cells: Iterable[Key], children: Mapping[Any, Sequence[Any]]) -> list[dict[Key, int]]:
-    """Every additive relation among ``cells`` (keys present) as {key: coefficient} summing to
-    0 (total +1, parts -1). Parts missing from ``cells`` are unknowns of the relation.
-
-    * parent = sum of its sub-areas, for every period one of them has;
-    * a year = its four quarters, a year-to-date range = its quarters (same area)."""
-    present = set(cells)
-    areas = {a for a, _ in present}
-    periods = {p for _, p in present}
-    out: list[dict[Key, int]] = []
-    parents = {a for a in areas if children.get(a)} | {
-        p for p, kids in children.items() if kids and areas.intersection(kids)}
-    for parent in sorted(parents, key=repr):
-        kids = list(children.get(parent, ()))
-        for p in sorted(periods):
-            members = [(parent, p), *((k, p) for k in kids)]
-            if any(m in present for m in members):
-                rel = {(parent, p): 1}
-                for k in kids:
-                    rel[(k, p)] = rel.get((k, p), 0) - 1
-                out.append(rel)
-    for a, p in sorted(present, key=repr):
-        per = _period(p)
-        if per is None or per.kind not in ("year", "range"):
-            continue
-        rel = {(a, p): 1}
-        for q in per.quarters:
-            rel[(a, str(q))] = -1
-        out.append(rel)
+def _tree(areas: Iterable[Any], children: Mapping[Any, Sequence[Any]]) -> set[Any]:
+    """Every area of the trees (parent/sub-area) that hold one of ``areas``: their roots and
+    everything below them, so that the relations of every level are modelled."""
+    parent_of = {k: p for p, kids in children.items() for k in kids}
+    roots = set()
+    for a in areas:
+        seen = {a}
+        while a in parent_of and parent_of[a] not in seen:
+            a = parent_of[a]
+            seen.add(a)
+        roots.add(a)
+    out: set[Any] = set()
+    stack = list(roots)
+    while stack:
+        a = stack.pop()
+        if a not in out:
+            out.add(a)
+            stack.extend(children.get(a, ()))
     return out
+
+
+def relations(cells: Iterable[Key], children: Mapping[Any, Sequence[Any]]) -> list[dict[Key, int]]:
+    """Every additive relation an attacker can write among ``cells`` (keys present) as {key:
+    coefficient} summing to 0 (total +1, parts -1). Cells missing from ``cells`` are unknowns
+    of the relation; a relation is written whether or not its own cells are present, for
+    every area of the trees involved and every period (and quarter of one) the cells have:
+
+    * parent = sum of its sub-areas, at every level of the tree;
+    * a year = its four quarters, a year-to-date range = its quarters (same area), also
+      for a year or range the file does not hold (the area relations may fix it).
+
+    Relations that cannot tell anything (a total that is absent and in no other relation)
+    are left out, so a big tree costs only where it touches the cells."""
+    present = set(cells)
+    periods = {p for _, p in present}
+    parsed = {p: _period(p) for p in periods}
+    quarters = {p: [str(q) for q in per.quarters] for p, per in parsed.items()
+                if per is not None and per.kind in ("year", "range")}
+    all_periods = sorted(periods | {q for qs in quarters.values() for q in qs})
+    areas = _tree({a for a, _ in present}, children)
+    out: list[dict[Key, int]] = []
+    for parent in sorted(areas, key=repr):
+        kids = list(children.get(parent, ()))
+        if not kids:
+            continue
+        for p in all_periods:
+            rel = {(parent, p): 1}
+            for k in kids:
+                rel[(k, p)] = rel.get((k, p), 0) - 1
+            out.append(rel)
+    for a in sorted(areas, key=repr):
+        for p, qs in sorted(quarters.items(), key=lambda pq: repr(pq[0])):
+            rel = {(a, p): 1}
+            for q in qs:
+                rel[(a, q)] = -1
+            out.append(rel)
+    return _prune(out, present)
+
+
+def _prune(rels: list[dict[Key, int]], present: set[Key]) -> list[dict[Key, int]]:
+    """Drop, until none is left, a relation whose total is absent and in no other relation
+    (it says only that the absent total is the sum of its parts: nothing) or whose cells
+    are all absent with one of them in no other relation."""
+    uses: dict[Key, int] = {}
+    for rel in rels:
+        for k in rel:
+            uses[k] = uses.get(k, 0) + 1
+    alive = [True] * len(rels)
+    by_cell: dict[Key, list[int]] = {}
+    for i, rel in enumerate(rels):
+        for k in rel:
+            by_cell.setdefault(k, []).append(i)
+
+    def useless(rel: dict[Key, int]) -> bool:
+        free = [k for k in rel if k not in present and uses[k] == 1]
+        return bool(free) and (any(rel[k] > 0 for k in free) or all(k not in present for k in rel))
+
+    stack = [i for i, rel in enumerate(rels) if useless(rel)]
+    while stack:
+        i = stack.pop()
+        if not alive[i] or not useless(rels[i]):
+            continue
+        alive[i] = False
+        for k in rels[i]:
+            uses[k] -= 1
+            if uses[k] == 1 and k not in present:
+                stack.extend(j for j in by_cell[k] if alive[j])
+    return [rel for i, rel in enumerate(rels) if alive[i]]
 
 
 # -- the attacker: exact linear algebra and bounds --------------------------------------------
@@ -224,17 +397,26 @@ def _sum_except(values: dict[Key, Any], skip: Key) -> Any:
 # -- choosing what to hide --------------------------------------------------------------------
 
 def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: set[Key],
-                   children: Mapping[Any, Sequence[Any]], order: Mapping[Any, str]) -> tuple[set[Key], int]:
+                   children: Mapping[Any, Sequence[Any]], order: Mapping[Any, str],
+                   ranges: Mapping[Key, tuple[Fraction, Fraction]] | None = None) -> tuple[set[Key], int]:
     """Hide more cells of one family of counts until no hidden cell is determined by the
     published ones. ``values``: every present cell; ``hidden``: the cells hidden so far
-    (primary and forced); returns (every hidden cell, how many could not be protected)."""
+    (primary and forced); ``ranges``: what an attacker knows of a cell that is not a number:
+    a published one only to a range (a numerator worked back from a rounded percentage: an
+    unknown of the relations, within its range), a hidden one only within bounds (a
+    complement: the denominator less 1-4). Returns (every hidden cell, how many could not
+    be protected)."""
     hidden = set(hidden)
+    ranges = ranges or {}
     if not hidden:
         return hidden, 0
+    vague = {k for k in ranges if k in values and ranges[k][0] != ranges[k][1]}
     # a relation the stored figures do not satisfy (e.g. a year of distinct people, less than
-    # the sum of its quarters) tells an attacker nothing exact: only those that hold are used
+    # the sum of its quarters) tells an attacker nothing exact: only those that hold are used;
+    # one with a cell known only to a range is kept (the range is its bounds)
     rels = [rel for rel in relations(values, children)
-            if not all(k in values for k in rel) or sum(c * values[k] for k, c in rel.items()) == 0]
+            if not all(k in values and k not in vague for k in rel)
+            or sum(c * values[k] for k, c in rel.items()) == 0]
     if not rels:
         return hidden, 0
     by_cell: dict[Key, list[int]] = {}
@@ -247,7 +429,9 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         return (v == 0, v, order.get(k[0], repr(k[0])), k[1])
 
     cache: dict[tuple, set[Key]] = {}  # (relations, unknowns) of a component -> its leaks
-    missing = {k for rel in rels for k in rel if k not in values}
+    # unknowns besides the hidden cells: cells the file does not hold, and those it
+    # publishes only to a range
+    missing = {k for rel in rels for k in rel if k not in values or k in vague}
 
     def leaks_of(comp: list[int], unknown: set[Key] | None, with_bounds: bool) -> set[Key]:
         """The hidden cells of the component ``comp`` the attacker pins (``unknown``: the
@@ -273,7 +457,7 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
                     us = {k: c for k, c in rel.items() if k in comp_unknown}
                     with_totals.append((us, total))
                     for k in us:
-                        bounds[k] = _bounds(k, values, primary, hidden)
+                        bounds[k] = _bounds(k, values, primary, ranges)
                 cache[key] = bound_pinned(with_totals, bounds) & comp_hidden
         return cache[key]
 
@@ -345,7 +529,7 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         rectangle(c)
 
     while True:
-        unknown = hidden | {k for rel in rels for k in rel if k not in values}
+        unknown = hidden | missing
         comps = _components(rels, unknown)
         # exact leaks first; the (dearer) bound attacks once no hidden cell is determined
         leaks: set[Key] = set().union(*(leaks_of(c, unknown, False) for c in comps))
@@ -381,7 +565,10 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
             hidden.add(min(pool, key=sort_key))
 
 
-def _bounds(k: Key, values: Mapping[Key, Fraction], primary: set[Key], hidden: set[Key]) -> tuple[Any, Any]:
+def _bounds(k: Key, values: Mapping[Key, Fraction], primary: set[Key],
+            ranges: Mapping[Key, tuple[Fraction, Fraction]]) -> tuple[Any, Any]:
+    if k in ranges:  # known to a range, or a complement: its denominator less 1-4
+        return ranges[k]
     if k not in values:  # not in this export: any count
         return (Fraction(0), INF)
     if k in primary:
@@ -427,45 +614,65 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
     counts: dict[Key, Fraction] = {}  # the count family: value of a count, else the numerator
     dens: dict[Key, Fraction] = {}
     derived: set[Key] = set()  # numerators published only through value x denominator
+    ranges: dict[Key, tuple[Fraction, Fraction]] = {}  # what an attacker knows of a count
+    p_counts: set[Key] = set()
+    by_interval: set[Key] = set()  # value and interval alone give a small count away
     for r in rows:
         k = (r["_id"], r["period"])
         index[k] = r
+        v, n, d = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
         if is_count:
-            c = _num(r["value"])
-            if c is None:
-                c = _num(r["numerator"])
+            c = v if v is not None else n
         else:
-            c = _num(r["numerator"])
-            if c is None and scale and _num(r["value"]) is not None and _num(r["denominator"]) is not None:
-                # rounded as an attacker would: a count is a whole number
-                c = Fraction(round(_num(r["value"]) * _num(r["denominator"]) / scale))  # type: ignore[operator]
+            c = n
+            if c is None and scale and v is not None and d is not None:
+                # every whole number the value gives at its rounding: 1% of 460 is 3 to 6
+                lo, hi = numerator_range(v, d, scale)
+                c = Fraction(round(v * d / scale))  # the estimate, for ordering
                 derived.add(k)
+                if lo != hi:
+                    ranges[k] = (Fraction(lo), Fraction(hi))
+                else:
+                    c = Fraction(lo)
+                if _small_in(lo, hi) or (d is not None and _small_in(d - hi, d - lo)):
+                    p_counts.add(k)
+            elif c is None and d is None and scale and v is not None and \
+                    interval_gives_small(v, _num(r["_ci_low"]), _num(r["_ci_high"]), unit, scale):
+                by_interval.add(k)
         if c is not None:
             counts[k] = c
-        d = _num(r["denominator"])
         if d is not None:
             dens[k] = d
-    p_counts = {k for k, v in counts.items() if is_small(v)}
+    p_counts |= {k for k, v in counts.items() if k not in ranges and is_small(v)}
     p_dens = {k for k, v in dens.items() if is_small(v)}
-    if not is_count:  # the complement: 38 of 41 retained says 3 were not
-        p_counts |= {k for k, v in counts.items() if k in dens and is_small(dens[k] - v)}
-    primary_cells = len(p_counts) + len(p_dens)  # one per small count, whatever its columns
+    # the complement, for every indicator with a denominator: 38 of 41 says 3 were not; an
+    # attacker knows such a hidden count lies 1-4 below its denominator
+    for k, v in counts.items():
+        if k in dens and k not in ranges and is_small(dens[k] - v):
+            p_counts.add(k)
+            ranges[k] = (max(Fraction(0), dens[k] - SMALL_HIGH), dens[k] - SMALL_LOW)
+    primary_cells = len(p_counts) + len(p_dens) + len(by_interval)  # one per small count
     # a small cell the file does not hold but gives away (a quarter between two published
     # year-to-date ranges) is protected like a published one: it joins as a hidden cell
-    virtual_c = {k: v for k, v in implied(counts, children).items() if is_small(v)}
+    exact_counts = {k: v for k, v in counts.items() if not (k in derived and k in ranges)}
+    virtual_c = {k: v for k, v in implied(exact_counts, children).items()
+                 if is_small(v) and k not in counts}
     virtual_d = {k: v for k, v in implied(dens, children).items() if is_small(v)}
     counts.update(virtual_c)
     dens.update(virtual_d)
     p_counts |= set(virtual_c)
     p_dens |= set(virtual_d)
+    for k in by_interval:
+        _hide(index[k], ("value", "_ci_low", "_ci_high", "note"))
     if not p_counts and not p_dens:
+        outcome.primary = primary_cells
         return outcome
 
     hidden_dens, bad_d = protect_family(dens, p_dens, p_dens, children, order)
     forced = set(p_counts)
-    if not is_count:  # value = num / den x scale: a hidden denominator hides a derived numerator
-        forced |= {k for k in hidden_dens if k in derived and k in counts}
-    hidden_counts, bad_c = protect_family(counts, forced, p_counts, children, order)
+    # value = num / den x scale: a hidden denominator hides a derived numerator
+    forced |= {k for k in hidden_dens if k in derived and k in counts}
+    hidden_counts, bad_c = protect_family(counts, forced, p_counts, children, order, ranges)
     outcome.unresolved = bad_d + bad_c
 
     hidden_cells = 0

@@ -1011,18 +1011,32 @@ def render_source(source: str, context: dict[str, Any], *, name: str, html: bool
     return "".join(out)
 
 
+#: exceptions a template's own code raises (with jinja2's own): reported as the template's
+#: error with its line, never as a bug in dat
+_TEMPLATE_ERRORS = (TypeError, ValueError, LookupError, AttributeError, ArithmeticError,
+                    AssertionError, NotImplementedError, StopIteration, UnicodeError)
+#: a message quoting the template is cut to this many characters; the whole line to 200
+_EXCERPT, _MAX_LINE = 80, 200
+
+
 def _render_error(exc: Exception, name: str) -> Exception:
     import jinja2
 
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return ReportError(f"template {name}, line {exc.lineno}: {exc.message}")
-    if isinstance(exc, (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError,
-                        ArithmeticError)):
-        first = (str(exc).splitlines() or [""])[0][:300]
-        return ReportError(f"template {name}, line {_error_line(exc, name)}: "
-                           f"{type(exc).__name__}: {first}")
     if isinstance(exc, ReportError):
         return exc
+    line = _error_line(exc, name)
+    # the template's own mistakes: every exception its code can raise ([].pop(), a format
+    # string short of arguments, an unknown codec...), and anything else raised inside it
+    if isinstance(exc, (jinja2.TemplateError, *_TEMPLATE_ERRORS)) or line != "?":
+        prefix = f"template {name}, line {line}: {type(exc).__name__}: "
+        first = (str(exc).splitlines() or [""])[0]
+        # one line of at most 200 with "dat: ": the message (which may quote the template's
+        # own text) is cut to a short excerpt
+        room = max(20, min(_EXCERPT, _MAX_LINE - 5 - len(prefix)))
+        msg = prefix + (first if len(first) <= room else first[:room - 1] + "…")
+        return ReportError(msg if len(msg) <= _MAX_LINE - 5 else msg[:_MAX_LINE - 6] + "…")
     return exc
 
 

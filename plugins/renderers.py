@@ -32,9 +32,27 @@ RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
 
 
 def _md():
+    """The Markdown parser of .html and .docx (and the checks of .xlsx): markdown-it, which
+    silently drops the rest of a block nested deeper than its ``maxNesting`` (20 quotes or
+    lists inside each other); that is refused here instead (:class:`RenderLimitError`)."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokenize = md.block.tokenize
+    limit = md.options.maxNesting
+
+    def checked(state: Any, start: int, end: int) -> None:
+        if state.level >= limit:
+            line = state.skipEmptyLines(start)
+            if line < end and state.sCount[line] >= state.blkIndent:
+                raise RenderLimitError(
+                    f"the report has Markdown (block quotes or lists) nested deeper than {limit} "
+                    f"levels, line {line + 1}; the .html, .docx and .xlsx renderers stop there "
+                    "(write .md instead)")
+        tokenize(state, start, end)
+
+    md.block.tokenize = checked  # type: ignore[method-assign]
+    return md
 
 
 # -- Markdown ---------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ STAR = "*"
 HEADER = "partnership,indicator,period,value,numerator,denominator,note\n"
 #: parents and their sub-areas: one parent for each size 2-5
 FAMILIES = {f"dp{n}": [f"dp{n}s{i}" for i in range(1, n + 1)] for n in range(2, 6)}
+#: a three-level tree: region dr > counties dc1, dc2; county dc1 > districts dd1, dd2
+TREE = {"dr": ["dc1", "dc2"], "dc1": ["dd1", "dd2"]}
+#: every parent and its sub-areas, as the attacker knows them
+CHILDREN = {**FAMILIES, **TREE}
 PLUGIN = f'''
 from dat.core import hookimpl
 
@@ -32,6 +36,9 @@ def register_partnerships(register):
         register(slug=parent, name="Disc " + parent)
         for kid in kids:
             register(slug=kid, name="Disc " + kid, parent=parent, area_type="local authority")
+    register(slug="dr", name="Disc region")
+    for slug, parent in (("dc1", "dr"), ("dc2", "dr"), ("dd1", "dc1"), ("dd2", "dc1")):
+        register(slug=slug, name="Disc " + slug, parent=parent, area_type="local authority")
 
 
 @hookimpl
@@ -83,21 +90,41 @@ def _parse(period: str):
 
 
 def attacker_relations(keys: set[tuple[str, str]]) -> list[dict[tuple[str, str], int]]:
-    """Every additive relation among (area, period) cells, written independently of dat."""
-    areas = {a for a, _ in keys}
+    """Every additive relation among (area, period) cells, written independently of dat:
+    for every area of the trees holding a cell and every period (and quarter of a year or
+    range) present anywhere, whether or not the relation's own cells are present."""
+    up = {k: p for p, kids in CHILDREN.items() for k in kids}
+    roots = set()
+    for a, _ in keys:
+        while a in up:
+            a = up[a]
+        roots.add(a)
+    areas, stack = set(), list(roots)
+    while stack:
+        a = stack.pop()
+        areas.add(a)
+        stack.extend(CHILDREN.get(a, ()))
     periods = {p for _, p in keys}
+    spans = {p: [str(q) for q in _parse(p).quarters] for p in periods if _parse(p).kind in ("year", "range")}
+    periods |= {q for qs in spans.values() for q in qs}
     rels = []
-    for parent, kids in FAMILIES.items():
-        if parent in areas or areas & set(kids):
-            for p in periods:
-                rel = {(parent, p): 1, **{(k, p): -1 for k in kids}}
-                if any(m in keys for m in rel):
-                    rels.append(rel)
-    for a, p in keys:
-        per = _parse(p)
-        if per.kind in ("year", "range"):
-            rels.append({(a, p): 1, **{(a, str(q)): -1 for q in per.quarters}})
+    for parent in areas & set(CHILDREN):
+        for p in periods:
+            rels.append({(parent, p): 1, **{(k, p): -1 for k in CHILDREN[parent]}})
+    for a in areas:
+        for p, qs in spans.items():
+            rels.append({(a, p): 1, **{(a, q): -1 for q in qs}})
     return rels
+
+
+def _range(value: str, den: str, scale: int) -> tuple[int, int]:
+    """The whole numerators a published value (at its written rounding) of ``den`` allows."""
+    import math
+
+    dp = len(value.split(".")[1]) if "." in value else 0
+    half = Fraction(1, 2 * 10 ** dp)
+    v, d = Fraction(value), Fraction(den)
+    return max(0, math.ceil((v - half) * d / scale)), math.floor((v + half) * d / scale)
 
 
 def solve(rels, known: dict, unknown_bounds: dict) -> dict:
@@ -172,12 +199,14 @@ def attack(published: list[dict[str, str]], truth: dict[tuple[str, str, str], di
     """Try to recover every hidden count (value of a count, numerator, denominator) of a
     public export; returns the pinned hidden cells."""
     pinned = {}
+    vague: dict[str, dict] = {}
     by_ind: dict[str, list[dict[str, str]]] = {}
     for r in published:
         by_ind.setdefault(r["indicator"], []).append(r)
     for ind, rows in by_ind.items():
         scale = SCALE.get(ind)
         fams = {"count": ({}, {}), "den": ({}, {})}  # family -> (known, hidden bounds)
+        vague[ind] = {}
         for r in rows:
             key = (r["partnership"], r["period"])
             t = truth[(r["partnership"], ind, r["period"])]
@@ -190,11 +219,19 @@ def attack(published: list[dict[str, str]], truth: dict[tuple[str, str, str], di
             elif scale is not None:
                 if n not in (STAR, ""):
                     known_count = Fraction(n)
-                elif v != STAR and d not in (STAR, ""):  # value x denominator / scale
-                    known_count = round(Fraction(v) * Fraction(d) / scale)
+                elif v != STAR and d not in (STAR, ""):  # value x denominator / scale, rounded
+                    lo, hi = _range(v, d, scale)
+                    if lo == hi:
+                        known_count = Fraction(lo)
+                    else:  # known to a range only: an unknown with those bounds
+                        vague[ind][key] = (Fraction(lo), Fraction(hi))
+                        count = None
             if count is not None:
                 if known_count is not None:
                     fams["count"][0][key] = known_count
+                elif d not in (STAR, "") and t["denominator"] is not None and 0 < t["denominator"] - count < 5:
+                    # a complement: the attacker knows it lies 1-4 below the denominator
+                    fams["count"][1][key] = (Fraction(d) - 4, Fraction(d) - 1)
                 else:
                     fams["count"][1][key] = _bounds(count)
                 assert r[num_col] in (STAR, "") or Fraction(r[num_col]) == Fraction(count)
@@ -211,8 +248,9 @@ def attack(published: list[dict[str, str]], truth: dict[tuple[str, str, str], di
         for fam, (known, hidden) in fams.items():
             if not hidden:
                 continue
-            rels = attacker_relations(set(known) | set(hidden))
-            for k, val in solve(rels, known, hidden).items():
+            ranged = vague[ind] if fam == "count" else {}
+            rels = attacker_relations(set(known) | set(hidden) | set(ranged))
+            for k, val in solve(rels, known, {**ranged, **hidden}).items():
                 if k in hidden:
                     pinned[(ind, fam, *k)] = val
     return pinned
@@ -232,8 +270,10 @@ def _truth(lines: list[str]) -> dict:
         slug, ind, period, v, n, d, _ = next(csv.reader([line]))
         out[(slug, ind, period)] = {"value": float(v), "numerator": float(n) if n else None,
                                     "denominator": float(d) if d else None}
-        if ind in SCALE and not n and d:
-            out[(slug, ind, period)]["numerator"] = round(float(v) * float(d) / SCALE[ind])
+        if ind in SCALE and not n and d:  # the true numerator rides in the note (n=3)
+            note = line.rsplit(",", 1)[1]
+            out[(slug, ind, period)]["numerator"] = (int(note[2:]) if note.startswith("n=") else
+                                                     round(float(v) * float(d) / SCALE[ind]))
     return out
 
 
@@ -440,7 +480,7 @@ def test_dense_hierarchy_is_quick_and_safe():
     assert len(rows) == 630
     truth = {(r["_id"], r["period"]): r["value"] for r in rows}
     t0 = time.perf_counter()
-    out = protect(rows, unit="count", children=FAMILIES)
+    out = protect(rows, unit="count", children=CHILDREN)
     took = time.perf_counter() - t0
     assert took < 3, took
     assert out.primary > 5 and out.unresolved == 0
@@ -458,7 +498,7 @@ def test_an_isolated_small_count_costs_a_rectangle():
 
     rows = [r for r in _dense("dp3", 1, small={("dp3s2", 2000, 3): 2}) if "-" not in r["period"]]
     truth = {(r["_id"], r["period"]): r["value"] for r in rows}
-    out = protect(rows, unit="count", children=FAMILIES)
+    out = protect(rows, unit="count", children=CHILDREN)
     assert (out.primary, out.unresolved) == (1, 0)
     assert out.secondary <= 3
     assert next(r for r in rows if (r["_id"], r["period"]) == ("dp3s2", "2000/01 Q3"))["value"] == STAR
@@ -469,9 +509,19 @@ def test_an_isolated_small_count_costs_a_rectangle():
 
 @st.composite
 def datasets(draw):
-    parent = draw(st.sampled_from(sorted(FAMILIES)))
-    kids = FAMILIES[parent]
-    years = draw(st.integers(1, 3))
+    """One family of two levels, or the three-level tree; every leaf with quarters, every
+    area with Q1-Q2, Q1-Q3 and the year; then the shapes that leaked: years left out (a
+    year the file does not hold), counts with a denominator (complements), percentages
+    rounded to 0 or 1 decimal with no numerator."""
+    top = draw(st.sampled_from([*sorted(FAMILIES), "dr"]))
+    tree = TREE if top == "dr" else {top: FAMILIES[top]}
+    areas = [top, *(k for kids in tree.values() for k in kids)]
+    leaves = [a for a in areas if a not in tree]
+
+    def below(a: str) -> list[str]:
+        return [a] if a not in tree else [x for k in tree[a] for x in below(k)]
+
+    years = draw(st.integers(1, 2 if top == "dr" else 3))
     small = st.integers(0, 4)
     big = st.integers(5, 40)
     count = st.one_of(small, big, big)
@@ -480,40 +530,42 @@ def datasets(draw):
         if ind != "DISC.COUNT" and not draw(st.booleans()):
             continue
         derived = ind == "DISC.PCT" and draw(st.booleans())  # no numerator column: value x den
+        places = draw(st.sampled_from([0, 1, 6]))  # the rounding of such a value
+        with_den = ind == "DISC.COUNT" and draw(st.booleans())
         cells: dict[tuple[str, str], tuple[int, int]] = {}
         for y in range(2008, 2008 + years):
             fy = f"{y}/{(y + 1) % 100:02d}"
-            for kid in kids:
+            for leaf in leaves:
                 for q in range(1, 5):
                     n = draw(count)
                     d = n + draw(st.one_of(st.integers(0, 3), st.integers(5, 60)))
-                    cells[(kid, f"{fy} Q{q}")] = (n, max(d, 1))
-            for area in [*kids, parent]:
-                members = kids if area == parent else [area]
+                    cells[(leaf, f"{fy} Q{q}")] = (n, max(d, 1))
+            for area in areas:
+                members = below(area)
                 for p, qs in (("", (1, 2, 3, 4)), (" Q1-Q2", (1, 2)), (" Q1-Q3", (1, 2, 3)), *(
                         (f" Q{q}", (q,)) for q in range(1, 5))):
-                    if area != parent and p.startswith(" Q") and "-" not in p:
+                    if area not in leaves and p.startswith(" Q") and "-" not in p:
                         continue
                     cells[(area, fy + p)] = tuple(sum(cells[(m, f"{fy} Q{q}")][i] for m in members for q in qs)
                                                   for i in (0, 1))
         drop = draw(st.sets(st.sampled_from(sorted(cells)), max_size=3))
+        no_year = draw(st.sets(st.sampled_from(areas), max_size=2))  # years the file lacks
         for (area, period), (n, d) in sorted(cells.items()):
-            if (area, period) in drop:
+            if (area, period) in drop or (area in no_year and " " not in period):
                 continue
             if ind == "DISC.COUNT":
-                lines.append(f"{area},{ind},{period},{n},,,")
+                lines.append(f"{area},{ind},{period},{n},{n},{d}," if with_den else f"{area},{ind},{period},{n},,,")
+            elif derived:
+                value = round(n * SCALE[ind] / d, places)
+                text = str(int(value)) if places == 0 else str(value)
+                lines.append(f"{area},{ind},{period},{text},,{d},n={n}")
             else:
                 value = Fraction(n * SCALE[ind], d)
-                if derived and (value * 10).denominator != 1:
-                    derived_line = None  # a rounded value would not give n back exactly
-                else:
-                    derived_line = f"{area},{ind},{period},{float(value)},,{d},"
-                lines.append(derived_line if derived and derived_line else
-                             f"{area},{ind},{period},{round(float(value), 6)},{n},{d},")
+                lines.append(f"{area},{ind},{period},{round(float(value), 6)},{n},{d},")
     return lines
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=datasets())
 def test_no_suppressed_cell_can_be_recovered(disc, db_url, lines):
     from sqlalchemy import delete
@@ -536,7 +588,7 @@ def test_no_suppressed_cell_can_be_recovered(disc, db_url, lines):
         count = t["value"] if r["indicator"] == "DISC.COUNT" else t["numerator"]
         if 0 < count < 5 or (t["denominator"] is not None and 0 < t["denominator"] < 5):
             assert STAR in (r["value"], r["numerator"], r["denominator"])
-        if 0 < count < 5:
+        if 0 < count < 5 or (t["denominator"] is not None and 0 < t["denominator"] - count < 5):
             assert r["value"] == STAR and r["numerator"] in (STAR, "")
         if r["value"] != STAR:
             assert Fraction(r["value"]) == Fraction(t["value"]).limit_denominator(10**6) or \
@@ -547,3 +599,105 @@ def test_no_suppressed_cell_can_be_recovered(disc, db_url, lines):
     withheld = {n.split(":")[0] for n in report.notes if "rows withheld" in n}
     assert not any(r["indicator"] in withheld for r in rows)
     assert pinned == {}
+
+
+# -- the leaks of the second attack (D1-D4) and its over-suppression (O1) ------------------------
+
+SECOND = [
+    # D1: region 38 - county 10 = county 28; - district 8 = dd1's year 20 (not in the file);
+    # - Q2..Q4 (5, 6, 6) = Q1 = 3
+    "dr,DISC.COUNT,2009/10,38,,,", "dc2,DISC.COUNT,2009/10,10,,,", "dd2,DISC.COUNT,2009/10,8,,,",
+    *(f"dd1,DISC.COUNT,2009/10 Q{q},{v},,," for q, v in zip(range(1, 5), (3, 5, 6, 6), strict=True)),
+    # O1: parent 30, one sub-area 10, the other's quarters 3, 5, 6, 6 (its year absent):
+    # one more quarter protects Q1; nothing is withheld
+    "dp2,DISC.COUNT,2010/11,30,,,", "dp2s2,DISC.COUNT,2010/11,10,,,",
+    *(f"dp2s1,DISC.COUNT,2010/11 Q{q},{v},,," for q, v in zip(range(1, 5), (3, 5, 6, 6), strict=True)),
+    # D3: a count indicator with a denominator: 38 of 41 says 3 were not counted
+    "dp3s1,DISC.COUNT,2011/12,38,38,41,", "dp3s2,DISC.COUNT,2011/12,20,20,50,",
+    "dp3s3,DISC.COUNT,2011/12,30,30,60,", "dp3,DISC.COUNT,2011/12,88,88,151,",
+    # D4: 1% of 460 with no numerator is 3 to 6; the parent 13 - 10 = 3
+    "dp2s1,DISC.PCT,2009/10,1,,460,", "dp2s2,DISC.PCT,2009/10,25,10,40,", "dp2,DISC.PCT,2009/10,2.6,13,500,",
+]
+
+
+def test_the_second_attacks_leaks_are_closed(disc, db_url):
+    from dat.core.services import Store
+
+    _import(Store(db_url), disc, SECOND)
+    before = db_digest(db_url)
+    rows, err = _cli_export(db_url, "--public", "-i", "DISC.COUNT", "-i", "DISC.PCT")
+    cells = _cells(rows)
+    value = lambda slug, period, ind="DISC.COUNT": cells[(slug, ind, period)]["value"]  # noqa: E731
+
+    # D1: dd1 Q1 and a second cell of its quarters (or of the tree) are hidden
+    assert value("dd1", "2009/10 Q1") == STAR
+    assert [value("dd1", f"2009/10 Q{q}") for q in (2, 3, 4)].count(STAR) + [
+        value(a, "2009/10") for a in ("dr", "dc2", "dd2")].count(STAR) >= 1
+    # O1: protected by one more quarter, not withheld
+    assert "withheld" not in err
+    assert value("dp2s1", "2010/11 Q1") == STAR
+    assert sum(value("dp2s1", f"2010/11 Q{q}") == STAR for q in (2, 3, 4)) + sum(
+        value(a, "2010/11") == STAR for a in ("dp2", "dp2s2")) == 1
+    # D3: the complement of a count is hidden with its value and numerator
+    c = cells[("dp3s1", "DISC.COUNT", "2011/12")]
+    assert (c["value"], c["numerator"], c["denominator"]) == (STAR, STAR, "41")
+    # D4: the rounded value that may stand for 3 or 4 is hidden, and so is a second cell
+    assert value("dp2s1", "2009/10", "DISC.PCT") == STAR
+    assert STAR in (value("dp2s2", "2009/10", "DISC.PCT"), value("dp2", "2009/10", "DISC.PCT"))
+    assert attack(rows, _truth([*SECOND[:-3], "dp2s1,DISC.PCT,2009/10,1,,460,n=3", *SECOND[-2:]])) == {}
+    assert db_digest(db_url) == before
+
+
+def test_a_percentage_with_only_its_interval_is_hidden(disc, db_url):
+    """D2: 25.0 (4.56-69.94) is 1 of 4 and 33.3 (12.06-64.58) 3 of 9 (Wilson); a rate of 30
+    per 1,000 with the exact Poisson interval of 3 events; 40.0 (30.0-50.9) fits no small
+    count and is published."""
+    from dat.core import stats
+    from dat.core.importer import import_file
+    from dat.core.services import Store
+
+    lo, hi = stats.exact_poisson(3)
+    mapping = disc / "map.toml"
+    mapping.write_text('[areas]\n"E1" = "dp2s1"\n"E2" = "dp2s2"\n"E3" = "dp2"\n'
+                       '[indicators]\n"901" = "DISC.PCT"\n"902" = "DISC.RATE"\n')
+    src = disc / "ft.csv"
+    src.write_text("Indicator ID,Area Code,Area Name,Time period,Value,Lower CI 95.0 limit,"
+                   "Upper CI 95.0 limit,Count,Denominator,Value note\n"
+                   "901,E1,K1,2009/10,25.0,4.56,69.94,,,\n"
+                   "901,E2,K2,2009/10,33.3,12.06,64.58,,,\n"
+                   "901,E3,P,2009/10,40.0,30.0,50.9,,,\n"
+                   f"902,E1,K1,2009/10,30.0,{lo * 10:.2f},{hi * 10:.2f},,,\n")
+    store = Store(db_url)
+    assert import_file(store, src, mapping=mapping).written
+    before = db_digest(db_url)
+    for args in ((), ("--fingertips", str(mapping))):
+        rows, err = _cli_export(db_url, "--public", "-i", "DISC.PCT", "-i", "DISC.RATE", *args)
+        got = {(r.get("partnership") or r["Area Code"], r.get("indicator") or r["Indicator ID"]):
+               r.get("value") or r["Value"] for r in rows}
+        assert got == {("dp2s1", "DISC.PCT"): STAR, ("dp2s2", "DISC.PCT"): STAR, ("dp2", "DISC.PCT"): "40",
+                       ("dp2s1", "DISC.RATE"): STAR} or got == {
+            ("E1", "901"): STAR, ("E2", "901"): STAR, ("E3", "901"): "40", ("E1", "902"): STAR}, got
+        if args:
+            assert all(r["Lower CI 95.0 limit"] == STAR for r in rows if r["Value"] == STAR)
+        assert "suppressed 3 small counts" in err
+    assert db_digest(db_url) == before
+
+
+def test_interval_inversion_and_numerator_ranges():
+    from dat.core import stats
+    from dat.core.disclosure import interval_gives_small, numerator_range
+
+    assert numerator_range(1.0, 460, 100) == (3, 6)
+    assert numerator_range(4.0, 50, 100) == (2, 2)
+    assert numerator_range(2.6, 500, 100) == (13, 13)
+    for x, n in ((1, 4), (3, 9), (4, 4000), (37, 40), (0, 3)):  # small counts, complements, denominators
+        a, b = stats.wilson(x, n)
+        assert interval_gives_small(round(100 * x / n, 1), round(a * 100, 2), round(b * 100, 2), "percent", 100)
+    for x, n in ((30, 40), (500, 1000)):
+        a, b = stats.wilson(x, n)
+        assert not interval_gives_small(round(100 * x / n, 1), round(a * 100, 2), round(b * 100, 2), "percent", 100)
+    for f in (stats.exact_poisson, stats.byar):
+        a, b = f(2)
+        assert interval_gives_small(20.0, round(a * 10, 2), round(b * 10, 2), "rate", 1000)
+    a, b = stats.byar(300)
+    assert not interval_gives_small(300.0, round(a, 1), round(b, 1), "rate", 1000)

@@ -637,3 +637,64 @@ def test_signal_mid_render_leaves_no_temporary_file(backend, tmp_path, signame, 
     assert stderr.strip() == f"dat: stopped by {signame}" and stdout == "", stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.md.j2"]  # no output, no litter
     assert db_digest(db_url) == before
+
+
+# -- the template's own mistakes and Markdown too deep for a renderer (attack T1-T3) ----------
+
+OWN_MISTAKES = [
+    ("format-short-of-args", "{{ '{0}{1}'.format('a') }}", "IndexError: tuple index out of range"),
+    ("format-no-args", "{{ '{}'.format() }}", "IndexError:"),
+    ("pop-empty", "{{ [].pop() }}", "IndexError: pop from empty list"),
+    ("unknown-codec", "{{ 'x'.encode('nope') }}", "LookupError: unknown encoding: nope"),
+    ("key", "{{ {}['k'] }}", "UndefinedError:|KeyError:"),
+    ("zero", "{{ 1 // 0 }}", "ZeroDivisionError:"),
+    ("long-key", "{{ ('{' ~ 'a'*400 ~ '}').format_map({}) }}", "KeyError: 'aaaa"),
+]
+
+
+@pytest.mark.parametrize("case_id,source,needle", OWN_MISTAKES, ids=[c[0] for c in OWN_MISTAKES])
+def test_a_templates_own_exception_is_its_error_with_line(backend, tmp_path, case_id, source, needle):
+    """T1/T2: never "internal error ... a bug in dat"; one line of at most 200 characters
+    naming the template and its line, the template's text cut to a short excerpt."""
+    import re
+
+    _store, db_url, before = backend
+    tpl = tmp_path / "mine.md.j2"
+    tpl.write_text("# Title\n" + source + "\n")
+    out = tmp_path / "out.md"
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 200, res.stderr
+    assert lines[0].startswith(f"dat: template {tpl}, line 2: "), lines[0]
+    assert re.search(needle, lines[0]) and "internal error" not in lines[0] and "Traceback" not in res.stderr
+    assert "a" * 100 not in lines[0]
+    assert not out.exists()
+    assert db_digest(db_url) == before
+
+
+@pytest.mark.parametrize("suffix", [".html", ".docx", ".xlsx"])
+def test_markdown_nested_past_the_renderer_is_refused_not_dropped(backend, tmp_path, suffix):
+    """T3: markdown-it stops at 20 levels of quotes or lists and drops the rest; the renderer
+    refuses instead (exit 1, one line naming the limit, no file). 19 levels still render."""
+    _store, db_url, before = backend
+    tpl = tmp_path / "deep.md.j2"
+    tpl.write_text("# Report\n{{ '>' * 25 }} quoted\n\nEND\n")
+    out = tmp_path / f"out{suffix}"
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 200 and "Traceback" not in res.stderr, res.stderr
+    assert "nested deeper than 20 levels" in lines[0], lines[0]
+    assert not out.exists()
+    lazy = tmp_path / "lazy.md.j2"  # deep quotes with lazy continuation lines
+    lazy.write_text("{{ '>' * 2000 }} a\n{% for i in range(50) %}line {{ i }}\n{% endfor %}")
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(lazy), "-o", str(out))
+    assert res.returncode == 1 and "nested deeper than 20" in res.stderr and not out.exists(), res.stderr
+    ok = tmp_path / "ok.md.j2"
+    ok.write_text("{{ '>' * 19 }} kept\n")
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(ok), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    if suffix == ".html":
+        assert "kept" in out.read_text()
+    assert db_digest(db_url) == before
