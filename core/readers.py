@@ -35,7 +35,7 @@ REQUIRED = ("partnership", "indicator", "period", "value")
 FINGERTIPS_COLUMNS = ("Indicator ID", "Area Code", "Time period", "Value")
 #: the columns that say a Fingertips row is a breakdown, each with its value in the
 #: headline figure (Persons, all ages, no category): see :func:`is_headline`
-FINGERTIPS_HEADLINE = {"Sex": "Persons", "Age": "All ages", "Category Type": "", "Category": ""}
+FINGERTIPS_HEADLINE = {"Sex": "Persons", "Age": "the indicator's own", "Category Type": "", "Category": ""}
 #: the Fingertips columns dat reads (others in a download, such as "Area Type", are ignored)
 FINGERTIPS_READ = (*FINGERTIPS_COLUMNS, "Area Name", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
                    "Count", "Denominator", "Value note", *FINGERTIPS_HEADLINE)
@@ -867,6 +867,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
         indicators = (mapping or {}).get("indicators", {})
         idx = {h.strip(): i for i, h in enumerate(header)}
         width = len(header)
+        headline_ages: dict[str, str] = {}  # indicator ID -> its headline age (see is_headline)
         for line, rec in records:
             reading.rows += 1
             if len(rec) > width:
@@ -881,7 +882,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 cell = rec[idx[c]]  # kept as it is when clean: a _FloatCell or _DateCell stays one
                 return cell if cell == cell.strip() else cell.strip()
 
-            if not is_headline(get):
+            if not is_headline(get, headline_ages):
                 reading.breakdowns += 1
                 continue
             area, ind_id = get("Area Code"), get("Indicator ID")
@@ -915,16 +916,23 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
     return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, reading
 
 
-def is_headline(get: Callable[[str], str]) -> bool:
-    """Whether a Fingertips row is its area's headline figure (Persons, all ages, no
-    category) rather than a breakdown by sex, age or category; ``get(column)`` gives a
-    cell ("" for a column the file does not have). The one place that decides: dat stores
-    only the headline figure for now (breakdowns are counted and left out)."""
-    for column, headline in FINGERTIPS_HEADLINE.items():
-        cell = get(column)
-        if cell != headline and not (headline and not cell):
-            return False
-    return True
+def is_headline(get: Callable[[str], str], ages: dict[str, str] | None = None) -> bool:
+    """Whether a Fingertips row is its area's headline figure rather than a breakdown by sex,
+    age or category; ``get(column)`` gives a cell ("" for a column the file does not have).
+    The one place that decides: dat stores only the headline figure for now (breakdowns are
+    counted and left out).
+
+    Headline: Sex "Persons" and no Category Type or Category, at the indicator's own age.
+    Each indicator has one standard age in Fingertips ("All ages", "18+ yrs", "15-64 yrs"...),
+    so with ``ages`` (indicator ID -> its headline age, filled as the file is read) the first
+    age a Persons, no-category row of an indicator gives is that indicator's headline age
+    and rows at other ages are breakdowns. Without ``ages`` only "All ages" is headline."""
+    if get("Sex") not in ("Persons", "") or get("Category Type") or get("Category"):
+        return False
+    age = get("Age")
+    if ages is None:
+        return age in ("All ages", "")
+    return ages.setdefault(get("Indicator ID"), age) == age
 
 
 def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,

@@ -67,7 +67,7 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
     sheet = f", sheet {report.sheet!r}" if report.sheet is not None else ""
     if report.breakdowns:
         click.echo(f"dat: {report.breakdowns} breakdown rows not imported: dat stores the Persons, "
-                   "all-ages figure", err=True)
+                   "no-category figure at each indicator's own age", err=True)
     summary = (f"{file}: {report.rows} rows ({report.format} format{sheet}): {verb} {report.added}, "
                f"{'would change' if dry_run else 'changed'} {report.changed} (old values kept in history), "
                f"unchanged {report.unchanged}, rejected {len(report.rejected)}")

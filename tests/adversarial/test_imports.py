@@ -725,7 +725,7 @@ def test_fingertips_breakdowns_are_counted_not_stored(mdb, tmp_path):
             "90244,E08000027,Dudley,1930/31,70,,,7,10,Persons,All ages,Deprivation decile,Most deprived\n")
     _, res = run_import(mdb, tmp_path, head + rows, "--mapping", str(tmp_path / "map.toml"))
     assert res.exit_code == 0, res.stderr
-    assert "3 breakdown rows not imported: dat stores the Persons, all-ages figure" in res.stderr
+    assert "3 breakdown rows not imported: dat stores the Persons, no-category figure at each indicator's own age" in res.stderr
     assert stored(mdb["url"], "dudley", "NTA.RET12", "1930/31") == [(50.0, 5.0, 10.0)]
     mdb["digest"] = None
     # a Fingertips percentage agrees with Count/Denominator, as in dat's own format
@@ -743,3 +743,25 @@ def test_is_headline_is_the_one_rule():
     assert is_headline(row()) and is_headline(row(Sex="Persons", Age="All ages"))
     assert not is_headline(row(Sex="Male")) and not is_headline(row(Age="18-24 yrs"))
     assert not is_headline(row(Category_Type="Ethnic groups")) and not is_headline(row(Category="White"))
+    # with the file's ages: each indicator's first Persons, no-category age is its headline age
+    ages: dict[str, str] = {}
+    assert is_headline(row(Indicator_ID="90244", Sex="Persons", Age="18+ yrs"), ages)
+    assert is_headline(row(Indicator_ID="90244", Sex="Persons", Age="18+ yrs"), ages)
+    assert not is_headline(row(Indicator_ID="90244", Sex="Persons", Age="18-24 yrs"), ages)
+    assert is_headline(row(Indicator_ID="92432", Sex="Persons", Age="All ages"), ages)
+    assert not is_headline(row(Indicator_ID="92432", Sex="Male", Age="All ages"), ages)
+
+
+def test_fingertips_headline_at_the_indicators_own_age(mdb, tmp_path):
+    """A real download: drug-treatment indicators are published for "18+ yrs", not "All ages"."""
+    (tmp_path / "map.toml").write_text('[areas]\n"E08000027" = "dudley"\n[indicators]\n"90244" = "NTA.RET12"\n')
+    head = ("Indicator ID,Area Code,Area Name,Time period,Value,Lower CI 95.0 limit,Upper CI 95.0 limit,"
+            "Count,Denominator,Sex,Age,Category Type,Category\n")
+    rows = ("90244,E08000027,Dudley,1931/32,60,,,6,10,Persons,18+ yrs,,\n"
+            "90244,E08000027,Dudley,1931/32,30,,,3,10,Persons,18-24 yrs,,\n"
+            "90244,E08000027,Dudley,1931/32,90,,,9,10,Male,18+ yrs,,\n")
+    _, res = run_import(mdb, tmp_path, head + rows, "--mapping", str(tmp_path / "map.toml"))
+    assert res.exit_code == 0, res.stderr
+    assert "2 breakdown rows not imported" in res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", "1931/32") == [(60.0, 6.0, 10.0)]
+    mdb["digest"] = None
