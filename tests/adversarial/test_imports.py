@@ -725,7 +725,8 @@ def test_fingertips_breakdowns_are_counted_not_stored(mdb, tmp_path):
             "90244,E08000027,Dudley,1930/31,70,,,7,10,Persons,All ages,Deprivation decile,Most deprived\n")
     _, res = run_import(mdb, tmp_path, head + rows, "--mapping", str(tmp_path / "map.toml"))
     assert res.exit_code == 0, res.stderr
-    assert "3 breakdown rows not imported: dat stores the Persons, no-category figure at each indicator's own age" in res.stderr
+    assert ("3 breakdown rows not imported: dat stores the Persons, no-category figure at each "
+            "indicator's own age") in res.stderr
     assert stored(mdb["url"], "dudley", "NTA.RET12", "1930/31") == [(50.0, 5.0, 10.0)]
     mdb["digest"] = None
     # a Fingertips percentage agrees with Count/Denominator, as in dat's own format
