@@ -37,6 +37,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -60,6 +61,17 @@ class OutputError(DatError):
     """A file or standard output that dat refuses to write, or cannot (exit 1)."""
 
 
+#: the characters a spreadsheet may split a CSV line on (by locale or choice): a text cell
+#: holding one is always quoted, and each part after one is neutralised like a cell's start
+SEPARATORS = ",;\t|"
+#: what makes CsvWriter quote a text field: a separator, a quote or a line break
+_QUOTED = re.compile("[" + re.escape(SEPARATORS) + '"\r\n]')
+#: a separator, then optional leading space, then a formula character: a spreadsheet that
+#: splits the line on that separator (even outside the quotes) starts a cell with a formula
+_PART = re.compile("([" + re.escape(SEPARATORS) + "])(?=[" + re.escape(_LEADING_SPACE) + "]*["
+                   + re.escape("".join(sorted(FORMULA_PREFIXES))) + "])")
+
+
 def is_formula_like(text: str) -> bool:
     """True when ``text`` would be read by a spreadsheet as a formula."""
     if not text:
@@ -70,11 +82,19 @@ def is_formula_like(text: str) -> bool:
     return bool(rest) and rest[0] in FORMULA_PREFIXES
 
 
-def safe_cell(value: Any) -> Any:
+def safe_cell(value: Any, separators: bool = True) -> Any:
     """``value`` as it is safe to put in a CSV or spreadsheet cell: text that a spreadsheet
-    would read as a formula gets a leading ``'``; anything else (numbers, ``None``, other
-    text) is returned unchanged."""
-    if isinstance(value, str) and is_formula_like(value):
+    would read as a formula gets a leading ``'``; with ``separators`` (CSV, the default), so
+    does each part after a :data:`SEPARATORS` character (``x;=1+1`` is ``x;'=1+1``: a
+    spreadsheet splitting on ``;`` would read ``=1+1`` as a formula even from a quoted
+    field). An .xlsx cell is never split, so only its start counts there
+    (``separators=False``). Anything else (numbers, ``None``, other text) is returned
+    unchanged."""
+    if not isinstance(value, str):
+        return value
+    if separators and _PART.search(value):
+        value = _PART.sub(r"\1'", value)
+    if is_formula_like(value):
         return "'" + value
     return value
 
@@ -82,7 +102,7 @@ def safe_cell(value: Any) -> Any:
 def xlsx_text(value: str) -> str:
     """Text as an XLSX cell can hold it: neutralised (see :func:`safe_cell`), with the
     control characters that XML 1.0 cannot carry replaced by U+FFFD."""
-    text = safe_cell(value)
+    text = safe_cell(value, separators=False)
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
         text = "".join("\ufffd" if ord(ch) < 32 and ch not in "\t\n\r" else ch for ch in text)
     return text
@@ -113,10 +133,12 @@ def set_xlsx_row(cells: Any) -> None:
 
 
 class CsvWriter:
-    """``csv.writer(out, lineterminator="\n")`` whose rows are safe to read back: a field
-    holding a lone carriage return is quoted too (the csv module quotes only the characters
-    of its line terminator, so ``\r`` in a field would otherwise split the row). Cells are
-    written as given: neutralise them with :func:`safe_cell` first."""
+    """``csv.writer(out, lineterminator="\n")`` whose rows are safe to read back and to open
+    in any spreadsheet: a text field holding a lone carriage return or any of
+    :data:`SEPARATORS` (``;``, tab and ``|`` as well as ``,``) is quoted (the csv module
+    quotes only its own delimiter and line terminator, so a spreadsheet splitting on ``;``
+    would cut such a field in two). Cells are written as given: neutralise them with
+    :func:`safe_cell` first."""
 
     def __init__(self, out: IO[str]) -> None:
         import csv
@@ -127,14 +149,19 @@ class CsvWriter:
 
     def writerow(self, row: Any) -> None:
         row = list(row)
-        if any(isinstance(v, str) and "\r" in v for v in row):
-            import io
-
-            buf = io.StringIO()
-            self._csv.writer(buf, lineterminator="\r\n").writerow(row)
-            self._out.write(buf.getvalue()[:-2] + "\n")
+        if any(isinstance(v, str) and _QUOTED.search(v) for v in row):
+            self._out.write(",".join(map(self._field, row)) + "\n")
         else:
             self._writer.writerow(row)
+
+    def _field(self, value: Any) -> str:
+        if isinstance(value, str) and _QUOTED.search(value):
+            return '"' + value.replace('"', '""') + '"'
+        if value is None or value == "":
+            return ""
+        buf = io.StringIO()
+        self._csv.writer(buf, lineterminator="\n").writerow([value])
+        return buf.getvalue()[:-1]
 
     def writerows(self, rows: Any) -> None:
         for row in rows:
@@ -463,7 +490,8 @@ def flush_stdout(text: str | None = None) -> None:
 
 
 __all__ = [
-    "FORMULA_PREFIXES", "CsvWriter", "OutputError", "is_formula_like", "safe_cell", "xlsx_text", "xlsx_cell",
+    "FORMULA_PREFIXES", "SEPARATORS", "CsvWriter", "OutputError", "is_formula_like", "safe_cell", "xlsx_text",
+    "xlsx_cell",
     "set_xlsx_row", "check_output", "atomic_path", "atomic_text", "write_text", "flush_stdout",
     "stdout_error", "discard_stdout", "closed_stdout", "atomic_folder",
 ]

@@ -128,11 +128,24 @@ def _current_year() -> int:
     return financial_year(date.today()).year
 
 
+#: the units whose value must agree with its numerator and denominator, by file format: a
+#: Fingertips rate or ratio is often standardised (age-standardised rates, SMRs scaled by
+#: 100) and differs from the crude count/denominator, but a percentage is the proportion
+AGREEMENT_UNITS = {"dat": PROPORTION_UNITS, "fingertips": ("percent",)}
+
+
+def scale(unit: str, per: int | None) -> float:
+    """value = scale x numerator / denominator for a proportion unit: 100 for a percentage,
+    the indicator's ``per`` for a rate, 1 for a ratio."""
+    return 100 if unit == "percent" else (per or 1) if unit == "rate" else 1
+
+
 def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str, tuple[int, str, int | None]],
            rejects: list[Rejection], parsing_rejects: set[int], *, allow_future: bool = False,
-           agreement: bool = True) -> Iterator[tuple[Row, tuple, tuple]]:
+           agreement: tuple[str, ...] = PROPORTION_UNITS) -> Iterator[tuple[Row, tuple, tuple]]:
     """The rules every row must pass; yields (row, key, values) for the good ones. The key is
-    (partnership id, indicator id, canonical period). docs/cli.md lists every rule."""
+    (partnership id, indicator id, canonical period). ``agreement``: the units whose value
+    must agree with numerator/denominator. docs/cli.md lists every rule."""
     periods: dict[str, tuple[str, int] | PeriodError] = {}
     seen: dict[tuple, tuple[int, tuple]] = {}
     this_year = _current_year()
@@ -175,9 +188,13 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
                              "a number cannot be imported")
             continue
         fractions = dict(row.fractions)
-        if value is None and num is None:
+        if value is None and (num is None or den is None):
             if row.line not in parsing_rejects:  # not already rejected as non-numeric
-                no(row, "value", "no value")
+                no(row, "value", "no value: give a value, or both numerator and denominator")
+            continue
+        if value is None and unit not in PROPORTION_UNITS and unit != "count":
+            no(row, "value", f"no value: a {unit} value is not worked out from a numerator and "
+                             "denominator; give the value")
             continue
         if row.value_mark == "%" and unit not in PERCENT_UNITS:
             no(row, "value", f"a % sign on a {unit} indicator ({row.indicator}); % is only for percentages")
@@ -187,22 +204,22 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
             continue
         if value is not None:
             if unit == "percent" and not 0 <= value <= 100:
-                no(row, "value", f"{value:g} is not a percentage (0-100)")
+                no(row, "value", f"{row.shown(0, value)} is not a percentage (0-100)")
                 continue
             if unit == "count" and (value < 0 or "value" in fractions):
-                shown = quote(fractions["value"]) if "value" in fractions else f"{value:g}"
+                shown = quote(fractions["value"]) if "value" in fractions else row.shown(0, value)
                 no(row, "value", f"{shown} is not a count (a whole number, 0 or more)")
                 continue
             if unit == "count":
                 value = float(round(value))  # a spreadsheet's 5.000000000000001 is 5
             if unit in NON_NEGATIVE_UNITS and value < 0:
-                no(row, "value", f"{value:g} is negative; a {unit} is 0 or more")
+                no(row, "value", f"{row.shown(0, value)} is negative; a {unit} is 0 or more")
                 continue
         if num is not None and num < 0:
-            no(row, "numerator", f"{num:g} is negative; a numerator is 0 or more")
+            no(row, "numerator", f"{row.shown(1, num)} is negative; a numerator is 0 or more")
             continue
         if den is not None and den <= 0:
-            no(row, "denominator", f"{den:g} must be positive")
+            no(row, "denominator", f"{row.shown(2, den)} must be positive")
             continue
         if "numerator" in fractions:
             no(row, "numerator", f"{quote(fractions['numerator'])} is not a whole number; "
@@ -217,28 +234,32 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
         if den is not None:
             den = float(round(den))
         if unit == "count" and num is not None and value is not None and num != value:
-            no(row, "numerator", f"{num:g} is not the value {value:g}; a count's numerator is the count itself")
+            no(row, "numerator", f"{row.shown(1, num)} is not the value {row.shown(0, value)}; "
+                                 "a count's numerator is the count itself")
             continue
         if num is not None and den is not None:
             if num > den:
-                no(row, "numerator", f"{num:g} is larger than the denominator {den:g}")
+                no(row, "numerator", f"{row.shown(1, num)} is larger than the denominator {row.shown(2, den)}")
                 continue
-            if agreement and value is not None and unit in PROPORTION_UNITS:
-                factor = 100 if unit == "percent" else (ind[2] or 1) if unit == "rate" else 1
+            if value is None:  # worked out: the count itself, or scale x n / d
+                value = num if unit == "count" else scale(unit, ind[2]) * num / den
+            elif unit in agreement:
+                factor = scale(unit, ind[2])
                 expected = factor * num / den
                 # the value must be 100 * num / den (per * ..., or num / den) rounded to the
                 # decimals it is written with: within half a unit of its last decimal
                 if abs(value - expected) > 0.5 * 10.0 ** -row.value_decimals + 1e-9 * max(1.0, abs(expected)):
-                    no(row, "value", f"{value:g} does not match numerator/denominator: "
-                                     f"{factor:g} x {num:g} / {den:g} = {expected:.6g}")
+                    no(row, "value", f"{row.shown(0, value)} does not match numerator/denominator: "
+                                     f"{factor:g} x {row.shown(1, num)} / {row.shown(2, den)} = {expected:.6g}")
                     continue
         if row.ci_low is not None and row.ci_high is not None and row.ci_low > row.ci_high:
-            no(row, "Lower CI 95.0 limit", f"{row.ci_low:g} is above the upper limit {row.ci_high:g}")
+            no(row, "Lower CI 95.0 limit", f"{row.shown(3, row.ci_low)} is above the upper limit "
+                                           f"{row.shown(4, row.ci_high)}")
             continue
         if (value is not None and row.ci_low is not None and row.ci_high is not None
                 and not row.ci_low <= value <= row.ci_high):
-            no(row, "value", f"{value:g} is outside its confidence interval "
-                             f"{row.ci_low:g} to {row.ci_high:g}")
+            no(row, "value", f"{row.shown(0, value)} is outside its confidence interval "
+                             f"{row.shown(3, row.ci_low)} to {row.shown(4, row.ci_high)}")
             continue
         key = (pid, ind[0], period[0])
         values = (value, num, den, row.ci_low, row.ci_high, row.note)
@@ -267,9 +288,9 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
     from dat.core.models import Indicator, Observation, Partnership
 
     path = Path(path)
-    fmt, rows, rejects, counter = stream_rows(path, load_mapping(Path(mapping) if mapping else None),
+    fmt, rows, rejects, reading = stream_rows(path, load_mapping(Path(mapping) if mapping else None),
                                              decimal_comma=decimal_comma)
-    report = ImportReport(file=str(path), format=fmt, rejected=rejects)
+    report = ImportReport(file=str(path), format=fmt, rejected=rejects, sheet=reading.sheet)
     name = str(path)
     with store.session() as s:
         parts = dict(s.execute(select(col(Partnership.slug), col(Partnership.id))).all())
@@ -277,7 +298,8 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                 s.execute(select(col(Indicator.code), col(Indicator.id), col(Indicator.unit),
                                  col(Indicator.per))).all()}
     now = datetime.now(UTC).replace(tzinfo=None)
-    source, origin = f"import: {path.name}", f"import:{path.name}"
+    label = "stdin" if str(path) == "-" else path.name
+    source, origin = f"import: {label}", f"import:{label}"
     parsing_rejects: set[int] = set()
     n = 0
     with store.engine.connect() as conn:
@@ -292,7 +314,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
             retire: list[int] = []
             for _row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
                                             rejects, parsing_rejects, allow_future=allow_future,
-                                            agreement=fmt == "dat"):
+                                            agreement=AGREEMENT_UNITS[fmt]):
                 n += 1
                 iid = key[1]
                 if iid not in loaded:  # the current figures of each indicator, once
@@ -321,7 +343,8 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                                 source, origin, stamp, who))
                 if progress and n % 10000 == 0:
                     progress(n, n)
-            report.rows = counter()
+            report.rows = reading()
+            report.breakdowns = reading.breakdowns
             report.rejected.sort(key=lambda r: r.line)
             _check_may_edit(conn, parts, touched, name)
             if dry_run or report.rejected:

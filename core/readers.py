@@ -16,25 +16,32 @@ mapping file (TOML: ``[areas] "E08000027" = "dudley"`` and ``[indicators] "90244
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
+import stat
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from dat.core.errors import DataError
 
 DAT_COLUMNS = ("partnership", "indicator", "period", "value", "numerator", "denominator", "note")
 REQUIRED = ("partnership", "indicator", "period", "value")
 FINGERTIPS_COLUMNS = ("Indicator ID", "Area Code", "Time period", "Value")
-#: the Fingertips columns dat reads (others in a download, such as "Sex" or "Age", are ignored)
+#: the columns that say a Fingertips row is a breakdown, each with its value in the
+#: headline figure (Persons, all ages, no category): see :func:`is_headline`
+FINGERTIPS_HEADLINE = {"Sex": "Persons", "Age": "the indicator's own", "Category Type": "", "Category": ""}
+#: the Fingertips columns dat reads (others in a download, such as "Area Type", are ignored)
 FINGERTIPS_READ = (*FINGERTIPS_COLUMNS, "Area Name", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
-                   "Count", "Denominator", "Value note")
+                   "Count", "Denominator", "Value note", *FINGERTIPS_HEADLINE)
 #: other columns of a Fingertips download, never taken for a misspelling of one dat reads
-FINGERTIPS_OTHER = ("Indicator Name", "Parent Code", "Parent Name", "Area Type", "Sex", "Age",
-                    "Category Type", "Category", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
+FINGERTIPS_OTHER = ("Indicator Name", "Parent Code", "Parent Name", "Area Type",
+                    "Lower CI 99.8 limit", "Upper CI 99.8 limit",
                     "Recent Trend", "Compared to England value or percentiles",
                     "Compared to percentiles", "Time period Sortable", "New data", "Compared to goal",
                     "Time period range")
@@ -107,12 +114,29 @@ class ImportReport:
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     written: bool = False
+    #: the .xlsx sheet that was read (None for CSV)
+    sheet: str | None = None
+    #: Fingertips breakdown rows (by sex, age or category) read but not imported
+    breakdowns: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"schema": "dat.import/1", "file": self.file, "format": self.format,
                 "rows": self.rows, "added": self.added, "changed": self.changed,
-                "unchanged": self.unchanged, "written": self.written,
-                "rejected": [r.__dict__ for r in self.rejected]}
+                "unchanged": self.unchanged, "written": self.written, "sheet": self.sheet,
+                "breakdowns": self.breakdowns, "rejected": [r.__dict__ for r in self.rejected]}
+
+
+class Reading:
+    """What is known about a file while it is read: called, the number of data rows read so
+    far; also the .xlsx sheet read and the Fingertips breakdown rows left out."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.sheet: str | None = None
+        self.breakdowns = 0
+
+    def __call__(self) -> int:
+        return self.rows
 
 
 @dataclass(slots=True)
@@ -134,6 +158,16 @@ class Row:
     #: (role, text) of each number cell ("value", "numerator", "denominator") whose text has a
     #: non-zero fractional part: not a whole number, whatever the float it reads as
     fractions: tuple[tuple[str, str], ...] = ()
+    #: the value, numerator, denominator, lower and upper CI cells as written (for messages,
+    #: which quote the number as written, never rounded)
+    written: tuple[str, ...] = ()
+
+    def shown(self, i: int, number: float) -> str:
+        """Number ``i`` of :attr:`written` as the file wrote it (cut short if long)."""
+        text = self.written[i].strip(NUMBER_SPACES) if i < len(self.written) else ""
+        if not text:
+            return f"{number!r}".removesuffix(".0")
+        return text if len(text) <= 30 else text[:29] + "…"
 
 
 # -- numbers ------------------------------------------------------------------------------------
@@ -230,25 +264,81 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u
                       "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 
-def _check_start(path: Path) -> None:
+#: the bytes read first, to tell what kind of file this is before it is parsed
+_HEAD = 65536
+
+
+def open_input(path: Path) -> tuple[IO[bytes], bool]:
+    """The import file opened once, for one pass (``-`` is standard input): the binary
+    stream and whether it is a regular file (seekable). A FIFO or ``<(process
+    substitution)`` is read once, never opened again."""
+    if str(path) == "-":
+        return sys.stdin.buffer, False
     try:
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-            more = bool(fh.read(1))
+        fh = path.open("rb")
+        regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
     except OSError as exc:
         raise ImportRefused(f"{path}: cannot read ({exc.strerror})") from None
-    if not more and not head.strip():
+    return fh, regular
+
+
+class _Replay(io.RawIOBase):
+    """A stream that gives ``head`` (the bytes already read) and then the rest of ``rest``,
+    so a pipe is never read twice; with ``cr_only`` (an old Mac file whose lines end in a
+    lone CR) every CR is read as a line feed."""
+
+    def __init__(self, head: bytes, rest: IO[bytes], cr_only: bool = False) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._rest = rest
+        self._cr_only = cr_only
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            data: bytes | memoryview = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._rest.read(len(b))
+            n = len(data)
+        if self._cr_only:
+            data = bytes(data).replace(b"\r", b"\n")
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        if self._rest is not sys.stdin.buffer:
+            self._rest.close()
+        super().close()
+
+
+def _check_start(path: Path, fh: IO[bytes]) -> bytes:
+    """Refuse a file that is empty or plainly not CSV text from its first bytes; return
+    the bytes read (the caller reads on from there: see :class:`_Replay`)."""
+    try:
+        head = fh.read(_HEAD + 1)
+    except OSError as exc:
+        raise ImportRefused(f"{path}: cannot read ({exc.strerror})") from None
+    if len(head) <= _HEAD and not head.strip():
         raise ImportRefused(f"{path}: the file is empty")
     if head.startswith(b"PK\x03\x04"):
         raise ImportRefused(f"{path}: this is a zip/xlsx file; give it an .xlsx suffix")
     if head.startswith(_OLE2):
         raise ImportRefused(f"{path}: this is an Excel .xls or password-protected workbook, not CSV; "
                             "save it as CSV UTF-8")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportRefused(f"{path}:1: not UTF-8 text: UTF-16 (it starts with a UTF-16 byte-order mark); "
+                            "save it as CSV UTF-8")
+    return head
 
 
-def _not_utf8(path: Path, line: int, exc: UnicodeDecodeError) -> ImportRefused:
-    return ImportRefused(f"{path}: not UTF-8 text (near line {line}: {exc.object[exc.start:exc.start + 1]!r}); "
-                         "save it as CSV UTF-8")
+def _not_utf8(path: Path, line: int, raw: bytes, exc: UnicodeDecodeError) -> ImportRefused:
+    where = len(raw[:exc.start].decode("utf-8", "replace")) + 1
+    return ImportRefused(f"{path}:{line}: not UTF-8 text (the byte {raw[exc.start:exc.start + 1]!r} at "
+                         f"character {where} of the line); save it as CSV UTF-8")
 
 
 def _bare_quote(line: str, quoted: bool) -> tuple[int, bool]:
@@ -278,31 +368,46 @@ def _bare_quote(line: str, quoted: bool) -> tuple[int, bool]:
     return 0, quoted
 
 
-def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header and a stream of (line number, fields); the file is read as it goes, so a
-    file of a million rows is never held in memory, and no line longer than
-    :data:`MAX_LINE_CHARS` is ever read whole."""
-    _check_start(path)
-    fh = path.open(encoding="utf-8-sig", newline="")
+def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and a stream of (line number, fields); the file is read once, as it goes
+    (a pipe or standard input too), so a file of a million rows is never held in memory, and
+    no line longer than :data:`MAX_LINE_CHARS` is ever read whole. Each line is decoded on
+    its own, so a byte that is not UTF-8 is reported on its own line."""
+    raw_fh, _regular = open_input(path)
+    try:
+        head = _check_start(path, raw_fh)
+    except BaseException:
+        raw_fh.close()
+        raise
+    cr_only = b"\r" in head and b"\n" not in head
+    fh = io.BufferedReader(_Replay(head, raw_fh, cr_only), _HEAD)
     long_line = [0]  # the number of the last line longer than MAX_CELL_CHARS
-    physical = [0]
     in_quote = [False]  # the last line ended inside a quoted field
+    #: the most bytes a line of MAX_LINE_CHARS characters can take (4 a character in UTF-8)
+    limit = 4 * MAX_LINE_CHARS + 1
 
     def lines() -> Iterator[str]:
         readline = fh.readline
         n = 0
         while True:
-            line = readline(MAX_LINE_CHARS + 1)
-            if not line:
+            raw = readline(limit + 1)
+            if not raw:
                 return
             n += 1
-            physical[0] = n
+            if len(raw) > limit:
+                raise ImportRefused(f"{path}:{n}: the line is longer than {MAX_LINE_CHARS:,} characters")
+            if b"\x00" in raw:
+                raise ImportRefused(f"{path}:{n}: a NUL byte in the line; this is not a CSV text file")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(path, n, raw, exc) from None
+            if n == 1 and line.startswith("\ufeff"):
+                line = line[1:]
             if len(line) > MAX_CELL_CHARS:
                 if len(line) > MAX_LINE_CHARS:
                     raise ImportRefused(f"{path}:{n}: the line is longer than {MAX_LINE_CHARS:,} characters")
                 long_line[0] = n
-            if "\x00" in line:
-                raise ImportRefused(f"{path}:{n}: a NUL byte in the line; this is not a CSV text file")
             bad = _CONTROL.search(line)
             if bad:
                 raise ImportRefused(f"{path}:{n}: a control character ({bad[0]!r}) in the line; "
@@ -317,8 +422,6 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
     reader = csv.reader(lines(), strict=True)
 
     def fail(exc: BaseException, start: int) -> ImportRefused:
-        if isinstance(exc, UnicodeDecodeError):
-            return _not_utf8(path, physical[0], exc)
         if isinstance(exc, ImportRefused):
             return exc
         return ImportRefused(f"{path}:{start}: malformed CSV ({exc}; an unbalanced quote?)")
@@ -335,7 +438,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
     except StopIteration:
         fh.close()
         raise ImportRefused(f"{path}: no header row") from None
-    except (csv.Error, UnicodeDecodeError, ImportRefused) as exc:
+    except (csv.Error, ImportRefused) as exc:
         fh.close()
         raise fail(exc, 1) from None
     if reader.line_num != 1:
@@ -357,7 +460,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
                 if any(rec) and (rec[0].strip() or any(c.strip() for c in rec)):
                     yield end, rec
                 start = end + 1
-        except (csv.Error, UnicodeDecodeError, ImportRefused) as exc:
+        except (csv.Error, ImportRefused) as exc:
             raise fail(exc, start) from None
         finally:
             fh.close()
@@ -365,16 +468,20 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
     return [h.strip() for h in header], rows()
 
 
-def check_workbook(path: Path) -> None:
+def check_workbook(path: Path, fh: IO[bytes] | None = None) -> None:
     """Refuse an .xlsx that is not a workbook or that is too big to open, from the zip's
     central directory alone (nothing is decompressed): the limits are the ``MAX_XLSX_*``
-    constants."""
+    constants. ``fh``: the file already open (seekable); else ``path`` is opened."""
     import zipfile
 
+    if fh is None:
+        with path.open("rb") as own:
+            return check_workbook(path, own)
     try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            magic = fh.read(8)
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        magic = fh.read(8)
+        fh.seek(0)
     except OSError as exc:
         raise ImportRefused(f"{path}: cannot read ({exc.strerror})") from None
     if size == 0:
@@ -386,7 +493,7 @@ def check_workbook(path: Path) -> None:
         raise ImportRefused(f"{path}: the workbook is {size / 2**20:.1f} MiB; the limit is "
                             f"{MAX_XLSX_BYTES // 2**20} MiB (MAX_XLSX_BYTES): import it as CSV")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise ImportRefused(f"{path}: not a readable .xlsx workbook (not a zip file: {exc})") from None
@@ -424,18 +531,48 @@ class _DateCell(str):
     when: Any = None
 
 
+class _NoResult(str):
+    """A spreadsheet cell holding a formula that was never calculated (no saved result)."""
+
+
+NO_RESULT_RULE = "a formula with no saved result; open and save the file in a spreadsheet program, or paste values"
+
+
+def _percent_styles(wb: Any) -> set[int]:
+    """The style ids of a workbook whose number format shows a fraction as a percentage (an
+    unquoted, unescaped ``%`` in the format code: ``0%``, ``0.0%``; not ``0"%"``)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS  # type: ignore[import-untyped]
+
+    out = set()
+    for i, style in enumerate(wb._cell_styles):
+        fid = style.numFmtId
+        code = BUILTIN_FORMATS.get(fid, "") if fid < 164 else wb._number_formats[fid - 164]
+        if "%" in re.sub(r'"[^"]*"|\\.', "", code or ""):
+            out.add(i)
+    return out
+
+
 #: a spreadsheet float this close to a whole number is that whole number (binary noise such
 #: as 5.000000000000001 from a formula); anything further off is a fraction
 XLSX_WHOLE_TOLERANCE = 1e-9
 
 
-def _cell(c: Any) -> str:
+def _cell(c: Any, percent: bool = False) -> str:
+    """The text of a spreadsheet cell. A number in a percentage format is the fraction it
+    holds written as the percentage it shows (0.123 is ``12.3%``, exactly: decimal, not
+    float, arithmetic), so the % rule of a CSV value applies to it."""
     import datetime as _dt
 
     if c is None:
         return ""
+    if isinstance(c, str):
+        return c  # a _NoResult stays one
     if isinstance(c, bool):
         return str(c)
+    if percent and isinstance(c, (int, float)):
+        from decimal import Decimal
+
+        return format(Decimal(repr(c)).scaleb(2), "f") + "%"
     if isinstance(c, float):
         return _FloatCell(repr(c))
     if isinstance(c, (_dt.date, _dt.time, _dt.timedelta)):
@@ -458,54 +595,130 @@ def _date_not_period(c: _DateCell) -> str:
     return f"a time ({c}), not a period: write the period as text, such as 2008/09 Q4"
 
 
-def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    check_workbook(path)
+def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and (row number, cells) of the sheet to read: the active sheet if it is
+    visible, else the first visible one (a hidden sheet is never read). The sheet is parsed
+    as a stream of the cells its XML holds, so a stray formatted cell at XFD1048576 costs one
+    cell, not a grid up to it; the ``<dimension>`` the file claims is never used. A cell
+    with formatting and no value is empty: it never makes a row or counts as a column."""
+    raw_fh, regular = open_input(path)
+    fh: IO[bytes] = raw_fh
     try:
-        import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        if not regular:  # a pipe: read once, no more than the limit, into memory
+            data = raw_fh.read(MAX_XLSX_BYTES + 1)
+            fh = io.BytesIO(data)
+        check_workbook(path, fh)
+        wb = _open_workbook(path, fh)
+    except BaseException:
+        raw_fh.close()
+        raise
     try:
-        wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
-    except MemoryError:
-        raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
-    except Exception as exc:
-        raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    if not wb.worksheets:
-        raise ImportRefused(f"{path}: the workbook has no worksheet")
-    ws = wb.worksheets[0]
-    if ws.merged_cells.ranges:
-        first = sorted(str(r) for r in ws.merged_cells.ranges)[0]
-        raise ImportRefused(f"{path}: sheet {quote(ws.title)} has merged cells ({first}); "
-                            "unmerge them so every row is one figure")
-    if ws.max_column > MAX_COLUMNS:
-        raise ImportRefused(f"{path}:1: {ws.max_column:,} columns; the limit is {MAX_COLUMNS} (MAX_COLUMNS)")
-    it = ws.iter_rows(values_only=True)
-    try:
-        header = [_cell(c).strip() for c in next(it)]
-    except StopIteration:
-        raise ImportRefused(f"{path}: the sheet {quote(ws.title)} is empty") from None
-    while header and not header[-1]:  # a sheet's formatting can reach past the last column
-        header.pop()
-    width = len(header)
+        sheets = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+        if not sheets:
+            raise ImportRefused(f"{path}: the workbook has no visible worksheet")
+        ws = wb.active if wb.active in sheets else sheets[0]
+        reading.sheet = ws.title
+        percent = _percent_styles(wb)
+    except BaseException:
+        wb.close()
+        raw_fh.close()
+        raise
+    from openpyxl.worksheet._reader import (  # type: ignore[import-untyped]
+        FORMULA_TAG,
+        VALUE_TAG,
+        WorkSheetParser,
+    )
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            if element.find(FORMULA_TAG) is not None:
+                saved = element.find(VALUE_TAG)  # an empty <v/> is a result only for a text formula
+                if saved is None or (not saved.text and element.get("t", "n") != "str"):
+                    cell["value"] = _NoResult("")
+            return cell
 
     def check(cells: list[str], n: int) -> list[str]:
         for i, c in enumerate(cells, 1):
             if len(c) > MAX_CELL_CHARS:
                 raise ImportRefused(f"{path}:{n}: column {i}: a cell longer than {MAX_CELL_CHARS:,} "
                                     f"characters ({quote(c, 20)})")
-        while len(cells) > width and not cells[-1].strip():
-            cells.pop()
         return cells
 
-    check(list(header), 1)
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            yield from parse()
+        except (ImportRefused, GeneratorExit):
+            raise
+        except MemoryError:
+            raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
+        except Exception as exc:
+            raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+
+    def parse() -> Iterator[tuple[int, list[str]]]:
+        with ws._get_source() as src:
+            parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                            date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+            last = 0
+            for n, cells in parser.parse():
+                if n <= last:  # the format wants rows in order, each once
+                    raise ImportRefused(f"{path}:{n}: row {n} comes after row {last} in the sheet's XML; "
+                                        "open and save the file in a spreadsheet program")
+                last = n
+                got = {c["column"]: _cell(c["value"], c["style_id"] in percent) for c in cells
+                       if c["value"] is not None}
+                got = {k: v for k, v in got.items() if v.strip() or isinstance(v, _NoResult)}
+                if got:
+                    rec = [""] * max(got)
+                    for k, v in got.items():
+                        rec[k - 1] = v
+                    yield n, check(rec, n)
+            merged = parser.merged_cells
+        if merged is not None and merged.mergeCell:
+            first = sorted(str(m) for m in merged.mergeCell)[0]
+            raise ImportRefused(f"{path}: sheet {quote(ws.title)} has merged cells ({first}); "
+                                "unmerge them so every row is one figure")
+
+    def close() -> None:
+        wb.close()
+        raw_fh.close()
+
+    it = records()
+    try:
+        first = next(it, None)
+        if first is None:
+            raise ImportRefused(f"{path}: the sheet {quote(ws.title)} is empty")
+        if first[0] != 1:
+            raise ImportRefused(f"{path}:1: row 1 is empty: the header must be in the first row "
+                                f"(sheet {quote(ws.title)})")
+    except BaseException:
+        close()
+        raise
+    header = [c.strip() for c in first[1]]
+    if len(header) > MAX_COLUMNS:
+        close()
+        raise ImportRefused(f"{path}:1: {len(header):,} columns; the limit is {MAX_COLUMNS} (MAX_COLUMNS)")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for n, rec in enumerate(it, 2):
-            cells = check([_cell(c) for c in rec], n)
-            if any(c.strip() for c in cells):
-                yield n, cells
+        try:
+            yield from it
+        finally:
+            close()
 
     return header, rows()
+
+
+def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
+    try:
+        import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+    try:
+        return openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except MemoryError:
+        raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
+    except Exception as exc:
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
 
 
 def detect_format(header: list[str]) -> str:
@@ -552,11 +765,13 @@ def _check_header(path: Path, header: list[str], fmt: str) -> None:
 
 def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 decimal_comma: bool = False,
-                ) -> tuple[str, Iterator[Row], list[Rejection], Callable[[], int]]:
-    """Parse a file as it is read: (format, rows, rejections so far, a function giving the
-    number of data rows read). Rejections are appended while the rows are consumed."""
+                ) -> tuple[str, Iterator[Row], list[Rejection], Reading]:
+    """Parse a file as it is read: (format, rows, rejections so far, a :class:`Reading`:
+    called, the number of data rows read). Rejections are appended while the rows are
+    consumed."""
     reader = _xlsx_records if path.suffix.lower() == ".xlsx" else _csv_records
-    header, records = reader(path)
+    reading = Reading()
+    header, records = reader(path, reading)
     try:
         fmt = detect_format(header)
     except ImportRefused as exc:
@@ -564,9 +779,16 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
     _check_header(path, header, fmt)
     name = str(path)
     rejects: list[Rejection] = []
-    count = 0
     xlsx = reader is _xlsx_records
     bad = _CONTROL
+
+    def no_result(rec: list[str], line: int, names: list[str]) -> bool:
+        """Reject every formula cell of an .xlsx row with no saved result; True if any."""
+        missing = [i for i, c in enumerate(rec) if c.__class__ is _NoResult]
+        for i in missing:
+            rejects.append(Rejection(name, line, names[i] if i < len(names) else f"column {i + 1}",
+                                     NO_RESULT_RULE))
+        return bool(missing)
 
     def num(text: str, line: int, column: str, marks: bool = False, role: str = "",
             fractions: list[tuple[str, str]] | None = None) -> tuple[float | None, int, str]:
@@ -605,13 +827,12 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
         return value.strip()
 
     def dat_rows() -> Iterator[Row]:
-        nonlocal count
         idx = {h.strip().lower(): i for i, h in enumerate(header)}
         width = len(header)
         ip, ii, iper, iv = (idx[c] for c in REQUIRED)
         inum, iden, inote = idx.get("numerator"), idx.get("denominator"), idx.get("note")
         for line, rec in records:
-            count += 1
+            reading.rows += 1
             n = len(rec)
             if n > width:
                 rejects.append(Rejection(name, line, "row", f"{n} fields, the header has {width}"))
@@ -619,6 +840,8 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             if n < width:
                 rec = rec + [""] * (width - n)
             if xlsx:
+                if no_result(rec, line, header):
+                    continue
                 for column, i in (("partnership", ip), ("indicator", ii), ("period", iper), ("note", inote)):
                     if i is not None:
                         text(rec[i], line, column)
@@ -629,26 +852,28 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             note = rec[inote].strip() if inote is not None else ""
             fractions: list[tuple[str, str]] = []
             value, decimals, mark = num(rec[iv], line, "value", True, "value", fractions)
+            numerator = rec[inum] if inum is not None else ""
+            denominator = rec[iden] if iden is not None else ""
             yield Row(line, rec[ip].strip(), rec[ii].strip(), rec[iper].strip(), value,
-                      num(rec[inum], line, "numerator", False, "numerator", fractions)[0]
-                      if inum is not None else None,
-                      num(rec[iden], line, "denominator", False, "denominator", fractions)[0]
-                      if iden is not None else None,
+                      num(numerator, line, "numerator", False, "numerator", fractions)[0],
+                      num(denominator, line, "denominator", False, "denominator", fractions)[0],
                       note=note or None, value_mark=mark, value_decimals=decimals,
-                      fractions=tuple(fractions))
-        if count == 0:
+                      fractions=tuple(fractions), written=(rec[iv], numerator, denominator))
+        if reading.rows == 0:
             raise ImportRefused(f"{path}:1: a header but no data rows")
 
     def fingertips_rows() -> Iterator[Row]:
-        nonlocal count
         areas = (mapping or {}).get("areas", {})
         indicators = (mapping or {}).get("indicators", {})
         idx = {h.strip(): i for i, h in enumerate(header)}
         width = len(header)
+        headline_ages: dict[str, str] = {}  # indicator ID -> its headline age (see is_headline)
         for line, rec in records:
-            count += 1
+            reading.rows += 1
             if len(rec) > width:
                 rejects.append(Rejection(name, line, "row", f"{len(rec)} fields, the header has {width}"))
+                continue
+            if xlsx and no_result(rec, line, header):
                 continue
 
             def get(c: str, rec: list[str] = rec) -> str:
@@ -657,6 +882,9 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 cell = rec[idx[c]]  # kept as it is when clean: a _FloatCell or _DateCell stays one
                 return cell if cell == cell.strip() else cell.strip()
 
+            if not is_headline(get, headline_ages):
+                reading.breakdowns += 1
+                continue
             area, ind_id = get("Area Code"), get("Indicator ID")
             if area not in areas:
                 rejects.append(Rejection(name, line, "Area Code",
@@ -671,27 +899,48 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
                 rejects.append(Rejection(name, line, "Time period", _date_not_period(when)))
                 continue
             fractions: list[tuple[str, str]] = []
-            value, decimals, mark = num(get("Value"), line, "Value", True, "value", fractions)
+            written = tuple(get(c) for c in ("Value", "Count", "Denominator", "Lower CI 95.0 limit",
+                                             "Upper CI 95.0 limit"))
+            value, decimals, mark = num(written[0], line, "Value", True, "value", fractions)
             yield Row(line, areas[area], indicators[ind_id], text(get("Time period"), line, "Time period"),
-                      value, num(get("Count"), line, "Count", False, "numerator", fractions)[0],
-                      num(get("Denominator"), line, "Denominator", False, "denominator", fractions)[0],
+                      value, num(written[1], line, "Count", False, "numerator", fractions)[0],
+                      num(written[2], line, "Denominator", False, "denominator", fractions)[0],
                       fractions=tuple(fractions),
-                      ci_low=num(get("Lower CI 95.0 limit"), line, "Lower CI 95.0 limit")[0],
-                      ci_high=num(get("Upper CI 95.0 limit"), line, "Upper CI 95.0 limit")[0],
+                      ci_low=num(written[3], line, "Lower CI 95.0 limit")[0],
+                      ci_high=num(written[4], line, "Upper CI 95.0 limit")[0],
                       note=text(get("Value note"), line, "Value note") or None,
-                      value_mark=mark, value_decimals=decimals)
-        if count == 0:
+                      value_mark=mark, value_decimals=decimals, written=written)
+        if reading.rows == 0:
             raise ImportRefused(f"{path}:1: a header but no data rows")
 
-    return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, lambda: count
+    return fmt, (dat_rows() if fmt == "dat" else fingertips_rows()), rejects, reading
+
+
+def is_headline(get: Callable[[str], str], ages: dict[str, str] | None = None) -> bool:
+    """Whether a Fingertips row is its area's headline figure rather than a breakdown by sex,
+    age or category; ``get(column)`` gives a cell ("" for a column the file does not have).
+    The one place that decides: dat stores only the headline figure for now (breakdowns are
+    counted and left out).
+
+    Headline: Sex "Persons" and no Category Type or Category, at the indicator's own age.
+    Each indicator has one standard age in Fingertips ("All ages", "18+ yrs", "15-64 yrs"...),
+    so with ``ages`` (indicator ID -> its headline age, filled as the file is read) the first
+    age a Persons, no-category row of an indicator gives is that indicator's headline age
+    and rows at other ages are breakdowns. Without ``ages`` only "All ages" is headline."""
+    if get("Sex") not in ("Persons", "") or get("Category Type") or get("Category"):
+        return False
+    age = get("Age")
+    if ages is None:
+        return age in ("All ages", "")
+    return ages.setdefault(get("Indicator ID"), age) == age
 
 
 def read_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
               decimal_comma: bool = False) -> tuple[str, list[Row], list[Rejection], int]:
     """Parse a whole file into rows; return (format, rows, rejections, data row count)."""
-    fmt, rows, rejects, counter = stream_rows(path, mapping, decimal_comma=decimal_comma)
+    fmt, rows, rejects, reading = stream_rows(path, mapping, decimal_comma=decimal_comma)
     out = list(rows)
-    return fmt, out, rejects, counter()
+    return fmt, out, rejects, reading()
 
 
 def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
@@ -720,7 +969,8 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
 
 __all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "FINGERTIPS_READ", "FINGERTIPS_OTHER",
            "ImportRefused", "Rejection",
-           "ImportReport", "Row", "NumberError", "parse_number", "parse_number_exact", "NUMBER_SPACES",
+           "ImportReport", "Reading", "Row", "NumberError", "is_headline", "open_input", "FINGERTIPS_HEADLINE",
+           "parse_number", "parse_number_exact", "NUMBER_SPACES",
            "XLSX_WHOLE_TOLERANCE", "check_workbook", "detect_format",
            "stream_rows", "read_rows", "load_mapping", "MAX_LINE_CHARS", "MAX_CELL_CHARS", "MAX_COLUMNS",
            "MAX_XLSX_BYTES", "MAX_XLSX_UNCOMPRESSED", "MAX_XLSX_RATIO", "MAX_XLSX_MEMBERS",

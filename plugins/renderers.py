@@ -427,7 +427,7 @@ def _append(ws: Any, values: list[Any]) -> None:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
-               for v in map(safe_cell, values)])
+               for v in (safe_cell(v, separators=False) for v in values)])
     row = ws._current_row  # not ws.max_row / ws[row]: both scan every cell of the sheet
     for col in range(1, len(values) + 1):
         cell = ws._cells.get((row, col))

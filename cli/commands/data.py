@@ -28,8 +28,8 @@ from dat.cli.output import Column, emit, number
 def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | None, decimal_comma: bool,
                allow_future: bool, fmt: str | None) -> None:
     """Import figures from FILE: dat's long CSV (partnership, indicator, period, value,
-    numerator, denominator, note), the same as .xlsx, or a Fingertips "download data" CSV
-    (with --mapping).
+    numerator, denominator, note), the same as .xlsx (its active visible sheet), or a
+    Fingertips "download data" CSV (with --mapping). FILE may be - (standard input) or a pipe.
 
     All or nothing: every rejected row is listed (file:line: column: rule) and then nothing
     is written (exit 1). Unknown columns, malformed CSV and numbers that do not follow the
@@ -45,7 +45,7 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
     from dat.core.errors import DataError
     from dat.core.importer import import_file
 
-    if not file.exists():
+    if str(file) != "-" and not file.exists():
         fail(f"{file}: no such file", 1)
     store = open_store(ctx)
     progress = _progress() if sys.stderr.isatty() else None
@@ -64,11 +64,15 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
     if len(report.rejected) > 200:
         click.echo(f"rejected: … and {len(report.rejected) - 200} more", err=True)
     verb = "would add" if dry_run else "added"
-    summary = (f"{file}: {report.rows} rows ({report.format} format): {verb} {report.added}, "
+    sheet = f", sheet {report.sheet!r}" if report.sheet is not None else ""
+    if report.breakdowns:
+        click.echo(f"dat: {report.breakdowns} breakdown rows not imported: dat stores the Persons, "
+                   "no-category figure at each indicator's own age", err=True)
+    summary = (f"{file}: {report.rows} rows ({report.format} format{sheet}): {verb} {report.added}, "
                f"{'would change' if dry_run else 'changed'} {report.changed} (old values kept in history), "
                f"unchanged {report.unchanged}, rejected {len(report.rejected)}")
     if report.rejected:
-        raise DataError(f"{file}: {report.rows} rows ({report.format} format): "
+        raise DataError(f"{file}: {report.rows} rows ({report.format} format{sheet}): "
                         f"rejected {len(report.rejected)}; nothing was written")
     click.echo(f"dat: {summary}" + ("; dry run, nothing written" if dry_run else ""), err=True)
 

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import uuid
@@ -169,8 +170,10 @@ def cli_run(hostile, monkeypatch):
     return run
 
 
-def _quoted(text: str) -> str:
-    return "'" + text
+def _quoted(text: str, xlsx: bool = False) -> str:
+    """What a dangerous text becomes: a leading ' and, in CSV, a ' before a formula character
+    that follows a separator (a leading tab is one: "\t=1" is "'\t'=1")."""
+    return "'" + (text if xlsx else re.sub(r"([,;\t|])(?=[=+\-@])", r"\1'", text))
 
 
 def _csv_rows(text: str) -> list[dict[str, str]]:
@@ -212,8 +215,8 @@ def test_safe_cell_leaves_numbers_and_none(number):
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=20))
 def test_safe_cell_property(text):
-    out = safe_cell(text)
-    assert out in (text, _quoted(text))
+    out = safe_cell(text, separators=False)
+    assert out in (text, _quoted(text, xlsx=True))
     first = text.lstrip(" \t\r\n\x0b\x0c\u00a0\u2007\u202f\u3000")[:1]
     dangerous = bool(text) and (text[0] in FORMULA_PREFIXES or (first != "" and first in FORMULA_PREFIXES))
     assert (out != text) == dangerous
@@ -222,6 +225,53 @@ def test_safe_cell_property(text):
     buf = io.StringIO()
     CsvWriter(buf).writerow([out, "x"])
     assert list(csv.reader(io.StringIO(buf.getvalue(), newline=""))) == [[out, "x"]]
+
+
+_SPACE = " \t\r\n\x0b\x0c\u00a0\u2007\u202f\u3000"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab =+-@;,|\t\u00a0'\"5"), max_size=20))
+def test_safe_cell_property_with_separators(text):
+    """Attack 2026-12-07, finding 13: whatever separator a spreadsheet splits a CSV line on
+    (``,`` ``;`` tab ``|``), even through the quotes, no piece of a written cell starts a
+    formula; the cell is quoted when it holds a separator and reads back exactly."""
+    out = safe_cell(text)
+    assert out.replace("'", "") == text.replace("'", "")
+    buf = io.StringIO()
+    CsvWriter(buf).writerow(["p", out, 5])
+    line = buf.getvalue()
+    assert list(csv.reader(io.StringIO(line, newline=""))) == [["p", out, "5"]]
+    if any(sep in text for sep in ",;\t|"):
+        assert f',"{out.replace(chr(34), chr(34) * 2)}",' in line
+    for sep in ";\t|":  # a spreadsheet that splits on another character than the comma
+        for piece in line.rstrip("\n").split(sep):
+            if piece[:1] == '"' and piece[1:2] != '"':
+                piece = piece[1:]  # it opens a quoted field
+            bare = piece.lstrip(_SPACE)
+            assert not bare or bare[0] not in FORMULA_PREFIXES, (line, sep)
+
+
+def test_separated_formulas_in_a_note_are_quoted_and_neutralised(tmp_path):
+    """Finding 13 through dat export: the note comes out quoted with a ' before each formula."""
+    from dat.cli.main import cli
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    notes = ["x;=1+1", "x\t=1+1", "a|@SUM(1)", "ok, -5"]
+    rows = "".join(f"dudley,NI40,19{20 + i}/{21 + i},1,,,\"{n}\"\n" for i, n in enumerate(notes))
+    (tmp_path / "n.csv").write_text("partnership,indicator,period,value,numerator,denominator,note\n" + rows)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", url, "import", str(tmp_path / "n.csv")]).exit_code == 0
+    res = runner.invoke(cli, ["--db", url, "export", "-i", "NI40", "-p", "dudley"])
+    assert res.exit_code == 0, res.stderr
+    for want in ('dudley,NI40,1920/21,1,,,"x;\'=1+1"', 'dudley,NI40,1921/22,1,,,"x\t\'=1+1"',
+                 'dudley,NI40,1922/23,1,,,"a|\'@SUM(1)"', 'dudley,NI40,1923/24,1,,,"ok,\' -5"'):
+        assert want in res.stdout.splitlines(), res.stdout
+    out = tmp_path / "n.xlsx"
+    assert runner.invoke(cli, ["--db", url, "export", "-i", "NI40", "-p", "dudley", "-o", str(out)]).exit_code == 0
+    openpyxl = pytest.importorskip("openpyxl")
+    notes_out = [r[6] for r in openpyxl.load_workbook(out).active.iter_rows(min_row=2, values_only=True)]
+    assert notes_out == notes  # an .xlsx cell is never split: only its start is checked
 
 
 def test_xlsx_text_replaces_control_characters():
@@ -266,7 +316,7 @@ def test_export_xlsx_has_no_formula_and_typed_numbers(hostile, tmp_path):
     cells = list(_xlsx_cells(path))
     assert cells and all(c.data_type != "f" for c in cells)
     notes = {c.value for c in cells if c.column == 7 and c.row > 1}
-    assert {_quoted(t) for t in DANGEROUS} <= notes
+    assert {_quoted(t, xlsx=True) for t in DANGEROUS} <= notes
     change = [c for c in cells if c.value == -2.5]
     assert len(change) == 1 and change[0].data_type == "n"
     _assert_no_formula_text(c.value for c in cells)
@@ -365,8 +415,8 @@ def test_report_xlsx_has_no_formula(cli_run, tmp_path):
     cells = list(_xlsx_cells(path))
     assert all(c.data_type != "f" for c in cells)
     values = {c.value for c in cells}
-    assert {_quoted(t) for t in DANGEROUS} <= values  # indicator names and action titles
-    assert {_quoted(t) for t in DANGEROUS[:6]} <= values  # funding lines
+    assert {_quoted(t, xlsx=True) for t in DANGEROUS} <= values  # indicator names and action titles
+    assert {_quoted(t, xlsx=True) for t in DANGEROUS[:6]} <= values  # funding lines
     assert any(isinstance(v, str) and v.startswith("'=HYPERLINK(\"x\")Formula DAT") for v in values)
     _assert_no_formula_text(c.value for c in cells)
 

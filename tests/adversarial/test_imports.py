@@ -10,6 +10,7 @@ again after it).
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 import uuid
@@ -279,16 +280,16 @@ def test_fingertips_rules(mdb, tmp_path):
     refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,9,3,1,20,Persons\n", "above the upper limit", 2, *m)
     refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,12%x,,,1,20,Persons\n", "is not a number", 2, *m)
     # the value lies within its interval (ends included)
-    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,50,1,3,1,20,Persons\n",
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,50,1,3,10,20,Persons\n",
             "50 is outside its confidence interval 1 to 3", 2, *m)
-    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,0.5,1,3,1,20,Persons\n",
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,0.5,1,3,1,200,Persons\n",
             "outside its confidence interval", 2, *m)
     refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,1,3,1.5,20,Persons\n",
             "'1.5' is not a whole number", 2, *m)
     refused(mdb, tmp_path, head + "90244,E08000027,Dudley,2009/10,5,1,9,1,20.5,Persons\n",
             "'20.5' is not a whole number", 2, *m)
-    accepted(mdb, tmp_path, head + "90244,E08000027,Dudley,1995/96,3,1,3,1,20,Persons\n",
-             ("dudley", "NTA.RET12", "1995/96"), (3.0, 1.0, 20.0), *m)
+    accepted(mdb, tmp_path, head + "90244,E08000027,Dudley,1995/96,5,1,9,1,20,Persons\n",
+             ("dudley", "NTA.RET12", "1995/96"), (5.0, 1.0, 20.0), *m)
 
 
 def test_every_unit_has_an_import_rule():
@@ -481,3 +482,287 @@ def test_a_stray_comma_never_reads_as_another_number(n, where, comma):
     except NumberError:
         return
     assert value == n, (mangled, value)
+
+
+# -- attack 2026-12-07 (docs/decisions.md, "imports read what the user sees") -------------------
+
+def _xlsx(tmp_path: Path, rows: list[list], *, name: str = "w.xlsx", setup=None) -> bytes:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    if setup is not None:
+        setup(wb, ws)
+    wb.save(tmp_path / name)
+    return (tmp_path / name).read_bytes()
+
+
+HX = ["partnership", "indicator", "period", "value", "numerator", "denominator", "note"]
+
+
+def test_an_empty_value_is_worked_out_from_numerator_and_denominator_and_exported(mdb, tmp_path):
+    """Findings 1 and 2: with both numerator and denominator the value is worked out and
+    stored; with less the row is refused; whatever is stored comes out of dat export and
+    imports back unchanged."""
+    accepted(mdb, tmp_path, H + "bromley,NTA.RET12,1970/71 Q1,,3,10,\n", ("bromley", "NTA.RET12", "1970/71 Q1"),
+             (30.0, 3.0, 10.0))
+    accepted(mdb, tmp_path, H + "bromley,NTA.RET12,1970/71 Q2,,1,3,\n", ("bromley", "NTA.RET12", "1970/71 Q2"),
+             (100 * 1 / 3, 1.0, 3.0))
+    accepted(mdb, tmp_path, H + "dudley,NI40,1970/71,,5,10,\n", ("dudley", "NI40", "1970/71"), (5.0, 5.0, 10.0))
+    accepted(mdb, tmp_path, H + "dudley,NI16,1970/71,,5,1000,\n", ("dudley", "NI16", "1970/71"),
+             (5.0, 5.0, 1000.0))
+    for row in ("dudley,NTA.RET12,1971/72 Q2,,7,,numonly", "dudley,NTA.RET12,1971/72 Q2,,,10,",
+                "dudley,NI40,1971/72,,5,,"):
+        refused(mdb, tmp_path, H + row + "\n", "value: no value: give a value, or both numerator and denominator", 2)
+    refused(mdb, tmp_path, H + "bromley,bromley.funding_total_stated,1971/72,,5,10,\n",
+            "no value: a gbp value is not worked out", 2)
+    from dat.cli.main import cli
+
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "export", "-p", "bromley", "-i", "NTA.RET12"])
+    assert res.exit_code == 0, res.stderr
+    assert "bromley,NTA.RET12,1970/71 Q1,30,3,10," in res.stdout
+    assert "bromley,NTA.RET12,1970/71 Q2,33.333333333333336,1,3," in res.stdout
+    _, again = run_import(mdb, tmp_path, res.stdout, name="export.csv")
+    assert again.exit_code == 0 and "added 0, changed 0" in again.stderr, (again.stderr, res.stdout)
+
+
+def test_a_formula_with_no_saved_result_is_refused_in_any_column(mdb, tmp_path):
+    """Findings 3 and 4 (openpyxl saves formulas without results)."""
+    sqlite_only(mdb)
+    for row, column in ((["dudley", "NTA.RET12", "1961/62", "=100*E2/F2", 3, 10], "value"),
+                        (["dudley", "NI40", "1961/62", "=2+3"], "value"),
+                        (["dudley", "NI40", "1961/62", 5, None, None, "=A1&B1"], "note"),
+                        (["dudley", "NTA.RET12", "1961/62", 30, "=1+2", 10], "numerator")):
+        data = _xlsx(tmp_path, [HX, row])
+        err = refused(mdb, tmp_path, data, f"2: {column}: a formula with no saved result; open and save the file "
+                                           "in a spreadsheet program, or paste values", 2, name="f.xlsx")
+        assert err.count("rejected:") == 1
+
+
+def _hidden_first(wb, ws):
+    ws.title, ws.sheet_state = "old", "hidden"
+    wb.create_sheet("current")
+    wb.active = 1
+    return wb["current"]
+
+
+def _active_hidden(wb, ws):
+    ws.title = "visible"
+    wb.create_sheet("secret").sheet_state = "veryHidden"
+    wb.active = 1
+    return wb["secret"]
+
+
+@pytest.mark.parametrize("setup, period, sheet", [(_hidden_first, "1962/63", "current"),
+                                                  (_active_hidden, "1963/64", "visible")],
+                         ids=["hidden first sheet", "active sheet very hidden"])
+def test_the_active_visible_sheet_is_read_and_named(mdb, tmp_path, setup, period, sheet):
+    """Finding 5: a hidden sheet is never read; the summary names the sheet read."""
+    def build(wb, ws):
+        other = setup(wb, ws)
+        for row in (HX, ["dudley", "NTA.RET12", period, 10 if sheet == "current" else 99]):
+            other.append(row)
+
+    data = _xlsx(tmp_path, [HX, ["dudley", "NTA.RET12", period, 99 if sheet == "current" else 10]], setup=build)
+    _, res = run_import(mdb, tmp_path, data, name="h.xlsx")
+    assert res.exit_code == 0 and f"sheet '{sheet}'" in res.stderr, res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", period) == [(10.0, None, None)]
+    mdb["digest"] = None
+
+
+def test_a_percentage_formatted_cell_is_the_percentage_it_shows(mdb, tmp_path):
+    """Finding 6: 0.123 shown as 12.3% is 12.3 (exactly) for a percentage; refused elsewhere;
+    a % in quotes in the format is a literal, not a percentage format."""
+    def fmt(code):
+        def setup(wb, ws):
+            ws["D2"].number_format = code
+        return setup
+
+    for period, cell, code, expected in (("1964/65 Q1", 0.123, "0.0%", 12.3), ("1964/65 Q2", 0.5, "0%", 50.0),
+                                         ("1964/65 Q3", 1, "0%", 100.0), ("1964/65 Q4", 50, '0"%"', 50.0),
+                                         ("1965/66 Q1", 0.3, "0.0%", 30.0)):
+        data = _xlsx(tmp_path, [HX, ["dudley", "NTA.RET12", period, cell, 3 if period == "1965/66 Q1" else None,
+                                     10 if period == "1965/66 Q1" else None]], setup=fmt(code))
+        _, res = run_import(mdb, tmp_path, data, name="p.xlsx")
+        assert res.exit_code == 0, res.stderr
+        got = stored(mdb["url"], "dudley", "NTA.RET12", period)
+        assert got[0][0] == expected, (period, got)
+        mdb["digest"] = None
+    data = _xlsx(tmp_path, [HX, ["dudley", "NI40", "1964/65", 0.5]], setup=fmt("0%"))
+    refused(mdb, tmp_path, data, "value: a % sign on a count indicator", 2, name="p.xlsx")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.decimals(min_value=0, max_value=1, places=6, allow_nan=False, allow_infinity=False))
+def test_percentage_format_scales_exactly(d):
+    from decimal import Decimal
+
+    from dat.core.readers import _cell, parse_number
+
+    x = float(d)
+    value, _decimals, mark = parse_number(_cell(x, percent=True))
+    assert mark == "%" and value == float(Decimal(repr(x)) * 100)
+
+
+@pytest.mark.parametrize("where", ["GR1048576", "G1048576", "KN1", "XFD1"])
+def test_a_stray_formatted_cell_costs_nothing(mdb, tmp_path, where):
+    """Findings 7, 8 and 11: an empty, formatted cell far away neither allocates the grid up
+    to it nor counts as a column or a row."""
+    sqlite_only(mdb)
+    openpyxl = pytest.importorskip("openpyxl")
+
+    def stray(wb, ws):
+        ws[where].font = openpyxl.styles.Font(bold=True)
+
+    data = _xlsx(tmp_path, [HX, ["dudley", "NTA.RET12", "1966/67 Q1", 5]], setup=stray)
+    assert len(data) < 10_000
+    from dat.core.readers import read_rows
+
+    (tmp_path / "s.xlsx").write_bytes(data)
+    tracemalloc.start()
+    t = time.perf_counter()
+    _fmt, rows, rejects, count = read_rows(tmp_path / "s.xlsx")
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (len(rows), rejects, count) == (1, [], 1)
+    assert elapsed < 3 and peak < 200 * 2**20, (elapsed, peak)
+
+
+def test_an_xlsx_with_an_empty_first_row_says_so(mdb, tmp_path):
+    """Finding 15."""
+    sqlite_only(mdb)
+    data = _xlsx(tmp_path, [[], HX, ["dudley", "NI40", "2007/08", 5]],
+                 setup=lambda wb, ws: ws.insert_rows(1))
+    refused(mdb, tmp_path, data, "row 1 is empty: the header must be in the first row", 1, name="e.xlsx")
+
+
+@pytest.mark.parametrize("content, line, fragment", [
+    ((H + "dudley,NI40,2007/08,5,,,\ndudley,NI40,2008/09,5,,,caf\xe9\n").encode("latin-1"), 3, "b'\\xe9'"),
+    ((H.replace("note", "n\xf6te")).encode("latin-1") + b"dudley,NI40,2007/08,5,,,\n", 1, "b'\\xf6'"),
+    ((H + "dudley,NI40,2007/08,5,,,\n" * 2000 + "dudley,NI40,2008/09,5,,,caf\xe9\n").encode("latin-1"),
+     2002, "b'\\xe9'"),
+    ((H + "dudley,NI40,2007/08,5,,,\n").encode("utf-16"), 1, "UTF-16"),
+], ids=["line 3", "header", "line 2002", "utf-16 bom"])
+def test_not_utf8_names_the_line(mdb, tmp_path, content, line, fragment):
+    """Finding 14: the real line, in the file:line: form."""
+    sqlite_only(mdb)
+    err = refused(mdb, tmp_path, content, "not UTF-8 text", line)
+    assert fragment in err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=0x2000, blacklist_characters='",'
+                                      "\u061c\u180e\x7f" + "".join(map(chr, range(0x80, 0xa0)))),
+                        max_size=30), min_size=1, max_size=400), st.integers(0, 10**6))
+def test_a_bad_byte_is_reported_on_its_own_line(notes, pick):
+    import tempfile
+
+    from dat.core.readers import ImportRefused, read_rows
+
+    k = pick % len(notes)
+    body = b"".join(f"dudley,NI40,2007/08,5,,,{n}\n".encode() if i != k else b"dudley,NI40,2007/08,5,,,\xff\n"
+                    for i, n in enumerate(notes))
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "f.csv"
+        path.write_bytes(H.encode() + body)
+        with pytest.raises(ImportRefused) as exc:
+            read_rows(path)
+    assert str(exc.value).startswith(f"{path}:{k + 2}: not UTF-8 text"), str(exc.value)
+
+
+def test_a_number_in_a_message_is_as_written(mdb, tmp_path):
+    """Finding 16: never rounded by a format."""
+    refused(mdb, tmp_path, H + "dudley,NTA.RET12,1979/80,100.0000001,,,\n",
+            "value: 100.0000001 is not a percentage (0-100)", 2)
+    refused(mdb, tmp_path, H + "dudley,NTA.RET12,1979/80,10.00001,1,10,\n",
+            "value: 10.00001 does not match numerator/denominator: 100 x 1 / 10", 2)
+
+
+def test_pipes_and_stdin_are_read_once(mdb, tmp_path):
+    """Findings 9 and 10: a FIFO, a process substitution (a pipe) and - are read once."""
+    import threading
+
+    from dat.cli.main import cli
+
+    content = H + "dudley,NTA.RET12,1967/68 Q1,5,,,\n"
+    fifo = tmp_path / "ff.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(content))
+    writer.start()
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "import", str(fifo)])
+    writer.join(5)
+    assert res.exit_code == 0 and "1 rows" in res.stderr, res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", "1967/68 Q1") == [(5.0, None, None)]
+    r, w = os.pipe()
+    feeder = threading.Thread(target=lambda: (os.write(w, (H + "dudley,NTA.RET12,1967/68 Q2,6,,,\n").encode()),
+                                              os.close(w)))
+    feeder.start()
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "import", f"/dev/fd/{r}"])
+    feeder.join(5)
+    os.close(r)
+    assert res.exit_code == 0, res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", "1967/68 Q2") == [(6.0, None, None)]
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "import", "-"],
+                             input=H + "dudley,NTA.RET12,1967/68 Q3,7,,,\n")
+    assert res.exit_code == 0, res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", "1967/68 Q3") == [(7.0, None, None)]
+    mdb["digest"] = None
+    # the limits hold on a pipe: a 50 MB line is refused after reading at most one line's worth
+    refused_pipe = CliRunner().invoke(cli, ["--db", mdb["url"], "import", "-"], input=H + "x" * (50 * 2**20) + "\n")
+    assert refused_pipe.exit_code == 1 and "-:2: the line is longer than 100,000" in refused_pipe.stderr
+
+
+def test_fingertips_breakdowns_are_counted_not_stored(mdb, tmp_path):
+    """Finding 12: only the Persons, all-ages, no-category row is the area's figure."""
+    (tmp_path / "map.toml").write_text('[areas]\n"E08000027" = "dudley"\n[indicators]\n"90244" = "NTA.RET12"\n')
+    head = ("Indicator ID,Area Code,Area Name,Time period,Value,Lower CI 95.0 limit,Upper CI 95.0 limit,"
+            "Count,Denominator,Sex,Age,Category Type,Category\n")
+    rows = ("90244,E08000027,Dudley,1930/31,50,,,5,10,Persons,All ages,,\n"
+            "90244,E08000027,Dudley,1930/31,80,,,8,10,Female,All ages,,\n"
+            "90244,E08000027,Dudley,1930/31,40,,,4,10,Persons,65+ yrs,,\n"
+            "90244,E08000027,Dudley,1930/31,70,,,7,10,Persons,All ages,Deprivation decile,Most deprived\n")
+    _, res = run_import(mdb, tmp_path, head + rows, "--mapping", str(tmp_path / "map.toml"))
+    assert res.exit_code == 0, res.stderr
+    assert ("3 breakdown rows not imported: dat stores the Persons, no-category figure at each "
+            "indicator's own age") in res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", "1930/31") == [(50.0, 5.0, 10.0)]
+    mdb["digest"] = None
+    # a Fingertips percentage agrees with Count/Denominator, as in dat's own format
+    refused(mdb, tmp_path, head + "90244,E08000027,Dudley,1933/34,90,,,1,10,Persons,All ages,,\n",
+            "value: 90 does not match numerator/denominator: 100 x 1 / 10 = 10", 2,
+            "--mapping", str(tmp_path / "map.toml"))
+
+
+def test_is_headline_is_the_one_rule():
+    from dat.core.readers import is_headline
+
+    def row(**cells):
+        return lambda c: cells.get(c.replace(" ", "_"), "")
+
+    assert is_headline(row()) and is_headline(row(Sex="Persons", Age="All ages"))
+    assert not is_headline(row(Sex="Male")) and not is_headline(row(Age="18-24 yrs"))
+    assert not is_headline(row(Category_Type="Ethnic groups")) and not is_headline(row(Category="White"))
+    # with the file's ages: each indicator's first Persons, no-category age is its headline age
+    ages: dict[str, str] = {}
+    assert is_headline(row(Indicator_ID="90244", Sex="Persons", Age="18+ yrs"), ages)
+    assert is_headline(row(Indicator_ID="90244", Sex="Persons", Age="18+ yrs"), ages)
+    assert not is_headline(row(Indicator_ID="90244", Sex="Persons", Age="18-24 yrs"), ages)
+    assert is_headline(row(Indicator_ID="92432", Sex="Persons", Age="All ages"), ages)
+    assert not is_headline(row(Indicator_ID="92432", Sex="Male", Age="All ages"), ages)
+
+
+def test_fingertips_headline_at_the_indicators_own_age(mdb, tmp_path):
+    """A real download: drug-treatment indicators are published for "18+ yrs", not "All ages"."""
+    (tmp_path / "map.toml").write_text('[areas]\n"E08000027" = "dudley"\n[indicators]\n"90244" = "NTA.RET12"\n')
+    head = ("Indicator ID,Area Code,Area Name,Time period,Value,Lower CI 95.0 limit,Upper CI 95.0 limit,"
+            "Count,Denominator,Sex,Age,Category Type,Category\n")
+    rows = ("90244,E08000027,Dudley,1931/32,60,,,6,10,Persons,18+ yrs,,\n"
+            "90244,E08000027,Dudley,1931/32,30,,,3,10,Persons,18-24 yrs,,\n"
+            "90244,E08000027,Dudley,1931/32,90,,,9,10,Male,18+ yrs,,\n")
+    _, res = run_import(mdb, tmp_path, head + rows, "--mapping", str(tmp_path / "map.toml"))
+    assert res.exit_code == 0, res.stderr
+    assert "2 breakdown rows not imported" in res.stderr
+    assert stored(mdb["url"], "dudley", "NTA.RET12", "1931/32") == [(60.0, 6.0, 10.0)]
+    mdb["digest"] = None
