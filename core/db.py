@@ -762,7 +762,7 @@ def sync_if_changed(engine: Engine, host: Any) -> None:
             mine = s.get(Meta, key)
             synced = s.get(Meta, FINGERPRINT_KEY)
             if mine is not None and synced is not None and mine.value == f"{quick} {synced.value}":
-                host.recorded_refusals = recorded_refusals(s)
+                host.recorded_refusals, host.recorded_owners = recorded_refusals(s)
                 return
         host.set_database_state(database_state(s))
         sync_plugins(s, host.registry, versions=plugin_versions(host))
@@ -800,7 +800,7 @@ def check_plugins_synced(engine: Engine, host: Any) -> None:
 
     with Session(engine) as s:
         meta = s.get(Meta, PLUGINS_KEY)
-        host.recorded_refusals = recorded_refusals(s)
+        host.recorded_refusals, host.recorded_owners = recorded_refusals(s)
     if meta is None:
         host.warn("this database has not been synced with any plugins yet: an admin runs `dat db sync`")
         return

@@ -282,10 +282,11 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
     was rejected (or on ``dry_run``). Returns the report; the database is untouched when
     ``written`` is False. ``decimal_comma`` reads ``1.234,5`` as 1234.5 (and ``1.5`` is then
     refused); ``allow_future`` accepts periods after the current financial year."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlmodel import col
 
     from dat.core.models import Indicator, Observation, Partnership
+    from dat.core.sync import WITHDRAWN
 
     path = Path(path)
     fmt, rows, rejects, reading = stream_rows(path, load_mapping(Path(mapping) if mapping else None),
@@ -310,6 +311,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
             touched: set[int] = set()
             stamp: Any = now if writer.dialect != "sqlite" else now.isoformat(sep=" ", timespec="microseconds")
             current: dict[tuple, Any] = {}
+            withdrawn: dict[tuple, int] = {}
             loaded: set[int] = set()
             retire: list[int] = []
             for _row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
@@ -326,11 +328,18 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                         col(Observation.indicator_id) == iid, col(Observation.is_current).is_(True))
                     for r in conn.execute(q):
                         current[(r[1], iid, r[2])] = (r[0], r[3], tuple(r[4:]))
+                    # figures withdrawn by a purge have history but no current revision
+                    gone = select(col(Observation.partnership_id), col(Observation.period),
+                                  func.max(col(Observation.revision))).where(
+                        col(Observation.indicator_id) == iid, col(Observation.status) == WITHDRAWN).group_by(
+                        col(Observation.partnership_id), col(Observation.period))
+                    for r in conn.execute(gone):
+                        withdrawn[(r[0], iid, r[1])] = r[2]
                 old = current.get(key)
                 if old is not None and old[2] == values:
                     report.unchanged += 1
                     continue
-                revision = 1
+                revision = withdrawn.get(key, 0) + 1
                 if old is not None:
                     retire.append(old[0])
                     revision = old[1] + 1

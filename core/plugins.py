@@ -41,6 +41,9 @@ ENTRY_POINT_GROUP = "dat"
 #: Built-in plugins, always loaded (in this order) before entry points.
 BUILTIN_PLUGINS: tuple[str, ...] = ("dat.plugins.national:plugin", "dat.plugins.renderers")
 
+#: kinds only a partnership's owner registers for it (other plugins may add figures only)
+OWNER_ONLY = ("targets", "allocations", "actions")
+
 #: a hook call longer than this (seconds) is flagged: every command that reads the plugins waits for it
 SLOW_HOOK = 1.0
 
@@ -95,13 +98,17 @@ class DatabaseState:
     items may name even when the plugin that registered them is not loaded."""
 
     owners: Mapping[str, str | None] = field(default_factory=dict)
-    indicators: frozenset[str] = frozenset()
-    streams: frozenset[str] = frozenset()
+    #: indicator code -> the plugin recorded for it (None: imported or released)
+    indicators: Mapping[str, str | None] = field(default_factory=dict)
+    #: funding stream code -> the plugin recorded for it
+    streams: Mapping[str, str | None] = field(default_factory=dict)
 
-    def known(self, pool: str) -> Any:
-        if pool == "partnerships":
-            return self.owners
-        return getattr(self, pool, frozenset())
+    def known(self, pool: str) -> Mapping[str, str | None]:
+        """The keys of ``pool`` ("partnerships", "indicators", "streams") in the database,
+        each with the plugin recorded for it."""
+        found: Mapping[str, str | None] = {"partnerships": self.owners, "indicators": self.indicators,
+                                           "streams": self.streams}.get(pool, {})
+        return found
 
 
 class Registry:
@@ -190,6 +197,7 @@ class PluginHost:
         #: slug -> refused claimants, as the database recorded them at its last sync (used
         #: when this process did not build the registry)
         self.recorded_refusals: dict[str, list[str]] = {}
+        self.recorded_owners: dict[str, str] = {}  # slug -> owner, for those refusals
         self._touched: set[str] = set()
         if trace:
             self._trace_hook_calls()
@@ -291,12 +299,17 @@ class PluginHost:
         claimants = self.refusals().get(slug)
         if not claimants:
             return
-        owner = (self.db_state.owners.get(slug) if self.db_state else None) or "its owner"
-        self.warn(f"partnership {slug!r} is also claimed by plugin {', '.join(claimants)}: refused, "
-                  f"{owner}'s data stands (dat plugins)")
+        owner = self.recorded_owners.get(slug) or (self.db_state.owners.get(slug) if self.db_state else None)
+        if owner is None and self._registry is not None:
+            owner = self._registry.owners.get(slug)
+        self.warn(f"partnership {slug!r} belongs to {owner or 'another plugin'}; the claim of plugin "
+                  f"{', '.join(claimants)} was refused (dat plugins)")
 
     # -- loading ---------------------------------------------------------------------------
     def _fail(self, info: PluginInfo, message: str) -> None:
+        message = " ".join(message.split())
+        if len(message) > 180:  # a plugin's exception text can be long: the line stays short
+            message = message[:179] + "…"
         info.error = message
         if self.strict:
             raise PluginError(f"plugin {info.name}: {message}")
@@ -357,15 +370,17 @@ class PluginHost:
         for target in BUILTIN_PLUGINS:
             self.load_module(target, target.split(":")[0].rsplit(".", 1)[-1], "builtin")
 
-    def load_entry_points(self) -> None:
+    def load_entry_points(self, *, every: bool = False) -> None:
+        """Load the entry points of group ``dat``, minus those DAT_LOAD_PLUGINS leaves out or
+        the user disabled (``every``: all of them, whatever the settings)."""
         from importlib.metadata import entry_points
 
-        allow_raw = os.environ.get("DAT_LOAD_PLUGINS")
+        allow_raw = None if every else os.environ.get("DAT_LOAD_PLUGINS")
         allow = None if allow_raw is None else {a.strip() for a in allow_raw.split(",") if a.strip()}
         found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
         self.installed = [ep.name for ep in found]
         self.unknown_allowed = sorted((allow or set()) - set(self.installed))
-        disabled = disabled_plugins()
+        disabled = set() if every else disabled_plugins()
         for ep in found:
             dist = getattr(ep, "dist", None)
             distribution: str | None = dist.name if dist else None
@@ -460,13 +475,21 @@ class PluginHost:
                 key = spec.key()
                 if len(key) == 1:
                     key = key[0]
+                owner = reg.owners.get(slug) if slug is not None else None
+                if owner is not None and spec.plugin != owner and kind.registry in OWNER_ONLY:
+                    self._problem(spec.plugin, f"{hook_name}: {key!r}: only {owner}, which owns {slug!r}, "
+                                               f"registers its {kind.registry}; skipped")
+                    continue
                 first = target.get(key)
                 if first is None:
                     target[key] = spec
                     continue
                 if first == spec:  # the same content (the plugin's name is not compared)
+                    # credited to the owner, or to the plugin the database records for it
+                    keeper = owner if slug is not None else self._recorded_plugin(kind.registry, key)
+                    if keeper is not None and spec.plugin == keeper:
+                        target[key] = spec
                     continue
-                owner = reg.owners.get(slug) if slug is not None else None
                 if owner is not None and spec.plugin == owner:
                     target[key] = spec  # the owner's figure stands over one loaded before it
                     self._problem(first.plugin, f"{hook_name}: {key!r} differs from {owner}'s (the "
@@ -481,6 +504,12 @@ class PluginHost:
         reg.healthy = frozenset(self.healthy())
         reg.removable = frozenset(n for n in reg.healthy if not self.plugins[n].problems)
         return reg
+
+    def _recorded_plugin(self, pool: str, key: Any) -> str | None:
+        """The plugin the database records for an indicator or stream, if any."""
+        if self.db_state is None or pool not in ("indicators", "streams"):
+            return None
+        return self.db_state.known(pool).get(key)
 
     def _resolve_partnerships(self, reg: Registry, specs: list[Any]) -> None:
         """Decide who owns each registered partnership. The owner recorded in the database

@@ -79,34 +79,11 @@ def bypasses_row_security(conn: Any) -> bool:
         "AND schemaname = current_schema())")).scalar())
 
 
-def _quote(conn: Any, name: str) -> str:
-    return str(conn.dialect.identifier_preparer.quote(name))
-
-
-def _privileges(conn: Connection, login: str, role: str) -> None:
-    """Give ``login`` the table privileges its role needs (idempotent). Identifiers cannot
-    be bound parameters; they are quoted by the driver's own identifier quoting."""
-    who = _quote(conn, login)
-    db = _quote(conn, str(conn.execute(text("SELECT current_database()")).scalar_one()))
-    schema = _quote(conn, str(conn.execute(text("SELECT current_schema()")).scalar_one()))
-    conn.execute(text(f"GRANT CONNECT ON DATABASE {db} TO {who}"))
-    conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {who}"))
-    if role == "admin":
-        conn.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {who} WITH GRANT OPTION"))
-        conn.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {who} WITH GRANT OPTION"))
-        return
-    conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who}"))
-    if role in EDITING:
-        conn.execute(text(f"GRANT INSERT, UPDATE ON observation TO {who}"))
-        conn.execute(text(f"GRANT INSERT ON audit TO {who}"))
-        conn.execute(text(f"GRANT USAGE ON SEQUENCE observation_id_seq, audit_id_seq TO {who}"))
-
-
-def _revoke_all(conn: Connection, login: str) -> None:
-    who = _quote(conn, login)
-    schema = _quote(conn, str(conn.execute(text("SELECT current_schema()")).scalar_one()))
-    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {who}"))
-    conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {who}"))
+def _apply(conn: Connection, login: str) -> str:
+    """Set ``login``'s table privileges from its rows in ``dat_grant`` (the database function
+    ``dat_apply_privileges`` does it as the owner of the tables, so every privilege is the
+    owner's to give and take back); returns the level applied."""
+    return str(conn.execute(text("SELECT dat_apply_privileges(:l)"), {"l": login}).scalar_one())
 
 
 def _partnership_id(conn: Any, slug: str) -> int:
@@ -129,14 +106,17 @@ def grant(engine: Any, login: str, role: str, partnership: str | None = None) ->
     with engine.begin() as conn:
         _postgres(conn, "dat db grant")
         require_admin(conn, "grant roles")
-        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :l"), {"l": login}).scalar() is None:
+        can_login = conn.execute(text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :l"), {"l": login}).scalar()
+        if can_login is None:
             raise UsageError(f"no PostgreSQL login {login!r}: create it first, e.g. CREATE ROLE \"{login}\" "
                              "LOGIN PASSWORD '…' (docs/administration.md)")
+        if not can_login:
+            raise UsageError(f"{login!r} is a group role, not a login: dat grants roles to logins, one per "
+                             "person, so that the audit trail says who")
         pid = _partnership_id(conn, partnership) if partnership else None
         exists = conn.execute(text("SELECT 1 FROM dat_grant WHERE login = :l AND role = :r AND "
                                    "partnership_id IS NOT DISTINCT FROM :p"),
                               {"l": login, "r": role, "p": pid}).scalar()
-        _privileges(conn, login, role)
         if exists is None:
             me = session_login(conn)
             conn.execute(text("INSERT INTO dat_grant (login, partnership_id, role, granted_by, granted_at) "
@@ -144,6 +124,7 @@ def grant(engine: Any, login: str, role: str, partnership: str | None = None) ->
                          {"l": login, "p": pid, "r": role, "b": me})
             record(conn, "grant", f"{login} is {role}" + (f" of {partnership}" if partnership else ""),
                    partnership=partnership, source="command:dat db grant", who=me)
+        _apply(conn, login)
     return {"login": login, "role": role, "partnership": partnership, "changed": exists is None}
 
 
@@ -158,12 +139,14 @@ def revoke(engine: Any, login: str, partnership: str | None = None) -> dict[str,
         pid = _partnership_id(conn, partnership) if partnership else None
         q = "DELETE FROM dat_grant WHERE login = :l" + (" AND partnership_id = :p" if pid is not None else "")
         removed = conn.execute(text(q), {"l": login, "p": pid}).rowcount
-        left = conn.execute(text("SELECT role FROM dat_grant WHERE login = :l"), {"l": login}).scalars().all()
-        if not left and conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :l"), {"l": login}).scalar():
-            _revoke_all(conn, login)
-        if removed:
-            what = f"{login}: {removed} role(s) removed" + (f" of {partnership}" if partnership else "")
-            record(conn, "revoke", what, partnership=partnership, source="command:dat db revoke")
+        if not removed:
+            held = conn.execute(text("SELECT count(*) FROM dat_grant WHERE login = :l"), {"l": login}).scalar()
+            raise UsageError(f"{login!r} has no dat role" + (f" for {partnership}" if partnership else "")
+                             + (f" (it has {held} other role(s): dat db roles)" if held else "")
+                             + "; nothing was changed")
+        _apply(conn, login)
+        what = f"{login}: {removed} role(s) removed" + (f" of {partnership}" if partnership else "")
+        record(conn, "revoke", what, partnership=partnership, source="command:dat db revoke")
     return {"login": login, "partnership": partnership, "removed": removed}
 
 

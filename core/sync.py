@@ -69,26 +69,29 @@ def _apply(row: Any, values: dict[str, Any]) -> bool:
 
 
 def _upsert(session: Session, model: Any, existing: dict, key: Any, values: dict, kind: str,
-            report: SyncReport, healthy: frozenset[str]) -> Any:
+            report: SyncReport, healthy: frozenset[str], owner: str | None = None) -> Any:
     row = existing.get(key)
     if row is None:
         row = model(**values)
         session.add(row)
         existing[key] = row
         report.bump("added", kind)
-    elif not _may_write(row.plugin, values.get("plugin"), healthy):
+    elif not _may_write(row.plugin, values.get("plugin"), healthy, owner):
         report.bump("kept", kind)  # another plugin's item, and that plugin is not loaded
     elif _apply(row, values):
         report.bump("changed", kind)
     return row
 
 
-def _may_write(row_plugin: str | None, plugin: str | None, healthy: frozenset[str]) -> bool:
+def _may_write(row_plugin: str | None, plugin: str | None, healthy: frozenset[str],
+               owner: str | None = None) -> bool:
     """A sync changes an existing item only when it is ``plugin``'s own, nobody's (imported
-    or entered by hand), or belongs to a loaded, healthy plugin (the registry has already
-    decided between loaded plugins). Items of plugins that are skipped, disabled, failed or
-    uninstalled stay as they are."""
-    return row_plugin is None or row_plugin == plugin or row_plugin in healthy
+    or entered by hand), belongs to a loaded, healthy plugin (the registry has already
+    decided between loaded plugins), or ``plugin`` owns the item's partnership (the owner's
+    figure stands). Other plugins' items stay as they are while those plugins are skipped,
+    disabled, failed or uninstalled."""
+    return row_plugin is None or row_plugin == plugin or row_plugin in healthy or (
+        owner is not None and plugin == owner)
 
 
 def _flushed_ids(rows: dict[str, Partnership] | dict[str, Indicator] | dict[str, FundingStream]
@@ -105,20 +108,40 @@ def database_state(session: Session) -> DatabaseState:
     """What the database records about ownership (see :class:`DatabaseState`)."""
     owners = {slug: (None if ref else plugin) for slug, plugin, ref in session.execute(
         select(col(Partnership.slug), col(Partnership.plugin), col(Partnership.reference)))}
-    return DatabaseState(owners=owners,
-                         indicators=frozenset(session.scalars(select(col(Indicator.code)))),
-                         streams=frozenset(session.scalars(select(col(FundingStream.code)))))
+    return DatabaseState(
+        owners=owners,
+        indicators=dict(session.execute(select(col(Indicator.code), col(Indicator.plugin))).tuples().all()),
+        streams=dict(session.execute(select(col(FundingStream.code), col(FundingStream.plugin))).tuples().all()))
 
 
-def recorded_refusals(session: Session) -> dict[str, list[str]]:
-    """The refused claims the last sync recorded: slug -> plugins."""
+def recorded_refusals(session: Session) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The refused claims the last sync recorded: (slug -> claimants, slug -> owner)."""
     meta = session.get(Meta, REFUSED_KEY)
     try:
         data = json.loads(meta.value) if meta is not None else {}
     except ValueError:
-        return {}
-    return {str(k): [str(p) for p in v] for k, v in data.items() if isinstance(v, list)} \
-        if isinstance(data, dict) else {}
+        return {}, {}
+    claims: dict[str, list[str]] = {}
+    owners: dict[str, str] = {}
+    for slug, entry in (data.items() if isinstance(data, dict) else ()):
+        if isinstance(entry, dict) and isinstance(entry.get("claimants"), list):
+            claims[str(slug)] = [str(p) for p in entry["claimants"]]
+            if entry.get("owner"):
+                owners[str(slug)] = str(entry["owner"])
+    return claims, owners
+
+
+def forget_refusal(session: Session, slug: str) -> None:
+    """Drop the recorded refused claims to ``slug`` (after a transfer they are out of date;
+    the next sync records them afresh)."""
+    meta = session.get(Meta, REFUSED_KEY)
+    try:
+        data = json.loads(meta.value) if meta is not None else {}
+    except ValueError:
+        data = {}
+    if isinstance(data, dict) and slug in data and meta is not None:
+        del data[slug]
+        meta.value = json.dumps(data, sort_keys=True)
 
 
 def _sync_partnership(row: Partnership | None, part: Any, values: dict[str, Any]) -> str | None:
@@ -217,7 +240,7 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
             "years": target.years, "text": target.text,
             "profile": json.dumps(list(target.profile)) if target.profile else None,
             "tolerance": target.tolerance, "source": target.source, "plugin": target.plugin,
-        }, "targets", report, healthy)
+        }, "targets", report, healthy, registry.owners.get(target.partnership))
     _remove_stale(session, target_rows, target_seen, "targets", report, registry.removable)
 
     # allocations
@@ -234,7 +257,7 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
             "management_admin": alloc.management_admin, "is_total": alloc.is_total,
             "source": alloc.source,
             "plugin": alloc.plugin,
-        }, "allocations", report, healthy)
+        }, "allocations", report, healthy, registry.owners.get(alloc.partnership))
     _remove_stale(session, alloc_rows, alloc_seen, "allocations", report, registry.removable)
 
     # actions
@@ -249,7 +272,7 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
             "outcome": act.outcome, "due": act.due, "milestones": _dumps(act.milestones),
             "dependencies": _dumps(act.dependencies), "status": act.status,
             "source": act.source, "plugin": act.plugin,
-        }, "actions", report, healthy)
+        }, "actions", report, healthy, registry.owners.get(act.partnership))
     _remove_stale(session, action_rows, action_seen, "actions", report, registry.removable)
 
     # observations: new revision when the figure differs from the current one
@@ -273,7 +296,8 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
             continue
         if row is not None and (row.origin or "").startswith("import:"):
             continue  # an imported correction wins over the plugin's figure
-        if row is not None and not _may_write(_origin_plugin(row.origin), obs.plugin, healthy):
+        if row is not None and not _may_write(_origin_plugin(row.origin), obs.plugin, healthy,
+                                              registry.owners.get(obs.partnership)):
             report.bump("kept", "observations")
             continue  # another plugin's figure, and that plugin is not loaded
         revision = withdrawn.get(key, 0) + 1
@@ -292,7 +316,9 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
         session.add(Meta(key=FINGERPRINT_KEY, value=fingerprint))
     else:
         meta.value = fingerprint
-    session.merge(Meta(key=REFUSED_KEY, value=json.dumps(registry.refused, sort_keys=True)))
+    refused = {slug: {"owner": registry.owners.get(slug), "claimants": claimants}
+               for slug, claimants in registry.refused.items()}
+    session.merge(Meta(key=REFUSED_KEY, value=json.dumps(refused, sort_keys=True)))
     if versions is not None:
         session.merge(Meta(key=PLUGINS_KEY, value=json.dumps(versions, sort_keys=True)))
     if report.added or report.changed or report.removed:
@@ -318,4 +344,5 @@ def _remove_stale(session: Session, rows: dict, seen: set, kind: str, report: Sy
             report.bump("removed", kind)
 
 
-__all__ = ["sync_plugins", "SyncReport", "FINGERPRINT_KEY", "database_state", "recorded_refusals"]
+__all__ = ["sync_plugins", "SyncReport", "FINGERPRINT_KEY", "database_state", "recorded_refusals",
+           "forget_refusal"]

@@ -73,8 +73,9 @@ def test_the_impostor_is_refused_and_dudley_stays_red(db_url, fixture_plugins):
     assert status.returncode == 0, status.stderr
     row = next(r for r in json.loads(status.stdout)["rows"] if r["code"] == "NTA.RET12")
     assert (row["value"], row["rag"]) == (70, "R")
-    warnings = [line for line in status.stderr.splitlines() if "aaa_dudley_shadow" in line]
-    assert len(warnings) == 1 and "refused" in warnings[0], status.stderr
+    warnings = [line for line in status.stderr.splitlines() if "aaa_dudley_shadow" in line and "refused" in line]
+    assert warnings == ["dat: warning: partnership 'dudley' belongs to dudley; the claim of plugin "
+                        "aaa_dudley_shadow was refused (dat plugins)"], status.stderr
     plugins = json.loads(_run(db_url, "plugins", "-f", "json").stdout)["plugins"]
     by_name = {p["name"]: p for p in plugins}
     assert by_name["dudley"]["status"] == "ok"
@@ -191,3 +192,96 @@ def test_bad_sync_mode_is_usage(db_url, monkeypatch):
     monkeypatch.setenv("DAT_SYNC", "sometimes")
     out = _run(db_url, "partnerships")
     assert out.returncode == 2 and "DAT_SYNC must be auto or explicit" in out.stderr
+
+
+def test_a_copycat_cannot_take_the_owners_items(db_url, fixture_plugins, tmp_path, monkeypatch):
+    """Found by an attack: a plugin that registers items identical to Dudley's and loads
+    first took them over, so purging it deleted Dudley's actions."""
+    _sync(db_url)
+    before = _digest(db_url)
+    mod = tmp_path / "copycat_plugin.py"
+    mod.write_text("from dat.core import hookimpl\n"
+                   "from dat.partnerships.dudley import plugin as real\n"
+                   "@hookimpl\n"
+                   "def register_actions(register):\n"
+                   "    real.register_actions(register)\n"
+                   "@hookimpl\n"
+                   "def register_indicators(register):\n"
+                   "    real.register_indicators(register)\n")
+    import os
+
+    fixture_plugins({"aaa_copycat": "copycat_plugin"})
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ['PYTHONPATH']}"}
+    _sync(db_url, env=env)
+    assert _digest(db_url) == before  # every action and indicator still credited to dudley
+    plugins = {p["name"]: p for p in json.loads(_run(db_url, "plugins", "-f", "json", env=env).stdout)["plugins"]}
+    assert any("only dudley, which owns 'dudley', registers its actions" in p
+               for p in plugins["aaa_copycat"]["problems"])
+    monkeypatch.setenv("PYTHONPATH", os.environ["PYTHONPATH"].split(os.pathsep, 1)[1])
+    purge = _run(db_url, "plugins", "purge", "aaa_copycat")
+    assert purge.returncode == 2 and "has nothing in this database" in purge.stderr
+    assert _digest(db_url) == before
+
+
+def test_the_owners_figure_replaces_an_uninstalled_plugins(db_url, tmp_path, monkeypatch):
+    """Found by an attack: once a non-owner plugin that added a figure was uninstalled, the
+    owner's later figure for the same key was held back ("kept")."""
+    import os
+    import shutil
+
+    from helpers import make_entry_points
+
+    (tmp_path / "omega_owner.py").write_text(
+        "import os\nfrom dat.core import hookimpl\n"
+        "@hookimpl\n"
+        "def register_partnerships(register):\n"
+        "    register(slug='omega', name='Omega')\n"
+        "@hookimpl\n"
+        "def register_observations(register):\n"
+        "    register(partnership='omega', indicator='NTA.RET12', period='2002/03', value=60)\n"
+        "    if os.environ.get('OMEGA_UPGRADED'):\n"
+        "        register(partnership='omega', indicator='NTA.RET12', period='2001/02', value=57)\n")
+    (tmp_path / "omega_extra.py").write_text(
+        "from dat.core import hookimpl\n"
+        "@hookimpl\n"
+        "def register_observations(register):\n"
+        "    register(partnership='omega', indicator='NTA.RET12', period='2001/02', value=55)\n")
+    site = make_entry_points(tmp_path, {"omega": "omega_owner"}, dist="dat-omega")
+    make_entry_points(tmp_path, {"omega_extra": "omega_extra"}, dist="dat-omega-extra")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    _sync(db_url)
+    assert ("2001/02", 1, True, 55, "final", "plugin:omega_extra") in _observations(db_url, "omega", "NTA.RET12")
+    shutil.rmtree(site / "dat_omega_extra-0.0.1.dist-info")  # uninstalled
+    report = _sync(db_url, env={"OMEGA_UPGRADED": "1"})
+    rows = [r for r in _observations(db_url, "omega", "NTA.RET12") if r[0] == "2001/02"]
+    assert [(r[1], r[2], r[3], r[5]) for r in rows] == [(1, False, 55, "plugin:omega_extra"),
+                                                        (2, True, 57, "plugin:omega")]
+    assert all(k["kept"] == 0 for k in report["kinds"])
+
+
+def test_a_purged_figure_can_be_imported_again(db_url, fixture_plugins, tmp_path, monkeypatch):
+    import os
+
+    fixture_plugins({"fixture": "compare_data"})
+    _sync(db_url)
+    monkeypatch.setenv("PYTHONPATH", os.environ["PYTHONPATH"].split(os.pathsep, 1)[1])
+    assert _run(db_url, "plugins", "purge", "fixture").returncode == 0
+    csv = tmp_path / "again.csv"
+    csv.write_text("partnership,indicator,period,value\nalpha,FIX.RET,2009/10,82\n")
+    out = _run(db_url, "import", str(csv))
+    assert out.returncode == 0, out.stderr
+    revs = [(r["revision"], r["current"], r["value"], r["status"]) for r in json.loads(
+        _run(db_url, "history", "alpha", "FIX.RET", "-P", "2009/10", "-f", "json").stdout)["revisions"]]
+    assert revs == [(3, True, 82, "final"), (2, False, None, "withdrawn"), (1, False, 81, "final")]
+
+
+def test_new_partnership_sees_disabled_and_skipped_plugins(tmp_path):
+    for env in ({"DAT_DISABLE_PLUGINS": "cheshire"}, {"DAT_LOAD_PLUGINS": "dudley"}):
+        out = run_dat("new-partnership", "Chester", "--dir", str(tmp_path), env=env)
+        assert out.returncode == 2 and "plugin cheshire registers partnership 'chester'" in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_since_empty_is_usage(db_url):
+    out = _run(db_url, "audit", "--since", "")
+    assert out.returncode == 2 and "--since is empty" in out.stderr

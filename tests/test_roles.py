@@ -119,7 +119,10 @@ def test_a_plain_sql_client_is_held_by_the_database(shared):
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             conn.execute("INSERT INTO observation (partnership_id, indicator_id, period, revision, is_current, "
                          "status, recorded_at) VALUES (%s, %s, '2001/02', 9, true, 'final', now())", (bromley, ind))
-        assert conn.execute("UPDATE observation SET value = 1 WHERE partnership_id = %s", (bromley,)).rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # figures are never rewritten in place
+            conn.execute("UPDATE observation SET value = 1 WHERE partnership_id = %s", (bromley,))
+        assert conn.execute("UPDATE observation SET is_current = false WHERE partnership_id = %s",
+                            (bromley,)).rowcount == 0  # row-level security: not its rows
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM observation")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -134,8 +137,8 @@ def test_a_plain_sql_client_is_held_by_the_database(shared):
             conn.execute("DELETE FROM audit")
     assert db_digest(admin_url) == before
     with connect("editor") as conn:
-        conn.execute("INSERT INTO audit (actor, action, detail, at) VALUES ('dat', 'forged', '', '1999-01-01')")
-        who, when = conn.execute("SELECT actor, at FROM audit WHERE action = 'forged'").fetchone()
+        conn.execute("INSERT INTO audit (actor, action, detail, at) VALUES ('dat', 'import', 'forged', '1999-01-01')")
+        who, when = conn.execute("SELECT actor, at FROM audit WHERE detail = 'forged'").fetchone()
         assert who == logins["editor"] and when.year > 2000
     with connect("viewer") as conn:
         for sql in ("INSERT INTO observation (partnership_id) VALUES (1)", "UPDATE observation SET value = 1",
@@ -150,3 +153,74 @@ def test_roles_on_sqlite_are_a_clear_usage_error(tmp_path):
     _refused(out, 2, "an SQLite database has one user")
     bad = run_dat("--db", url, "db", "grant", "someone", "--as", "editor")
     _refused(bad, 2, "needs --partnership")
+
+
+def test_attacks_on_the_roles_are_held(shared, tmp_path):
+    """Found by an attack: a temporary table named dat_grant, an in-place rewrite of a
+    figure, reinstating an old revision, a forged audit action, revoking an admin that
+    granted others, revoking a login with no role, a group role, a demoted editor's rights."""
+    admin_url, urls, logins = shared
+    _grant(admin_url, logins["editor"], "--partnership", "dudley", "--as", "editor")
+    _grant(admin_url, logins["admin"], "--admin")
+    _grant(urls["admin"], logins["viewer"], "--partnership", "dudley", "--as", "editor")  # granted by an admin
+    corrected = run_dat("--db", urls["editor"], "import", _csv(tmp_path, "c.csv", ["dudley,NTA.RET12,2007/08 Q1,72"]))
+    assert corrected.returncode == 0, corrected.stderr  # so Dudley has a retired revision
+    before = db_digest(admin_url)
+
+    def connect(role: str):
+        return psycopg.connect(urls[role].replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+
+    with connect("editor") as conn:
+        # a temporary dat_grant does not make anyone an admin
+        conn.execute("CREATE TEMP TABLE dat_grant (login text, role text, partnership_id int)")
+        conn.execute("INSERT INTO dat_grant VALUES (session_user, 'admin', NULL)")
+        assert conn.execute("SELECT dat_is_admin()").fetchone()[0] is False
+        bromley = conn.execute("SELECT id FROM partnership WHERE slug = 'bromley'").fetchone()[0]
+        assert conn.execute("UPDATE observation SET is_current = false WHERE partnership_id = %s",
+                            (bromley,)).rowcount == 0
+        dudley = conn.execute("SELECT id FROM partnership WHERE slug = 'dudley'").fetchone()[0]
+        # its own partnership's figures: never rewritten in place, an old revision never reinstated
+        for sql in ("UPDATE observation SET value = 99 WHERE partnership_id = %s",
+                    "UPDATE observation SET recorded_by = 'someone' WHERE partnership_id = %s",
+                    "UPDATE observation SET partnership_id = partnership_id WHERE partnership_id = %s"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql, (dudley,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE observation SET is_current = true WHERE partnership_id = %s AND NOT is_current",
+                         (dudley,))
+        # the audit trail takes import rows from editors, nothing else
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO audit (actor, action, detail, at) VALUES (session_user, 'grant', "
+                         "'x is admin', now())")
+    assert db_digest(admin_url) == before
+
+    # revoking an admin who granted others works and takes every right away
+    out = run_dat("--db", admin_url, "db", "revoke", logins["admin"])
+    assert out.returncode == 0, out.stderr
+    with connect("admin") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO dat_grant (login, role, granted_by, granted_at) "
+                         "VALUES (session_user, 'admin', 'me', now())")
+    # the editor it granted keeps its role (the owner gave every privilege)
+    ok = run_dat("--db", urls["viewer"], "import", _csv(tmp_path, "d.csv", ["dudley,NTA.RET12,2001/02,61"]))
+    assert ok.returncode == 0, ok.stderr
+    # demoted to viewer: its write rights go
+    assert run_dat("--db", admin_url, "db", "revoke", logins["viewer"]).returncode == 0
+    _grant(admin_url, logins["viewer"], "--partnership", "dudley", "--as", "viewer")
+    with connect("viewer") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO audit (actor, action, detail, at) VALUES ('x', 'import', '', now())")
+    # a login with no role, an unknown login, a group role: usage errors, nothing changed
+    before = db_digest(admin_url)
+    _refused(run_dat("--db", admin_url, "db", "revoke", logins["nobody"]), 2, "has no dat role")
+    _refused(run_dat("--db", admin_url, "db", "revoke", "no_such_login"), 2, "has no dat role")
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    group = f"grp_{logins['nobody']}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{group}" NOLOGIN')
+    try:
+        _refused(run_dat("--db", admin_url, "db", "grant", group, "--admin"), 2, "is a group role, not a login")
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE "{group}"')
+    assert db_digest(admin_url) == before

@@ -165,12 +165,15 @@ and actions, and `{pkg}/templates/` for its reports.
 
 
 def _refuse_registered_slug(slug: str) -> None:
-    """Exit 2 when an installed plugin already registers partnership ``slug`` (as its own
-    or as a reference): the new plugin's partnership would be refused or would silently
-    take over another plugin's comparator."""
-    from dat.core.plugins import get_plugin_manager
+    """Exit 2 when an installed plugin (loaded or not) already registers partnership ``slug``
+    (as its own or as a reference): the new plugin's partnership would be refused or would
+    silently take over another plugin's comparator."""
+    from dat.core.plugins import PluginHost
 
-    spec = get_plugin_manager().registry.partnerships.get(slug)
+    host = PluginHost()  # every installed plugin, disabled or left out of DAT_LOAD_PLUGINS too
+    host.load_builtins()
+    host.load_entry_points(every=True)
+    spec = host.registry.partnerships.get(slug)
     if spec is not None:
         how = " as a comparator it names" if spec.reference else ""
         fail(f"slug {slug!r} is taken: plugin {spec.plugin} registers partnership {slug!r}{how} "

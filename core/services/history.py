@@ -47,6 +47,8 @@ def audit_log(store: Store, partnership: str | None = None, since: str | None = 
     from dat.core.models import AuditEvent
 
     when = None
+    if since is not None and not since.strip():
+        raise UsageError("--since is empty: give a date, e.g. 2026-12-01")
     if since:
         try:
             when = datetime.fromisoformat(since.strip())

@@ -13,7 +13,7 @@ from dat.core.audit import actor, record
 from dat.core.errors import UsageError
 from dat.core.models import Action, Allocation, FundingStream, Indicator, Meta, Observation, Partnership, Target
 from dat.core.roles import require_admin
-from dat.core.sync import FINGERPRINT_KEY, WITHDRAWN
+from dat.core.sync import FINGERPRINT_KEY, WITHDRAWN, forget_refusal
 
 if TYPE_CHECKING:
     from dat.core.services.store import Store
@@ -143,6 +143,7 @@ def transfer(store: Store, slug: str, to: str) -> dict[str, Any]:
             return {"partnership": slug, "from": before, "to": to, "changed": False}
         s.execute(update(Partnership).where(col(Partnership.id) == row.id).values(plugin=to, reference=False))
         s.execute(delete(Meta).where(col(Meta.key) == FINGERPRINT_KEY))  # the new owner's data syncs next
+        forget_refusal(s, slug)
         record(s, "transfer", f"{slug!r} from {before or 'nobody'} to {to}", partnership=slug,
                source=f"plugin:{to}")
         s.commit()
