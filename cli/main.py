@@ -229,7 +229,7 @@ def _plugin_warnings(ctx: click.Context) -> None:
     if (ctx.obj or {}).get("quiet"):
         return
     if ctx.invoked_subcommand != "plugins":
-        health = host.health_line()
+        health = host.health_line(already=lines)
         if health is not None:
             lines.append(health)
     for line in lines:

@@ -250,16 +250,17 @@ class PluginHost:
         the last build on this installation found)."""
         return [i for i in self.plugins.values() if i.status in ("failed", "problems", "slow")]
 
-    def health_line(self) -> str | None:
+    def health_line(self, already: Sequence[str] = ()) -> str | None:
         """One line for the end of a command when some plugin failed, has problems or a slow
-        hook (``None`` when all is well): ``2 plugins have problems (a, b): dat plugins``."""
+        hook (``None`` when all is well, or when every such plugin is named by a warning in
+        ``already``): ``2 plugins have problems (a, b): dat plugins``."""
         if self._registry is not None:
             names = {i.name: i.status for i in self.unwell()}
             save_health(self, names)
         else:
             names = {i.name: "failed" for i in self.plugins.values() if i.error}
             names.update(load_health(self))
-        if not names:
+        if not names or all(any(f"plugin {n}" in line for line in already) for n in names):
             return None
         slow = [n for n, st in names.items() if st == "slow"]
         shown = ", ".join(sorted(names)[:4]) + (" …" if len(names) > 4 else "")

@@ -128,7 +128,7 @@ CASES = [
     ("import-missing", ["import", "{f}/nope.csv"], 1, "nope.csv: no such file"),
     ("import-directory", ["import", "{f}/adir"], 2, "is a directory"),
     ("import-empty", ["import", "{f}/empty.csv"], 1, "empty.csv: the file is empty"),
-    ("import-binary", ["import", "{f}/binary.csv"], 1, "binary.csv: not UTF-8 text"),
+    ("import-binary", ["import", "{f}/binary.csv"], 1, "binary.csv:1: not UTF-8 text"),
     ("import-fake-xlsx", ["import", "{f}/fake.xlsx"], 1, "fake.xlsx: not a readable .xlsx workbook"),
     ("import-wrong-header", ["import", "{f}/wrong_header.csv"], 1, "wrong_header.csv:1: unrecognised header"),
     ("import-duplicate-column", ["import", "{f}/dup_column.csv"], 1,

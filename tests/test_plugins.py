@@ -60,13 +60,14 @@ def test_allow_list(fixture_plugins, monkeypatch):
     fixture_plugins({"bad": "bad_data"})
     monkeypatch.setenv("DAT_LOAD_PLUGINS", "bad")
     host = get_plugin_manager(reload=True)
-    assert "bad" in host.plugins and "dudley" not in host.plugins
+    assert host.plugins["bad"].loaded and host.plugins["dudley"].status == "skipped"
+    assert not host.plugins["dudley"].loaded
     assert "national" in host.plugins  # built-ins always load
     monkeypatch.setenv("DAT_LOAD_PLUGINS", "")
     host = get_plugin_manager(reload=True)
     builtins = {t.split(":")[0].rsplit(".", 1)[-1] for t in BUILTIN_PLUGINS}
     assert builtins == {"national", "renderers"}
-    assert set(host.plugins) == builtins  # an empty allow-list loads no entry points
+    assert {n for n, i in host.plugins.items() if i.loaded} == builtins  # an empty allow-list loads no entry points
 
 
 def test_trace_writes_hook_calls_to_stderr(monkeypatch, capsys):
@@ -162,15 +163,20 @@ def register_funding_streams(register):
 def test_hook_register_allocations(tmp_path, fixture_plugins):
     host = _host_with(tmp_path, fixture_plugins, """
 @hookimpl
+def register_partnerships(register):
+    register(slug="testshire", name="Testshire DAT")  # targets, funding, actions: the owner's
+
+
+@hookimpl
 def register_allocations(register):
-    register(partnership="dudley", stream="PTB", year="2008/09", amount="1,000.50")
-    register(partnership="dudley", stream="PTB", year="2009/10", amount=1000.5)
-    register(partnership="dudley", stream="PTB", year="2010/11", amount="12.345")
+    register(partnership="testshire", stream="PTB", year="2008/09", amount="1,000.50")
+    register(partnership="testshire", stream="PTB", year="2009/10", amount=1000.5)
+    register(partnership="testshire", stream="PTB", year="2010/11", amount="12.345")
 """)
     from decimal import Decimal
 
     reg = host.registry
-    assert reg.allocations[("dudley", "PTB", "2008/09", "")].amount == Decimal("1000.50")
+    assert reg.allocations[("testshire", "PTB", "2008/09", "")].amount == Decimal("1000.50")
     problems = " ".join(host.plugins["hooktest"].problems)
     assert "not a float" in problems and "fractions of a penny" in problems
 
@@ -178,13 +184,18 @@ def register_allocations(register):
 def test_hook_register_targets(tmp_path, fixture_plugins):
     host = _host_with(tmp_path, fixture_plugins, """
 @hookimpl
+def register_partnerships(register):
+    register(slug="testshire", name="Testshire DAT")  # targets, funding, actions: the owner's
+
+
+@hookimpl
 def register_targets(register):
-    register(partnership="dudley", indicator="NTA.NIT", period="2008-09", value=100,
+    register(partnership="testshire", indicator="NTA.NIT", period="2008-09", value=100,
              profile=[1, 1, 1, 1])
-    register(partnership="dudley", indicator="NTA.NIT", period="2009/10", value_kind="change",
+    register(partnership="testshire", indicator="NTA.NIT", period="2009/10", value_kind="change",
              value=-20)
 """)
-    t = host.registry.targets[("dudley", "NTA.NIT", "2008/09", "local", "")]
+    t = host.registry.targets[("testshire", "NTA.NIT", "2008/09", "local", "")]
     assert t.profile == (1.0, 1.0, 1.0, 1.0)
     assert any("baseline" in p for p in host.plugins["hooktest"].problems)
 
@@ -208,12 +219,17 @@ def register_observations(register):
 def test_hook_register_actions(tmp_path, fixture_plugins):
     host = _host_with(tmp_path, fixture_plugins, """
 @hookimpl
+def register_partnerships(register):
+    register(slug="testshire", name="Testshire DAT")  # targets, funding, actions: the owner's
+
+
+@hookimpl
 def register_actions(register):
-    register(partnership="dudley", ref="HT-1", action="Do a thing", status="in progress",
+    register(partnership="testshire", ref="HT-1", action="Do a thing", status="in progress",
              milestones=["one", "two"])
-    register(partnership="dudley", ref="HT-2", action="Do another", status="finished")
+    register(partnership="testshire", ref="HT-2", action="Do another", status="finished")
 """)
-    assert host.registry.actions[("dudley", "HT-1")].milestones == ("one", "two")
+    assert host.registry.actions[("testshire", "HT-1")].milestones == ("one", "two")
     assert any("finished" in p for p in host.plugins["hooktest"].problems)
 
 

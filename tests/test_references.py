@@ -36,6 +36,8 @@ EXAMPLES = {
     ("docs/plugins.md", "my_area_dat/__init__.py"),  # "the shortest plugin": a package of your own
     ("docs/plugins.md", "dat_sefton/__init__.py"),  # what `dat new-partnership "Sefton"` writes
     ("docs/plugins.md", "tests/test_sefton.py"),  # ditto
+    ("tests/adversarial/test_files.py", "dat_zed/__init__.py"),  # the package a test scaffolds
+    ("tests/adversarial/test_files.py", "NOTES.md"),  # a user's own file inside that package
 }
 
 # A relative path: optional ./ or ../ steps, then name(/name)* ending .md or .py. Not preceded

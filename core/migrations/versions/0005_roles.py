@@ -100,9 +100,13 @@ POSTGRES_UP = [
     "CREATE POLICY dat_audit_admin ON audit FOR UPDATE USING (dat_is_admin())",
     "CREATE POLICY dat_audit_delete ON audit FOR DELETE USING (dat_is_admin())",
     # nobody writes in another's name
+    # (an admin's rows are left as written: `dat db copy` keeps who and when of the source)
     """CREATE OR REPLACE FUNCTION dat_stamp_audit() RETURNS trigger LANGUAGE plpgsql
-       SET search_path = pg_catalog, pg_temp AS $$
+       SET search_path = pg_catalog, {schema}, pg_temp AS $$
          BEGIN
+           IF {schema}.dat_is_admin() THEN
+             RETURN NEW;
+           END IF;
            NEW.actor := session_user;
            NEW.at := (now() AT TIME ZONE 'utc');
            RETURN NEW;
@@ -114,8 +118,11 @@ POSTGRES_UP = [
     "OR NEW.at < (now() AT TIME ZONE 'utc') - interval '1 hour') "
     "EXECUTE FUNCTION dat_stamp_audit()",
     """CREATE OR REPLACE FUNCTION dat_stamp_observation() RETURNS trigger LANGUAGE plpgsql
-       SET search_path = pg_catalog, pg_temp AS $$
+       SET search_path = pg_catalog, {schema}, pg_temp AS $$
          BEGIN
+           IF {schema}.dat_is_admin() THEN
+             RETURN NEW;
+           END IF;
            NEW.recorded_by := session_user;
            RETURN NEW;
          END $$""",
