@@ -683,7 +683,8 @@ def test_closed_pipe_is_quiet_141(tmp_path):
             for slug in ("dudley", "bromley", "haringey", "cheshire", "ne_lincs") for y in range(1980, 2026)
             for q in range(1, 5)]
     (tmp_path / "many.csv").write_text("partnership,indicator,period,value\n" + "\n".join(rows) + "\n")
-    assert run_dat("--db", url, "import", str(tmp_path / "many.csv"), env={"DAT_DATA_DIR": str(tmp_path)}).returncode == 0
+    imported = run_dat("--db", url, "import", str(tmp_path / "many.csv"), env={"DAT_DATA_DIR": str(tmp_path)})
+    assert imported.returncode == 0, imported.stderr
     proc = subprocess.Popen(f"{' '.join(_dat_cmd())} --db {url} export | head -c1; exit ${{PIPESTATUS[0]}}",
                             shell=True, executable="/bin/bash", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "DAT_DATA_DIR": str(tmp_path)})
