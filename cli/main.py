@@ -170,7 +170,9 @@ def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
 
 def _stop(message: str, code: int) -> NoReturn:
     """Print ``dat: <message>`` as one line on stderr and exit with ``code``."""
-    line = " ".join(str(message).split())
+    from dat.core.reports import printable
+
+    line = printable(" ".join(str(message).split()))  # no escape sequence reaches the terminal
     if len(line) > MAX_MESSAGE:
         line = line[:MAX_MESSAGE - 1] + "…"
     try:

@@ -27,9 +27,10 @@ Stdlib only (the export imports it only with ``--public``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -57,6 +58,8 @@ class Outcome:
     primary: int = 0
     secondary: int = 0
     unresolved: int = 0
+    #: the count cells (area, period) hidden, for indicators protected jointly
+    hidden: set[Key] = field(default_factory=set)
 
 
 def is_small(x: Any) -> bool:
@@ -131,64 +134,242 @@ def _decreasing_span(f: Any, low: float, high: float, first: int, last: int) -> 
 
 #: the largest denominator the interval inversion tries (a population)
 _MAX_DENOMINATOR = 10 ** 10
+#: the 97.5% normal quantile (two-sided 95% intervals)
+_Z = 1.959963984540054
+#: a span of denominators wider than this is searched by bisection, not one by one
+_ENUMERATE = 3000
+_EPS = 1e-9
+
+Written = tuple[Fraction, Fraction]  # a published figure and half a unit of its last decimal
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) (continued fraction, Lentz)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _betainc(b, a, 1.0 - x)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    f = d
+    for m in range(1, 400):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            f *= c * d
+        if abs(c * d - 1.0) < 1e-12:
+            break
+    return front * f
+
+
+@functools.lru_cache(maxsize=65536)
+def clopper_pearson(x: int, n: int) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) binomial 95% interval for x of n, as fractions 0-1."""
+    def quantile(p: float, a: float, b: float) -> float:
+        lo, hi = 0.0, 1.0
+        for _ in range(48):
+            mid = (lo + hi) / 2
+            if _betainc(a, b, mid) < p:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+    lower = 0.0 if x == 0 else quantile(0.025, x, n - x + 1)
+    upper = 1.0 if x == n else quantile(0.975, x + 1, n - x)
+    return lower, upper
+
+
+def _proportion_limits(x: int, n: int, exact: bool = True) -> list[tuple[float, float]]:
+    """The 95% limits of x of n (fractions) by every method dat knows for a proportion:
+    Wilson, Clopper-Pearson (``exact``) and Wald (normal approximation, as written and
+    clipped to 0-1)."""
+    from dat.core import stats
+
+    if n < 1 or not 0 <= x <= n:
+        return []
+    p = x / n
+    w = _Z * math.sqrt(p * (1 - p) / n)
+    out = [stats.wilson(x, n), (p - w, p + w), (max(0.0, p - w), min(1.0, p + w))]
+    if exact:
+        out.append(clopper_pearson(x, n))
+    return out
+
+
+def _count_limits(x: int) -> list[tuple[float, float]]:
+    """The 95% limits of a count of x events by every method dat knows for a rate: exact
+    Poisson, Byar's, and the normal approximation x +- 1.96 sqrt(x) (as written and
+    clipped at 0)."""
+    from dat.core import stats
+
+    w = _Z * math.sqrt(x)
+    return [stats.exact_poisson(x), stats.byar(x), (x - w, x + w), (max(0.0, x - w), x + w)]
+
+
+def _near(a: float, target: Written | None) -> bool:
+    return target is None or abs(a - float(target[0])) <= float(target[1]) + _EPS
+
+
+def interval_fits(x: int, n: int, low: Written | None, high: Written | None, *, proportion: bool,
+                  scale: int, exact: bool = True) -> bool:
+    """Whether ``x`` of ``n`` (a proportion) or ``x`` events in ``n`` (a rate per ``scale``)
+    gives the written limits (either may be None: a one-sided interval) by some method
+    dat knows."""
+    if proportion:
+        lims = [(a * scale, b * scale) for a, b in _proportion_limits(x, n, exact=exact)]
+    else:
+        if n < 1:
+            return False
+        lims = [(a * scale / n, b * scale / n) for a, b in _count_limits(x)]
+    return any(_near(a, low) and _near(b, high) for a, b in lims)
+
+
+def narrow(candidates: range, fits: Any) -> list[int] | None:
+    """The candidates (whole numbers a row allows for a cell) an interval keeps: those
+    ``fits`` accepts; None when there are too many to try (no narrowing)."""
+    if len(candidates) > _ENUMERATE:
+        return None
+    return [c for c in candidates if fits(c)]
+
+
+def _by_value(x: int, v: Written, scale: int) -> tuple[int, int]:
+    """The denominators n (>= max(x, 1)) for which x of n (x in n, per scale) is written as v."""
+    val, half = v
+    first = max(x, 1)
+    if x == 0:
+        return (first, _MAX_DENOMINATOR) if val - half <= 0 else (1, 0)
+    tiny = Fraction(1, 10 ** 12)
+    lo = math.ceil(Fraction(x * scale) / (val + half) - tiny) if val + half > 0 else _MAX_DENOMINATOR + 1
+    hi = math.floor(Fraction(x * scale) / (val - half) + tiny) if val - half > 0 else _MAX_DENOMINATOR
+    return max(first, lo), min(hi, _MAX_DENOMINATOR)
+
+
+def _rate_span(count_limit: float, target: Written | None, scale: int) -> tuple[float, float]:
+    """The (real) populations for which ``count_limit`` events per population x scale is
+    written as ``target``."""
+    if target is None:
+        return (0.0, INF)
+    a, t, h = count_limit * scale, float(target[0]), float(target[1]) + _EPS
+    if a == 0:
+        return (0.0, INF) if abs(t) <= h else (1.0, 0.0)
+    if a > 0:
+        if t + h <= 0:
+            return (1.0, 0.0)
+        return (a / (t + h), a / (t - h) if t - h > 0 else INF)
+    if t - h >= 0:
+        return (1.0, 0.0)
+    return (a / (t - h), a / (t + h) if t + h < 0 else INF)
+
+
+def _fit_count(x: int, v: Written, low: Written | None, high: Written | None, *,
+               proportion: bool, scale: int, exact: bool = True) -> bool:
+    """Whether some denominator gives x the value v and the written limits by a method dat
+    knows."""
+    first, last = _by_value(x, v, scale)
+    if first > last:
+        return False
+    if not proportion:  # limits are count limits / population: monotone in the population
+        for a, b in _count_limits(x):
+            lo, hi = float(first) - _EPS, float(last) + _EPS
+            for span in (_rate_span(a, low, scale), _rate_span(b, high, scale)):
+                lo, hi = max(lo, span[0]), min(hi, span[1])
+            if hi >= lo and math.floor(hi + _EPS) >= max(1, math.ceil(lo - _EPS)):
+                return True
+        return False
+    if last - first <= _ENUMERATE:
+        return any(interval_fits(x, n, low, high, proportion=True, scale=scale, exact=False)
+                   for n in range(first, last + 1)) or (exact and any(
+            interval_fits(x, n, low, high, proportion=True, scale=scale) for n in range(first, last + 1)))
+    # many denominators: each method's limits decrease with n for a fixed x (bisection); a
+    # limit whose direction is not sure (Wald's lower) is left out: more is found, not less
+    for m in range(4):
+        span = (first, last)
+        if m == 3 and not exact:
+            continue
+        for k, target in ((1, high), (0, low)):
+            if target is None or span[0] > span[1] or (m in (1, 2) and k == 0):
+                continue
+            lim = lambda n, m=m, k=k: _proportion_limits(x, n, exact=m == 3)[m][k] * scale  # noqa: E731
+            span = _decreasing_span(lim, float(target[0] - target[1]) - _EPS,
+                                    float(target[0] + target[1]) + _EPS, *span)
+        if span[0] <= span[1]:
+            return True
+    return False
+
+
+def _value_small(v: Written, proportion: bool, scale: int) -> bool:
+    """Whether the value alone, at its rounding, can stand for a count of 1-4 (or, for a
+    proportion, a complement or denominator of 1-4) for some denominator."""
+    for x in range(1, SMALL_BELOW):
+        first, last = _by_value(x, v, scale)
+        if first <= last:
+            return True
+        if proportion:
+            first, last = _by_value(x, (scale - v[0], v[1]), scale)
+            if first <= last:
+                return True
+    if proportion:
+        return any(abs(Fraction(x * scale, n) - v[0]) <= v[1] for n in range(1, SMALL_BELOW) for x in range(n + 1))
+    return False
+
+
+def _identified(v: Written, low: Written, high: Written, *, proportion: bool, scale: int) -> bool:
+    """Whether a count of any size and a denominator give the value and both limits by a
+    method dat knows (the interval is of a supported kind)."""
+    width = float(high[0] - low[0]) / 2
+    if width <= 0:
+        return False
+    p = float(v[0]) / scale
+    if proportion:
+        n_est = _Z * _Z * max(p * (1 - p), 1e-9) / (width / scale) ** 2
+        x_est = p * n_est
+    else:
+        x_est = (_Z * float(v[0]) / width) ** 2 if v[0] > 0 else 0.0
+    first = max(0, int(x_est / 3) - 5)
+    last = min(int(3 * x_est) + 10, 10 ** 9)
+    step = max(1, (last - first) // 400)
+    xs = sorted(range(first, last + 1, step), key=lambda x: abs(x - x_est))
+    # the cheap methods for every count tried, Clopper-Pearson for the likeliest 30
+    return any(_fit_count(x, v, low, high, proportion=proportion, scale=scale, exact=False) for x in xs) or \
+        (proportion and any(_fit_count(x, v, low, high, proportion=True, scale=scale) for x in xs[:30]))
 
 
 def interval_gives_small(value: float | Fraction, ci_low: float | Fraction | None,
                          ci_high: float | Fraction | None, unit: str | None, scale: int) -> bool:
-    """Whether a percentage or rate published with its 95% interval but no numerator and no
+    """Whether a percentage or rate published with a 95% interval but no numerator and no
     denominator can stand for a small count, as an attacker inverting the interval would
-    find: some numerator of 1-4 (or, for a proportion, a complement of 1-4, or a denominator
-    of 1-4) and a denominator give the value and both limits at their rounding. Wilson's
-    interval for a proportion, exact Poisson or Byar's for a rate (dat.core.stats), as the
-    interval dat and Fingertips compute. 25.0 (4.56-69.94) is 1 of 4: True."""
-    from dat.core import stats
-
-    if ci_low is None or ci_high is None:
+    find: some numerator of 1-4 (or, for a proportion, a complement of 1-4, or a
+    denominator of 1-4) and a denominator give the value and the limits at their rounding,
+    by a method dat knows (for a proportion Wilson, Clopper-Pearson and Wald; for a rate
+    exact Poisson, Byar's and the normal approximation). An interval of another kind (no
+    known method fits it for any count) or with one limit only is judged by the value
+    alone: hidden when the value can stand for a small count. 25.0 (4.56-69.94) is 1 of 4:
+    True."""
+    if ci_low is None and ci_high is None:
         return False
-    (v, hv), (lo, hl), (hi, hh) = (_as_written(x) for x in (value, ci_low, ci_high))
-    eps = 1e-9
     proportion = unit != "rate"
-    if proportion:
-        def methods(x: int, n: int) -> list[tuple[float, float]]:
-            if x > n:
-                return []
-            a, b = stats.wilson(x, n)
-            return [(a * scale, b * scale)]
-    else:
-        def methods(x: int, n: int) -> list[tuple[float, float]]:
-            return [(a * scale / n, b * scale / n) for a, b in (stats.exact_poisson(x), stats.byar(x))]
-
-    def fits(x: int, n: int, v: Fraction, lo: Fraction, hi: Fraction) -> bool:
-        if not abs(Fraction(x * scale, n) - v) <= hv:
-            return False
-        return any(abs(a - float(lo)) <= float(hl) + eps and abs(b - float(hi)) <= float(hh) + eps
-                   for a, b in methods(x, n))
-
-    def any_fit(x: int, v: Fraction, lo: Fraction, hi: Fraction) -> bool:
-        # the denominators the value allows (x / n decreasing in n), then those each limit
-        # allows (decreasing in n for a fixed count), for each method
-        by_value = _decreasing_span(lambda n: Fraction(x * scale, n), float(v - hv) - eps,
-                                    float(v + hv) + eps, max(x, 1), _MAX_DENOMINATOR)
-        for m in range(1 if proportion else 2):
-            span = by_value
-            for k in (0, 1):
-                if span[0] > span[1]:
-                    break
-                span = _decreasing_span(lambda n, m=m, k=k: methods(x, n)[m][k] if methods(x, n) else INF,
-                                        float((lo, hi)[k] - (hl, hh)[k]) - eps,
-                                        float((lo, hi)[k] + (hl, hh)[k]) + eps, *span)
-            if span[0] <= span[1] and (span[1] - span[0] > 2 or any(
-                    fits(x, n, v, lo, hi) for n in {span[0], span[1], (span[0] + span[1]) // 2})):
-                return True
-        return False
-
+    v = _as_written(value)
+    if ci_low is None or ci_high is None:
+        return _value_small(v, proportion, scale)
+    low, high = _as_written(ci_low), _as_written(ci_high)
     for x in range(1, SMALL_BELOW):
-        if any_fit(x, v, lo, hi):
+        if _fit_count(x, v, low, high, proportion=proportion, scale=scale):
             return True
-        if proportion and any_fit(x, scale - v, scale - hi, scale - lo):  # the complement
-            return True
-    if proportion:  # a denominator of 1-4 (0 of 3 included)
-        return any(fits(x, n, v, lo, hi) for n in range(1, SMALL_BELOW) for x in range(n + 1))
+        if proportion and _fit_count(x, (scale - v[0], v[1]), (scale - high[0], high[1]),
+                                     (scale - low[0], low[1]), proportion=True, scale=scale):
+            return True  # the complement
+    if proportion and any(abs(Fraction(x * scale, n) - v[0]) <= v[1] and
+                          interval_fits(x, n, low, high, proportion=True, scale=scale)
+                          for n in range(1, SMALL_BELOW) for x in range(n + 1)):
+        return True  # a denominator of 1-4 (0 of 3 included)
+    if not _identified(v, low, high, proportion=proportion, scale=scale):
+        return _value_small(v, proportion, scale)
     return False
 
 
@@ -398,16 +579,28 @@ def _sum_except(values: dict[Key, Any], skip: Key) -> Any:
 
 def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: set[Key],
                    children: Mapping[Any, Sequence[Any]], order: Mapping[Any, str],
-                   ranges: Mapping[Key, tuple[Fraction, Fraction]] | None = None) -> tuple[set[Key], int]:
+                   ranges: Mapping[Key, tuple[Any, Any]] | None = None,
+                   bounds: Mapping[Key, tuple[Any, Any]] | None = None) -> tuple[set[Key], int]:
     """Hide more cells of one family of counts until no hidden cell is determined by the
     published ones. ``values``: every present cell; ``hidden``: the cells hidden so far
     (primary and forced); ``ranges``: what an attacker knows of a cell that is not a number:
     a published one only to a range (a numerator worked back from a rounded percentage: an
     unknown of the relations, within its range), a hidden one only within bounds (a
-    complement: the denominator less 1-4). Returns (every hidden cell, how many could not
-    be protected)."""
+    complement: the denominator less 1-4); ``bounds``: what an attacker knows of a cell once
+    it is hidden (from what its row still publishes; by default its class: 1-4, 0, or 5 and
+    over). A hidden cell an attacker knows to be 0 is no leak (0 is published) but protects
+    nothing; and the hidden cells of one relation, all on one side, must not add up to 1-4
+    (a group of 1-4 people). Returns (every hidden cell, how many could not be protected)."""
     hidden = set(hidden)
     ranges = ranges or {}
+    bounds = bounds or {}
+
+    def hidden_bounds(k: Key) -> tuple[Any, Any]:
+        if k in bounds:
+            return bounds[k]
+        return (SMALL_LOW, SMALL_HIGH) if k in primary else _granted(values[k])
+
+    zeros = {k for k in values if hidden_bounds(k) == (0, 0)}
     if not hidden:
         return hidden, 0
     vague = {k for k in ranges if k in values and ranges[k][0] != ranges[k][1]}
@@ -429,6 +622,7 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         return (v == 0, v, order.get(k[0], repr(k[0])), k[1])
 
     cache: dict[tuple, set[Key]] = {}  # (relations, unknowns) of a component -> its leaks
+    offending: dict[tuple, set[int]] = {}  # ... -> relations whose hidden cells add up to 1-4
     # unknowns besides the hidden cells: cells the file does not hold, and those it
     # publishes only to a range
     missing = {k for rel in rels for k in rel if k not in values or k in vague}
@@ -440,7 +634,7 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
             return k in unknown if unknown is not None else (k in hidden or k in missing)
 
         comp_unknown = frozenset(k for i in comp for k in rels[i] if unk(k))
-        comp_hidden = {k for k in comp_unknown if k in hidden}
+        comp_hidden = {k for k in comp_unknown if k in hidden} - zeros
         if not comp_hidden:
             return set()
         key = (with_bounds, tuple(comp), comp_unknown)
@@ -449,16 +643,26 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
                 system = [{k: Fraction(c) for k, c in rels[i].items() if k in comp_unknown} for i in comp]
                 cache[key] = determined(system) & comp_hidden
             else:
-                bounds: dict[Key, tuple[Any, Any]] = {}
+                cell_bounds: dict[Key, tuple[Any, Any]] = {}
                 with_totals = []
+                groups: set[Key] = set()
+                bad_rels: set[int] = set()
                 for i in comp:
                     rel = rels[i]
                     total = -sum((c * values[k] for k, c in rel.items() if k not in comp_unknown), Fraction(0))
                     us = {k: c for k, c in rel.items() if k in comp_unknown}
                     with_totals.append((us, total))
                     for k in us:
-                        bounds[k] = _bounds(k, values, primary, ranges)
-                cache[key] = bound_pinned(with_totals, bounds) & comp_hidden
+                        cell_bounds[k] = (hidden_bounds(k) if k in hidden and k in values
+                                          else ranges.get(k, (Fraction(0), INF)))
+                    # hidden cells all on one side of a relation, adding up to 1-4: a group
+                    # of 1-4 people (a hidden 4 beside a hidden 0)
+                    if all(k in hidden and k in values and k not in ranges for k in us) and \
+                            len({c > 0 for c in us.values()}) == 1 and SMALL_LOW <= abs(total) <= SMALL_HIGH:
+                        groups.update(us)
+                        bad_rels.add(i)
+                offending[key] = bad_rels
+                cache[key] = (bound_pinned(with_totals, cell_bounds) | groups) & comp_hidden
         return cache[key]
 
     def component(seeds: Iterable[Key]) -> list[int]:
@@ -548,10 +752,12 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
                      if any(m in values and m not in hidden for m in rels[i])]
             if not cands:
                 continue
-            best = min(cands, key=lambda i: (sum(1 for m in rels[i] if m in unknown), i))
+            bad = set().union(*offending.values())
+            best = min(cands, key=lambda i: (i not in bad, sum(1 for m in rels[i] if m in unknown), i))
 
+            # a zero protects nothing (an attacker is granted it): non-zero cells first
             pick = min((m for m in rels[best] if m in values and m not in hidden),
-                       key=lambda m: (exposes(m), *sort_key(m)))
+                       key=lambda m: (m in zeros, exposes(m), *sort_key(m)))
             hidden.add(pick)
             touched.update(by_cell[pick])
             touched.update(by_cell.get(k, ()))
@@ -563,21 +769,6 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
             if not pool:
                 return hidden, len(leaks)
             hidden.add(min(pool, key=sort_key))
-
-
-def _bounds(k: Key, values: Mapping[Key, Fraction], primary: set[Key],
-            ranges: Mapping[Key, tuple[Fraction, Fraction]]) -> tuple[Any, Any]:
-    if k in ranges:  # known to a range, or a complement: its denominator less 1-4
-        return ranges[k]
-    if k not in values:  # not in this export: any count
-        return (Fraction(0), INF)
-    if k in primary:
-        return (SMALL_LOW, SMALL_HIGH)
-    v = values[k]
-    if v < 0:
-        return (-INF, INF)
-    # an attacker may know a complementary cell is not small: 0, or 5 and over
-    return (Fraction(SMALL_BELOW), INF) if v >= SMALL_BELOW else (Fraction(0), INF)
 
 
 def implied(values: Mapping[Key, Fraction], children: Mapping[Any, Sequence[Any]]) -> dict[Key, Fraction]:
@@ -600,57 +791,127 @@ def implied(values: Mapping[Key, Fraction], children: Mapping[Any, Sequence[Any]
 
 # -- one indicator's rows ---------------------------------------------------------------------
 
+def _granted(x: Fraction) -> tuple[Any, Any]:
+    """What an attacker is granted about a hidden count of ``x``: a small one is 1-4, a
+    zero is 0 (a hidden zero protects nothing), any other 5 and over."""
+    if x < 0:
+        return (-INF, INF)
+    if x == 0:
+        return (Fraction(0), Fraction(0))
+    return (SMALL_LOW, SMALL_HIGH) if is_small(x) else (Fraction(SMALL_BELOW), INF)
+
+
+def _hull(lo: Fraction, hi: Fraction) -> tuple[Any, Any]:
+    """What an attacker is granted about a hidden count known (before it was hidden) only
+    to lie in lo-hi: the hull of what each of those numbers grants."""
+    return _granted(lo)[0], _granted(hi)[1]
+
+
+def denominator_range(value: float | Fraction, numerator: float | Fraction, scale: int) -> tuple[int, Any]:
+    """Every whole denominator a published ``value`` (at its rounding) of ``numerator``
+    can stand for, as (lowest, highest; INF when unbounded): 71.4% of 10 is 14 only."""
+    v, half = _as_written(value)
+    x = Fraction(numerator)
+    if x == 0:
+        return (1, INF) if v - half <= 0 else (1, 0)
+    lo = max(math.ceil(x * scale / (v + half)), max(1, math.ceil(x))) if v + half > 0 else 1
+    hi = math.floor(x * scale / (v - half)) if v - half > 0 else INF
+    return lo, hi
+
+
 def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = None,
-            children: Mapping[Any, Sequence[Any]] | None = None) -> Outcome:
+            children: Mapping[Any, Sequence[Any]] | None = None,
+            force: Iterable[Key] = ()) -> Outcome:
     """Hide, in place, what ``rows`` (one indicator: keys ``_id`` (area), ``partnership``,
     ``period``, ``value``, ``numerator``, ``denominator``, ``_ci_low``, ``_ci_high``) must
-    not publish. ``children``: area id -> its sub-areas' ids (every area, not only these)."""
+    not publish. ``children``: area id -> its sub-areas' ids (every area, not only these).
+    ``force``: count cells to hide whatever their size (a linked indicator hid them)."""
     children = children or {}
     outcome = Outcome()
     scale = scale_of(unit, per)
     is_count = unit == "count"
+    proportion = unit != "rate"
     order = {r["_id"]: r["partnership"] for r in rows}
     index: dict[Key, dict[str, Any]] = {}
     counts: dict[Key, Fraction] = {}  # the count family: value of a count, else the numerator
     dens: dict[Key, Fraction] = {}
     derived: set[Key] = set()  # numerators published only through value x denominator
-    ranges: dict[Key, tuple[Fraction, Fraction]] = {}  # what an attacker knows of a count
+    derived_den: set[Key] = set()  # denominators published only through numerator / value
+    ranges: dict[Key, tuple[Fraction, Fraction]] = {}  # what an attacker knows of a published count
+    den_ranges: dict[Key, tuple[Any, Any]] = {}
+    complement: dict[Key, tuple[Fraction, Fraction]] = {}  # a hidden count 1-4 below its denominator
     p_counts: set[Key] = set()
+    p_dens: set[Key] = set()
     by_interval: set[Key] = set()  # value and interval alone give a small count away
+    odd_interval: set[Key] = set()  # an interval of no known kind beside a numerator's range
     for r in rows:
         k = (r["_id"], r["period"])
         index[k] = r
         v, n, d = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
+        lo_ci, hi_ci = _num(r.get("_ci_low")), _num(r.get("_ci_high"))
+        has_ci = lo_ci is not None or hi_ci is not None
+        low = _as_written(lo_ci) if lo_ci is not None else None
+        high = _as_written(hi_ci) if hi_ci is not None else None
         if is_count:
             c = v if v is not None else n
         else:
             c = n
             if c is None and scale and v is not None and d is not None:
-                # every whole number the value gives at its rounding: 1% of 460 is 3 to 6
+                # every whole number the value gives at its rounding (1% of 460 is 3 to 6),
+                # narrowed by every other figure of the row: the interval keeps only the
+                # numerators that give it by a method dat knows (N1)
                 lo, hi = numerator_range(v, d, scale)
+                if has_ci and d.denominator == 1:
+                    kept = narrow(range(lo, hi + 1), lambda x, d=int(d), low=low, high=high: interval_fits(
+                        x, d, low, high, proportion=proportion, scale=scale))
+                    if kept == []:
+                        odd_interval.add(k)  # an attacker may know its kind: it is not published
+                    elif kept:
+                        lo, hi = min(kept), max(kept)
                 c = Fraction(round(v * d / scale))  # the estimate, for ordering
                 derived.add(k)
                 if lo != hi:
                     ranges[k] = (Fraction(lo), Fraction(hi))
                 else:
                     c = Fraction(lo)
-                if _small_in(lo, hi) or (d is not None and _small_in(d - hi, d - lo)):
+                if _small_in(lo, hi) or _small_in(d - hi, d - lo):
                     p_counts.add(k)
-            elif c is None and d is None and scale and v is not None and \
-                    interval_gives_small(v, _num(r["_ci_low"]), _num(r["_ci_high"]), unit, scale):
+            elif c is None and d is None and scale and v is not None and has_ci and \
+                    interval_gives_small(v, lo_ci, hi_ci, unit, scale):
                 by_interval.add(k)
+            elif c is not None and d is None and scale and v is not None:
+                # numerator and value give the denominator (10 of 71.4% is 14), narrowed
+                # by the interval: a small denominator or complement is hidden (N2)
+                dlo, dhi = denominator_range(v, c, scale)
+                if has_ci and c.denominator == 1 and dhi != INF:
+                    kept = narrow(range(dlo, int(dhi) + 1), lambda m, x=int(c), low=low, high=high: interval_fits(
+                        x, m, low, high, proportion=proportion, scale=scale))
+                    if kept:
+                        dlo, dhi = min(kept), max(kept)
+                if dlo <= dhi:
+                    if _small_in(dlo, dhi):
+                        p_dens.add(k)
+                    if _small_in(dlo - c, dhi - c):
+                        p_counts.add(k)
+                    if dlo == dhi:
+                        d = Fraction(dlo)
+                        derived_den.add(k)
+                    else:
+                        d = Fraction(round(c * scale / v)) if v else Fraction(dlo)  # for ordering
+                        den_ranges[k] = (Fraction(dlo), dhi)
         if c is not None:
             counts[k] = c
         if d is not None:
             dens[k] = d
     p_counts |= {k for k, v in counts.items() if k not in ranges and is_small(v)}
-    p_dens = {k for k, v in dens.items() if is_small(v)}
+    p_dens |= {k for k, v in dens.items() if is_small(v)}
     # the complement, for every indicator with a denominator: 38 of 41 says 3 were not; an
     # attacker knows such a hidden count lies 1-4 below its denominator
     for k, v in counts.items():
         if k in dens and k not in ranges and is_small(dens[k] - v):
             p_counts.add(k)
-            ranges[k] = (max(Fraction(0), dens[k] - SMALL_HIGH), dens[k] - SMALL_LOW)
+            complement[k] = (max(Fraction(0), dens[k] - SMALL_HIGH), dens[k] - SMALL_LOW)
+    forced_rows = {k for k in force if k in counts} - p_counts
     primary_cells = len(p_counts) + len(p_dens) + len(by_interval)  # one per small count
     # a small cell the file does not hold but gives away (a quarter between two published
     # year-to-date ranges) is protected like a published one: it joins as a hidden cell
@@ -664,16 +925,35 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
     p_dens |= set(virtual_d)
     for k in by_interval:
         _hide(index[k], ("value", "_ci_low", "_ci_high", "note"))
-    if not p_counts and not p_dens:
+    for k in odd_interval:
+        _hide(index[k], ("_ci_low", "_ci_high"))
+    if not p_counts and not p_dens and not forced_rows:
         outcome.primary = primary_cells
         return outcome
 
-    hidden_dens, bad_d = protect_family(dens, p_dens, p_dens, children, order)
-    forced = set(p_counts)
+    den_bounds = {k: _granted(v) for k, v in dens.items()}
+    den_bounds.update({k: _hull(Fraction(0) if r[0] == 0 else r[0], Fraction(10 ** 12) if r[1] == INF else r[1])
+                       for k, r in den_ranges.items()})
+    hidden_dens, bad_d = protect_family(dens, p_dens, p_dens, children, order,
+                                        {k: r for k, r in den_ranges.items() if r[1] != INF}, bounds=den_bounds)
+    forced = set(p_counts) | forced_rows
     # value = num / den x scale: a hidden denominator hides a derived numerator
     forced |= {k for k in hidden_dens if k in derived and k in counts}
-    hidden_counts, bad_c = protect_family(counts, forced, p_counts, children, order, ranges)
+    # what an attacker can still know of a hidden count, from what its row still publishes:
+    # not the range its (hidden) value gave, but its class and its published denominator
+    bounds: dict[Key, tuple[Any, Any]] = {}
+    for k, v in counts.items():
+        b = _hull(*ranges[k]) if k in ranges else _granted(v)
+        if k in complement and v != 0:  # a hidden 0 of 1-4 is known: its denominator is hidden
+            b = (max(b[0], complement[k][0]), min(b[1], complement[k][1]))
+        if k in dens and k not in hidden_dens and k not in derived_den and dens[k] < b[1]:
+            b = (b[0], dens[k])
+        if b[0] > b[1]:
+            b = _granted(v)
+        bounds[k] = b
+    hidden_counts, bad_c = protect_family(counts, forced, p_counts, children, order, ranges, bounds=bounds)
     outcome.unresolved = bad_d + bad_c
+    outcome.hidden = {k for k in hidden_counts if k in index}
 
     hidden_cells = 0
     for k in hidden_counts:

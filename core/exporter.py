@@ -126,26 +126,69 @@ def _children(store: Any) -> dict[int, list[int]]:
     return out
 
 
+def _links(store: Any) -> dict[str, str]:
+    """Indicator code -> its link key, for indicators linked with another: the same
+    ``numerator`` definition (case and spacing aside) says their counts are the same people
+    (a count and a percentage of it), so they are protected together (docs/disclosure.md)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from dat.core.models import Indicator
+
+    by_text: dict[str, list[str]] = {}
+    with store.engine.connect() as conn:
+        for code, text in conn.execute(select(col(Indicator.code), col(Indicator.numerator))):
+            key = " ".join((text or "").split()).casefold()
+            if key:
+                by_text.setdefault(key, []).append(code)
+    return {code: key for key, codes in by_text.items() if len(codes) > 1 for code in codes}
+
+
 def _suppress(rows: Iterator[dict[str, Any]], report: ExportReport,
-              children: dict[int, list[int]]) -> Iterator[dict[str, Any]]:
+              children: dict[int, list[int]], links: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """Disclosure control (dat.core.disclosure), one indicator at a time: rows come ordered
     by indicator, and every relation (sub-areas, quarters, year-to-date) stays within one
-    indicator, so only one indicator's rows are held in memory."""
+    indicator, so only one indicator's rows are held in memory. Linked indicators (``links``:
+    code -> link key) are protected together: from the first linked indicator on, rows are
+    held until the stream ends (their order kept)."""
     from dat.core.disclosure import protect
+
+    links = links or {}
+    held: list[list[dict[str, Any]]] = []  # indicator groups, in order, once one is linked
+
+    def flush() -> Iterator[dict[str, Any]]:
+        joint: dict[str, list[list[dict[str, Any]]]] = {}
+        for g in held:
+            if g[0]["indicator"] in links:
+                joint.setdefault(links[g[0]["indicator"]], []).append(g)
+        done: dict[int, list[dict[str, Any]]] = {}
+        for groups in joint.values():
+            for g, out in zip(groups, _protect_linked(groups, report, children, protect), strict=True):
+                done[id(g)] = out
+        for g in held:
+            yield from done[id(g)] if id(g) in done else _protect(g, report, children, protect)
+
+    def finish(group: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        if held or group[0]["indicator"] in links:
+            held.append(group)
+            return iter(())
+        return iter(_protect(group, report, children, protect))
 
     group: list[dict[str, Any]] = []
     for row in rows:
         if group and row["indicator"] != group[0]["indicator"]:
-            yield from _protect(group, report, children, protect)
+            yield from finish(group)
             group = []
         group.append(row)
     if group:
-        yield from _protect(group, report, children, protect)
+        yield from finish(group)
+    if held:
+        yield from flush()
 
 
 def _protect(group: list[dict[str, Any]], report: ExportReport, children: dict[int, list[int]],
-             protect: Any) -> list[dict[str, Any]]:
-    outcome = protect(group, unit=group[0]["_unit"], per=group[0]["_per"], children=children)
+             protect: Any, force: Any = ()) -> list[dict[str, Any]]:
+    outcome = protect(group, unit=group[0]["_unit"], per=group[0]["_per"], children=children, force=force)
     report.suppressed_primary += outcome.primary
     report.suppressed_secondary += outcome.secondary
     if outcome.unresolved:
@@ -156,6 +199,26 @@ def _protect(group: list[dict[str, Any]], report: ExportReport, children: dict[i
         report.withheld += len(group)
         return []
     return group
+
+
+def _protect_linked(groups: list[list[dict[str, Any]]], report: ExportReport,
+                    children: dict[int, list[int]], protect: Any) -> list[list[dict[str, Any]]]:
+    """Linked indicators (their counts are the same people): a count cell (area, period)
+    hidden in one is hidden in all of them, repeated until no indicator hides a cell the
+    others publish; so no difference across the indicators gives a hidden count back."""
+    force: set[Any] = set()
+    for _ in range(50):
+        trial = [[dict(r) for r in g] for g in groups]
+        hidden: set[Any] = set()
+        for g in trial:
+            probe = ExportReport(kind="observations")
+            _protect(g, probe, children, protect, force)
+            hidden |= {(r["_id"], r["period"]) for r in g
+                       if "*" in (r["value"], r["numerator"])}
+        if hidden <= force:
+            break
+        force |= hidden
+    return [_protect(g, report, children, protect, force) for g in groups]
 
 
 def _cell(value: Any) -> Any:
@@ -212,7 +275,7 @@ def export(store: Any, out: IO[str] | Any, *, kind: str = "observations", fmt: s
     rows = source(store, partnerships, indicators)
     if public:
         if kind == "observations":
-            rows = _suppress(rows, report, _children(store))
+            rows = _suppress(rows, report, _children(store), _links(store))
         else:
             report.notes.append(f"--public suppresses counts in observations; {kind} are not counts of people")
     cols = COLUMNS[kind]

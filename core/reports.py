@@ -971,7 +971,7 @@ def render_source(source: str, context: dict[str, Any], *, name: str, html: bool
     if not sandboxed:
         env = _environment(False, html, jinja2.DictLoader({name: source}))
         try:
-            return str(env.get_template(name).render(**context))
+            return _controls(str(env.get_template(name).render(**context)))
         except RecursionError:
             raise ReportError(f"template {name}: recursion too deep (a macro that calls "
                               "itself without end)") from None
@@ -1008,7 +1008,24 @@ def render_source(source: str, context: dict[str, Any], *, name: str, html: bool
         raise TemplateLimitError(f"template {name}: ran out of memory {_LIMIT}") from None
     except Exception as exc:
         raise _render_error(exc, name) from None
-    return "".join(out)
+    return _controls("".join(out))
+
+
+#: C0 controls other than tab and newline, DEL and the C1 controls: a template's output
+#: never carries them (an escape sequence would reach a terminal, .docx cannot hold them)
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _controls(text: str) -> str:
+    """``text`` with every control character but tab and newline replaced by U+FFFD, as the
+    .xlsx renderer writes them."""
+    return _CONTROLS.sub("\ufffd", text)
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: every character that is not printable (ESC, BEL, C1,
+    U+2028...) escaped as Python writes it (``\\x1b``); spaces kept."""
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
 
 
 #: exceptions a template's own code raises (with jinja2's own): reported as the template's
@@ -1031,7 +1048,7 @@ def _render_error(exc: Exception, name: str) -> Exception:
     # string short of arguments, an unknown codec...), and anything else raised inside it
     if isinstance(exc, (jinja2.TemplateError, *_TEMPLATE_ERRORS)) or line != "?":
         prefix = f"template {name}, line {line}: {type(exc).__name__}: "
-        first = (str(exc).splitlines() or [""])[0]
+        first = printable((str(exc).splitlines() or [""])[0])
         # one line of at most 200 with "dat: ": the message (which may quote the template's
         # own text) is cut to a short excerpt
         room = max(20, min(_EXCERPT, _MAX_LINE - 5 - len(prefix)))
@@ -1042,7 +1059,15 @@ def _render_error(exc: Exception, name: str) -> Exception:
 
 def _read_user_template(path: Path, limits: TemplateLimits | None) -> str:
     """A user's template file, read no further than the source limit."""
+    import os
+    import stat
+
     limit = (limits or TemplateLimits()).source
+    try:  # a FIFO, a device (/dev/zero) or a folder is never opened
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ReportError(f"template {path}: is not a regular file")
+    except OSError:
+        pass  # open() below says why
     try:
         with path.open(encoding="utf-8", errors="strict", newline=None) as fh:
             source = fh.read(limit + 1)

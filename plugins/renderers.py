@@ -274,10 +274,12 @@ def _inline_text(token) -> str:
 
 def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None:
     from docx import Document
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     doc = Document()
-    doc.core_properties.title = title
-    tokens = _parse_office(".docx", markdown)
+    # control characters XML cannot carry are written as U+FFFD, as .xlsx does
+    doc.core_properties.title = ILLEGAL_CHARACTERS_RE.sub("\ufffd", title)
+    tokens = _parse_office(".docx", ILLEGAL_CHARACTERS_RE.sub("\ufffd", markdown))
     _docx_check(tokens)
     i = 0
     while i < len(tokens):

@@ -168,8 +168,16 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
              "(.md, .html, .docx, .xlsx)", 2)
     if template and template_file:
         fail("give --template or --template-file, not both", 2)
-    if template_file is not None and not template_file.is_file():
-        fail(f"{template_file}: no such template file", 1)
+    if template_file is not None:
+        import os
+        import stat
+
+        try:  # a FIFO, a device (/dev/zero) or a folder is never read
+            mode = os.stat(template_file).st_mode
+        except OSError:
+            fail(f"{template_file}: no such template file", 1)
+        if not stat.S_ISREG(mode):
+            fail(f"{template_file}: is not a regular file", 1)
     if force and output is None:
         fail("--force is for -o FILE: it replaces an existing file", 2)
     if output is not None and not list_only:

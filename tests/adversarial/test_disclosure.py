@@ -192,6 +192,13 @@ def solve(rels, known: dict, unknown_bounds: dict) -> dict:
     for k in unknown_bounds:
         if lo[k] == hi[k]:
             pinned.setdefault(k, lo[k])
+    # a hidden zero the attacker is granted (0 is published anyway) gives nothing away
+    pinned = {k: v for k, v in pinned.items() if unknown_bounds.get(k) != (0, 0)}
+    # hidden cells all on one side of a relation that add up to 1-4 are a small group (N9)
+    for coeffs, rhs in rows:
+        if all(k in unknown_bounds for k in coeffs) and len({c > 0 for c in coeffs.values()}) == 1 \
+                and 1 <= abs(rhs) <= 4:
+            pinned.update({k: ("group", abs(rhs)) for k in coeffs})
     return pinned
 
 
@@ -258,10 +265,11 @@ def attack(published: list[dict[str, str]], truth: dict[tuple[str, str, str], di
 
 def _bounds(true_value):
     """What the attacker may assume about a hidden cell: a small one is 1-4; another is 0 or
-    5 and over (we grant the attacker which of the two)."""
+    5 and over (we grant the attacker which of the two: a hidden 0 is known)."""
     if 0 < true_value < 5:
         return (Fraction(1), Fraction(4))
-    return (Fraction(5), float("inf")) if true_value >= 5 else (Fraction(0), float("inf"))
+    # a hidden zero: granted too (N9: "0 or 5 and over", and which of the two)
+    return (Fraction(5), float("inf")) if true_value >= 5 else (Fraction(0), Fraction(0))
 
 
 def _truth(lines: list[str]) -> dict:
@@ -270,6 +278,8 @@ def _truth(lines: list[str]) -> dict:
         slug, ind, period, v, n, d, _ = next(csv.reader([line]))
         out[(slug, ind, period)] = {"value": float(v), "numerator": float(n) if n else None,
                                     "denominator": float(d) if d else None}
+        if not d and line.rsplit(",", 1)[1].startswith("d="):  # the true, unpublished denominator
+            out[(slug, ind, period)]["den_true"] = float(line.rsplit(",", 1)[1][2:])
         if ind in SCALE and not n and d:  # the true numerator rides in the note (n=3)
             note = line.rsplit(",", 1)[1]
             out[(slug, ind, period)]["numerator"] = (int(note[2:]) if note.startswith("n=") else
@@ -531,6 +541,8 @@ def datasets(draw):
             continue
         derived = ind == "DISC.PCT" and draw(st.booleans())  # no numerator column: value x den
         places = draw(st.sampled_from([0, 1, 6]))  # the rounding of such a value
+        # value and numerator but no denominator: the value gives the denominator (N2)
+        no_den = ind == "DISC.PCT" and not derived and draw(st.booleans())
         with_den = ind == "DISC.COUNT" and draw(st.booleans())
         cells: dict[tuple[str, str], tuple[int, int]] = {}
         for y in range(2008, 2008 + years):
@@ -559,6 +571,8 @@ def datasets(draw):
                 value = round(n * SCALE[ind] / d, places)
                 text = str(int(value)) if places == 0 else str(value)
                 lines.append(f"{area},{ind},{period},{text},,{d},n={n}")
+            elif no_den:
+                lines.append(f"{area},{ind},{period},{round(n * SCALE[ind] / d, 1)},{n},,d={d}")
             else:
                 value = Fraction(n * SCALE[ind], d)
                 lines.append(f"{area},{ind},{period},{round(float(value), 6)},{n},{d},")
@@ -590,6 +604,8 @@ def test_no_suppressed_cell_can_be_recovered(disc, db_url, lines):
             assert STAR in (r["value"], r["numerator"], r["denominator"])
         if 0 < count < 5 or (t["denominator"] is not None and 0 < t["denominator"] - count < 5):
             assert r["value"] == STAR and r["numerator"] in (STAR, "")
+        if "den_true" in t and (0 < t["den_true"] - count < 5 or t["den_true"] < 5):
+            assert r["value"] == STAR  # N2: the value gives a small denominator or complement
         if r["value"] != STAR:
             assert Fraction(r["value"]) == Fraction(t["value"]).limit_denominator(10**6) or \
                 abs(float(r["value"]) - t["value"]) < 1e-6
@@ -701,3 +717,134 @@ def test_interval_inversion_and_numerator_ranges():
         assert interval_gives_small(20.0, round(a * 10, 2), round(b * 10, 2), "rate", 1000)
     a, b = stats.byar(300)
     assert not interval_gives_small(300.0, round(a, 1), round(b, 1), "rate", 1000)
+
+
+# -- the third attack (round 2): N1-N3, N8, N9, O2 ---------------------------------------------
+
+def _row(area: str, period: str, value, num=None, den=None, lo=None, hi=None) -> dict:
+    return {"_id": area, "partnership": area, "period": period, "value": value, "numerator": num,
+            "denominator": den, "_ci_low": lo, "_ci_high": hi, "note": None}
+
+
+def _get(rows: list[dict], area: str, period: str = "2009/10") -> dict:
+    return next(r for r in rows if (r["_id"], r["period"]) == (area, period))
+
+
+def test_a_numerator_range_is_narrowed_by_its_interval():
+    """N1: 2% of 460 is 7-11, but the Wilson interval 1.03-3.68 fits 9 only: ak1 = 12 - 9 = 3
+    would follow if ak2 were published; an interval of no known kind beside a range is hidden."""
+    from dat.core.disclosure import protect
+
+    rows = [_row("dp2s1", "2009/10", 3.0, 3, 100), _row("dp2s2", "2009/10", 2, None, 460, 1.03, 3.68),
+            _row("dp2", "2009/10", 2.1, 12, 560)]
+    assert protect(rows, unit="percent", children=CHILDREN).unresolved == 0
+    assert _get(rows, "dp2s1")["value"] == STAR
+    assert STAR in (_get(rows, "dp2s2")["value"], _get(rows, "dp2")["numerator"])
+    odd = [_row("dsolo", "2009/10", 40, None, 460, 0.5, 99.5)]  # no method gives 0.5-99.5
+    protect(odd, unit="percent", children=CHILDREN)
+    assert (odd[0]["_ci_low"], odd[0]["_ci_high"]) == (STAR, STAR)
+
+
+def test_value_and_numerator_give_the_denominator():
+    """N2: 71.4% of 10 is 10 of 14 (4 not counted); 85.7% of 6 is 6 of 7; 76.2% of 16 is 16
+    of 21 (5: published)."""
+    from dat.core.disclosure import denominator_range, protect
+
+    assert denominator_range(71.4, 10, 100) == (14, 14)
+    rows = [_row("dp2s1", "2009/10", 71.4, 10), _row("dp2s2", "2009/10", 85.7, 6),
+            _row("dp2", "2009/10", 76.2, 16), _row("dsolo", "2009/10", 33.3, 1)]
+    protect(rows, unit="percent", children=CHILDREN)
+    assert _get(rows, "dp2s1")["value"] == STAR and _get(rows, "dp2s2")["value"] == STAR
+    assert _get(rows, "dsolo")["value"] == STAR  # 1 of 3: a small count and denominator
+
+
+def test_intervals_of_other_kinds_and_one_sided():
+    """N3: a one-sided Wilson limit, Clopper-Pearson, Wald and a normal-approximation rate of
+    1 of 4 / 3 events are hidden; a real Wilson interval of 36 of 90 is published."""
+    from dat.core.disclosure import clopper_pearson, interval_gives_small
+
+    a, b = clopper_pearson(1, 4)
+    assert (round(a * 100, 2), round(b * 100, 2)) == (0.63, 80.59)
+    assert interval_gives_small(25.0, None, 69.94, "percent", 100)
+    assert interval_gives_small(25.0, 0.63, 80.59, "percent", 100)
+    assert interval_gives_small(25.0, -17.43, 67.43, "percent", 100)
+    assert interval_gives_small(1.2, -0.16, 2.56, "rate", 100000)
+    assert not interval_gives_small(40.0, 30.49, 50.33, "percent", 100)
+    x, n = 37, 1234
+    a, b = clopper_pearson(x, n)
+    assert not interval_gives_small(round(100 * x / n, 1), round(a * 100, 2), round(b * 100, 2), "percent", 100)
+
+
+def test_a_zero_is_no_complement_and_hidden_groups_are_not_small():
+    """N9: year 14, quarters 4, 0, 10, 0: hiding Q2 = 0 beside Q1 leaves Q1 + Q2 = 4."""
+    from dat.core.disclosure import protect
+
+    rows = [_row("dp2s1", "2009/10", 14), *(_row("dp2s1", f"2009/10 Q{q}", v) for q, v in
+                                            zip(range(1, 5), (4, 0, 10, 0), strict=True)),
+            _row("dp2s2", "2009/10", 30), _row("dp2", "2009/10", 44), _row("dp2s2", "2009/10 Q3", 12),
+            _row("dp2", "2009/10 Q3", 22)]
+    truth = {(r["_id"], r["period"]): r["value"] for r in rows}
+    assert protect(rows, unit="count", children=CHILDREN).unresolved == 0
+    hidden = {k for k in truth if _get(rows, *k)["value"] == STAR}
+    assert ("dp2s1", "2009/10 Q1") in hidden
+    assert any(truth[k] >= 5 for k in hidden if k[0] == "dp2s1")
+    assert _attack_rows(rows, truth) == {}
+    # no hidden group of quarters adds up to 1-4
+    assert not 1 <= sum(truth[k] for k in hidden if k[0] == "dp2s1" and "Q" in k[1]) <= 4
+
+
+def test_linked_indicators_are_protected_together():
+    """N8: a count and a percentage of the same people (the same numerator definition): ap 20,
+    ak2 17 published in one and the other would give ak1 = 3."""
+    from dat.core.exporter import ExportReport, _suppress
+
+    def rows(ind: str, unit: str, cells: list[tuple]) -> list[dict]:
+        return [{**_row(a, p, v, n, d), "indicator": ind, "_unit": unit, "_per": None} for a, p, v, n, d in cells]
+
+    count = rows("L.COUNT", "count", [("dp2", "2009/10", 20, None, None), ("dp2s1", "2009/10", 3, None, None),
+                                      ("dp2s2", "2009/10", 17, None, None)])
+    pct = rows("L.PCT", "percent", [("dp2", "2009/10", 20, 20, 100), ("dp2s1", "2009/10", 7.5, 3, 40),
+                                    ("dp2s2", "2009/10", 28.3, 17, 60),
+                                    *(("dp2s2", f"2009/10 Q{q}", round(100 * v / 15, 1), v, 15)
+                                      for q, v in zip(range(1, 5), (5, 5, 7, 0), strict=True))])
+    out = list(_suppress(iter(count + pct), ExportReport(kind="observations"), CHILDREN,
+                         {"L.COUNT": "people", "L.PCT": "people"}))
+    known = {}
+    for r in out:
+        if r["period"] == "2009/10":
+            c = r["value"] if r["indicator"] == "L.COUNT" else r["numerator"]
+            if c != STAR:
+                known[r["_id"]] = c
+    # with dp2 and dp2s2 both known (from either indicator), dp2s1 = 20 - 17 = 3
+    assert not {"dp2", "dp2s2"} <= set(known), known
+    unlinked = list(_suppress(iter([dict(r) for r in count + pct if "Q" not in r["period"]]),
+                              ExportReport(kind="observations"), CHILDREN, {}))
+    assert len(unlinked) == 6  # unlinked indicators are protected one by one (assumed independent)
+
+
+def test_rounded_percentages_with_denominators_mostly_publish():
+    """O2: 8 areas of whole-number percentages with denominators and no numerators (a year,
+    its quarters and ranges): a hidden cell's range comes from what is published, so the
+    table is not withheld and most of it is published."""
+    import random
+
+    from dat.core.disclosure import protect
+
+    rnd = random.Random(3)
+    quarters = [f"2009/10 Q{q}" for q in range(1, 5)] + ["2010/11 Q1", "2010/11 Q2"]
+    spans = {"2009/10": quarters[:4], "2009/10 Q1-Q2": quarters[:2], "2009/10 Q1-Q3": quarters[:3]}
+    cell: dict[tuple[str, str], tuple[int, int]] = {}
+    for leaf in ("dp3s1", "dp3s2", "dp3s3", "dp2s1", "dp2s2", "dsolo"):
+        for q in quarters:
+            d = rnd.randint(20, 200)
+            cell[(leaf, q)] = (rnd.randint(1, 4) if rnd.random() < 0.1 else rnd.randint(5, d), d)
+    for parent in ("dp3", "dp2"):
+        for q in quarters:
+            cell[(parent, q)] = tuple(sum(cell[(k, q)][i] for k in CHILDREN[parent]) for i in (0, 1))
+    for a in ("dp3", "dp3s1", "dp3s2", "dp3s3", "dp2", "dp2s1", "dp2s2", "dsolo"):
+        for p, qs in spans.items():
+            cell[(a, p)] = tuple(sum(cell[(a, q)][i] for q in qs) for i in (0, 1))
+    rows = [_row(a, p, round(100 * n / d), None, d) for (a, p), (n, d) in sorted(cell.items())]
+    out = protect(rows, unit="percent", children=CHILDREN)
+    assert len(rows) == 72 and out.unresolved == 0 and out.primary >= 3
+    assert sum(r["value"] != STAR for r in rows) >= 48

@@ -698,3 +698,72 @@ def test_markdown_nested_past_the_renderer_is_refused_not_dropped(backend, tmp_p
     if suffix == ".html":
         assert "kept" in out.read_text()
     assert db_digest(db_url) == before
+
+
+# -- the third attack: control characters (T4, T5) and files that are not files (T6) ------------
+
+_RAW_CONTROLS = [chr(c) for c in (*range(0, 9), *range(11, 32), *range(0x7f, 0xa0))]
+
+
+def _one_clean_line(res, prefix: str) -> str:
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(prefix), res.stderr
+    assert len(lines[0]) <= 200 and "Traceback" not in res.stderr
+    assert not any(c in res.stderr + res.stdout for c in _RAW_CONTROLS), repr(res.stderr)
+    return lines[0]
+
+
+def test_control_characters_never_reach_the_terminal_or_the_output(backend, tmp_path):
+    """T4: an escape sequence in an error message is shown escaped (\\x1b); T4/T5: .md, .html
+    and .docx output carry no C0/C1 control but tab and newline (U+FFFD instead)."""
+    from docx import Document
+
+    _store, db_url, before = backend
+    tpl = tmp_path / "esc.md.j2"
+    tpl.write_text("{{ 'x'.encode('\x1b]0;PWNED\x07') }}")
+    out = tmp_path / "out.md"
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+    assert res.returncode == 1
+    assert "\\x1b]0;PWNED\\x07" in _one_clean_line(res, f"dat: template {tpl}, line 1: LookupError")
+    assert not out.exists()
+    body = "a\x01\x02\x1b[31mb\x7f\x85c\td\ne"
+    for suffix in (".md", ".html", ".docx"):
+        tpl = tmp_path / ("ctl.md.j2" if suffix != ".html" else "ctl.html.j2")
+        tpl.write_text(body)
+        out = tmp_path / f"ctl{suffix}"
+        res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        text = ("\n".join(p.text for p in Document(str(out)).paragraphs) if suffix == ".docx"
+                else out.read_text(encoding="utf-8"))
+        assert not any(c in text for c in _RAW_CONTROLS), repr(text)
+        assert "\ufffd" in text and "b" in text
+        if suffix == ".md":
+            assert text == "a\ufffd\ufffd\ufffd[31mb\ufffd\ufffdc\td\ne"
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tmp_path / "ctl.md.j2"))
+    assert res.returncode == 0 and not any(c in res.stdout for c in _RAW_CONTROLS)
+    assert db_digest(db_url) == before
+
+
+def test_a_template_that_is_not_a_regular_file_is_never_read(backend, tmp_path):
+    """T6: a FIFO (with no writer: reading would hang), /dev/zero and /dev/null are "is not a
+    regular file", exit 1 (as a missing template file), no file written; a folder stays bad
+    usage (exit 2, "is a directory"), as for every file argument."""
+    import os
+
+    _store, db_url, before = backend
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for f in (fifo, Path("/dev/zero"), Path("/dev/null")):
+        out = tmp_path / "out.md"
+        res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(f), "-o", str(out), timeout=30)
+        assert res.returncode == 1, res.stderr
+        assert _one_clean_line(res, "dat: ") == f"dat: {f}: is not a regular file"
+        assert not out.exists()
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tmp_path), "-o", str(out))
+    assert res.returncode == 2 and "is a directory" in res.stderr and not out.exists()
+    from dat.core.reports import _read_user_template
+
+    for f in (fifo, tmp_path):  # the API refuses them too
+        with pytest.raises(ReportError, match="is not a regular file"):
+            _read_user_template(f, None)
+    assert db_digest(db_url) == before
