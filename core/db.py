@@ -112,12 +112,10 @@ safe_url = mask_url
 
 
 def _userinfo_end(rest: str) -> int:
-    """Where the userinfo of a URL (after ``scheme://``) ends: the last "@" before the query
-    (a password may hold "/" or "@"); with no "@" there, the last "@" at all (a password may
-    hold "?"); -1 without one."""
-    query_at = rest.find("?")
-    at = rest.rfind("@", 0, query_at if query_at >= 0 else len(rest))
-    return at if at >= 0 else rest.rfind("@")
+    """Where the userinfo of a URL (after ``scheme://``) ends, as masking sees it: the last
+    "@" (a password may hold "/", "?", "#" or an unencoded "@"); -1 without one. A query
+    value holding "@" makes more than the password masked, never less."""
+    return rest.rfind("@")
 
 
 def _secrets(url: str | None) -> list[str]:
@@ -134,6 +132,8 @@ def _secrets(url: str | None) -> list[str]:
         _, colon, password = rest[:at].partition(":")
         if colon and password:
             out += [password, unquote(password)]
+            # a driver that read an unencoded "@" as the host's start quotes a piece of it
+            out += [p for p in re.split(r"[@:/?#]", password) if len(p) >= 4]
     _, _, query = rest.partition("?")
     for key, value in parse_qsl(query, keep_blank_values=False):
         if not value or not _secret_key(key):
@@ -194,6 +194,8 @@ def database_url(url: str | None = None) -> str:
 
 
 _EXAMPLES = "e.g. sqlite:///path/dat.sqlite3 or postgresql+psycopg://user@host/db"
+_UNENCODED_AT = ("the database URL '{shown}' has an @ in its user name or password; "
+                 "percent-encode it as %40")
 
 
 def parse_url(url: str) -> URL:
@@ -211,11 +213,23 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ValueError as exc:  # a port that is not a number (ArgumentError is a ValueError too)
+        if "@" in url.partition("://")[2][:_userinfo_end(url.partition("://")[2])]:
+            raise UsageError(_UNENCODED_AT.format(shown=_short(shown))) from None
         if "port" in str(exc).lower() or "invalid literal" in str(exc):
             raise UsageError(f"the database URL {shown!r} has a port that is not a number") from None
         raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
     except Exception:
         raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
+    authority = url.partition("://")[2].partition("?")[0]
+    if "@" in (parsed.host or "") or authority.count("@") > 1:
+        # the user name or password holds an "@": the driver would take part of it for the host
+        raise UsageError(_UNENCODED_AT.format(shown=_short(shown)))
+    if parsed.host:
+        try:
+            parsed.host.encode("idna")  # what the driver does first to look it up
+        except UnicodeError:
+            raise UsageError(f"the database URL '{_short(shown)}' has a host name that is not valid "
+                             f"({_short(parsed.host, 40)!r})") from None
     if parsed.drivername in ("postgres", "postgresql"):  # what users type: dat's driver, psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:

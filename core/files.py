@@ -22,7 +22,8 @@ Files
 
     Temporary names carry the writer's process id (``.NAME.PID.XXXXXXXX.tmp.SUFFIX``): a
     writer killed with SIGKILL cannot remove its temporary file, so the next write to the
-    same target removes those whose process no longer exists.
+    same target removes those whose process no longer exists. A name too long for that
+    (near the file system's 255 bytes) uses a hash of itself instead (``.dat-HASH.PID…``).
 
 Standard output
     :func:`flush_stdout` flushes standard output where the CLI can still report a failure
@@ -270,6 +271,7 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
     any error in the block (an OS error becomes an :class:`OutputError` naming ``path``;
     a closed pipe stays a :class:`BrokenPipeError`). Stale ones of writers that were killed
     are removed first."""
+    stem, tail = _fitted(stem, tail)
     _remove_stale(path.parent, stem, tail)
     prefix = f".{stem}.{os.getpid()}."
     try:
@@ -293,6 +295,28 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
         _release(exc)
         _remove(tmp)
         raise
+
+
+#: the longest file name, in bytes, on the file systems dat writes to (Linux, macOS, Windows)
+NAME_MAX = 255
+#: the bytes a temporary name adds to its stem and tail: "." "." PID (7 digits at most) "."
+#: and 8 random characters
+_TEMP_EXTRA = 3 + 7 + 8
+
+
+def _fitted(stem: str, tail: str) -> tuple[str, str]:
+    """``stem`` and ``tail`` of a temporary name, shortened when the name would be longer than
+    :data:`NAME_MAX` bytes (an ``-o`` name near the limit is legal): the stem becomes a hash
+    of itself (the same for every writer of that name, so stale files are still found), and a
+    long tail just ``.tmp``."""
+    size = len(stem.encode("utf-8", "surrogateescape")) + len(tail.encode("utf-8", "surrogateescape"))
+    if size + _TEMP_EXTRA <= NAME_MAX:
+        return stem, tail
+    import hashlib
+
+    if len(tail.encode("utf-8", "surrogateescape")) > 32:
+        tail = ".tmp"
+    return "dat-" + hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()[:16], tail
 
 
 def _release(exc: BaseException) -> None:

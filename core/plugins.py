@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -381,7 +382,12 @@ class PluginHost:
         found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
         self.installed = [ep.name for ep in found]
         self.unknown_allowed = sorted((allow or set()) - set(self.installed))
-        disabled = set() if every else disabled_plugins()
+        disabled: set[str] = set()
+        if not every:
+            settings, problem = load_settings()
+            if problem:
+                self.warn(f"{problem}: ignored; fix or delete it")
+            disabled = _disabled_plugins(settings)
         for ep in found:
             dist = getattr(ep, "dist", None)
             distribution: str | None = dist.name if dist else None
@@ -670,19 +676,61 @@ def settings_file() -> Any:
     return Path(folder) / "settings.json"
 
 
-def read_settings() -> dict[str, Any]:
+#: the largest settings file dat reads, in bytes: a larger one is ignored with a warning
+MAX_SETTINGS_BYTES = 64 * 1024
+
+
+def load_settings() -> tuple[dict[str, Any], str | None]:
+    """The user's settings and, when the file cannot be used, what is wrong with it (the
+    file is then ignored: every command warns, and ``dat plugins disable/enable`` refuse to
+    overwrite it). No file is no settings and no problem. Only the first
+    :data:`MAX_SETTINGS_BYTES` are read, by the standard library's ``json``."""
+    from dat.core.errors import shorten
+
+    path = settings_file()
+    shown = shorten(path)
+    try:  # never blocks: a FIFO is opened without waiting for a writer, then refused
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return {}, f"{shown} is not a regular file"
+            raw = fh.read(MAX_SETTINGS_BYTES + 1)
+    except FileNotFoundError:
+        return {}, None
+    except NotADirectoryError:
+        return {}, f"DAT_CONFIG_DIR {shorten(path.parent)} is not a folder"
+    except OSError as exc:
+        return {}, f"{shown} cannot be read ({exc.strerror or exc})"
+    if len(raw) > MAX_SETTINGS_BYTES:
+        return {}, f"{shown} is larger than {MAX_SETTINGS_BYTES // 1024} KiB"
     try:
-        data = json.loads(settings_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return {}, f"{shown} is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return {}, f"{shown} is not valid JSON (line {exc.lineno})"
+    except (ValueError, RecursionError):
+        return {}, f"{shown} is not valid JSON (nested too deeply)"
+    if not isinstance(data, dict):
+        return {}, f"{shown} is not a JSON object ({{...}})"
+    return data, None
+
+
+def read_settings() -> dict[str, Any]:
+    """The user's settings (``{}`` when the file is missing or cannot be used: see
+    :func:`load_settings`)."""
+    return load_settings()[0]
 
 
 def disabled_plugins() -> set[str]:
     """``DAT_DISABLE_PLUGINS`` (comma-separated) and the plugins turned off with ``dat plugins
     disable``."""
+    return _disabled_plugins(read_settings())
+
+
+def _disabled_plugins(settings: dict[str, Any]) -> set[str]:
     names = {n.strip() for n in os.environ.get("DAT_DISABLE_PLUGINS", "").split(",") if n.strip()}
-    saved = read_settings().get("disabled_plugins")
+    saved = settings.get("disabled_plugins")
     if isinstance(saved, list):
         names |= {str(n) for n in saved}
     return names

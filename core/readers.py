@@ -383,6 +383,7 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
     fh = io.BufferedReader(_Replay(head, raw_fh, cr_only), _HEAD)
     long_line = [0]  # the number of the last line longer than MAX_CELL_CHARS
     in_quote = [False]  # the last line ended inside a quoted field
+    record = [1, 0]  # the line the current record starts on, and its characters so far
     #: the most bytes a line of MAX_LINE_CHARS characters can take (4 a character in UTF-8)
     limit = 4 * MAX_LINE_CHARS + 1
 
@@ -412,6 +413,13 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
             if bad:
                 raise ImportRefused(f"{path}:{n}: a control character ({bad[0]!r}) in the line; "
                                     "this is not a clean CSV text file")
+            if in_quote[0]:  # a quoted field over several lines: one record, within the line limit
+                record[1] += len(line)
+                if record[1] > MAX_LINE_CHARS:
+                    raise ImportRefused(f"{path}:{record[0]}: malformed CSV: a quoted field runs on for more "
+                                        f"than {MAX_LINE_CHARS:,} characters (an unbalanced quote?)")
+            else:
+                record[:] = [n, len(line)]
             if '"' in line or in_quote[0]:
                 column, in_quote[0] = _bare_quote(line, in_quote[0])
                 if column:
@@ -426,8 +434,8 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
             return exc
         return ImportRefused(f"{path}:{start}: malformed CSV ({exc}; an unbalanced quote?)")
 
-    def cells_ok(rec: list[str], start: int) -> None:
-        if long_line[0] >= start:
+    def cells_ok(rec: list[str], start: int, every: bool = False) -> None:
+        if every or long_line[0] >= start:
             for i, c in enumerate(rec, 1):
                 if len(c) > MAX_CELL_CHARS:
                     raise ImportRefused(f"{path}:{start}: column {i}: a cell longer than "
@@ -449,16 +457,20 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         start = 2
+        width = len(header)
         try:
             for rec in reader:
                 end = reader.line_num
-                if end != start:
-                    raise ImportRefused(f"{path}:{start}: malformed CSV: a quoted field runs past the end "
-                                        "of the line (an unbalanced quote?)")
-                if long_line[0] >= start:
+                if end != start:  # RFC 4180: a quoted field may hold line breaks (a note over lines)
+                    if len(rec) != width:
+                        raise ImportRefused(f"{path}:{start}: malformed CSV: a quoted field runs from line "
+                                            f"{start} to {end}, and the row has {len(rec)} fields, the header "
+                                            f"{width} (an unbalanced quote?)")
+                    cells_ok(rec, start, True)
+                elif long_line[0] >= start:
                     cells_ok(rec, start)
                 if any(rec) and (rec[0].strip() or any(c.strip() for c in rec)):
-                    yield end, rec
+                    yield start, rec
                 start = end + 1
         except (csv.Error, ImportRefused) as exc:
             raise fail(exc, start) from None
@@ -501,6 +513,12 @@ def check_workbook(path: Path, fh: IO[bytes] | None = None) -> None:
         raise ImportRefused(f"{path}: not a readable .xlsx workbook: {len(infos):,} files inside; the limit "
                             f"is {MAX_XLSX_MEMBERS:,} (MAX_XLSX_MEMBERS)")
     names = {i.filename for i in infos}
+    if len(names) != len(infos):  # spreadsheet programs differ on which copy they read
+        from collections import Counter
+
+        twice = next(name for name, n in Counter(i.filename for i in infos).items() if n > 1)
+        raise ImportRefused(f"{path}: not a readable .xlsx workbook: {quote(twice)} is in the zip twice, "
+                            "so programs may read different copies; open and save it in a spreadsheet program")
     if any(i.flag_bits & 0x1 for i in infos):
         raise ImportRefused(f"{path}: not a readable .xlsx workbook: the zip is encrypted; "
                             "save it without a password")
@@ -531,24 +549,56 @@ class _DateCell(str):
     when: Any = None
 
 
-class _NoResult(str):
-    """A spreadsheet cell holding a formula that was never calculated (no saved result)."""
+class _BadCell(str):
+    """A spreadsheet cell dat refuses in whatever column it is: a formula never calculated,
+    an error value (``#N/A``), a number, date, boolean or shared string the file writes
+    wrongly. ``rule`` is the rejection; the row is rejected naming the cell's column."""
+
+    rule: str = ""
+
+
+def _bad(rule: str) -> _BadCell:
+    out = _BadCell("")
+    out.rule = rule
+    return out
 
 
 NO_RESULT_RULE = "a formula with no saved result; open and save the file in a spreadsheet program, or paste values"
 
+#: the number a spreadsheet's XML may hold in ``<v>`` (xsd:double without inf and NaN):
+#: ASCII digits, one optional point and exponent, nothing else (no ``_``, hex or other
+#: scripts' digits, which Python's ``int()`` and ``float()`` would take)
+_XLSX_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,5})?")
 
-def _percent_styles(wb: Any) -> set[int]:
-    """The style ids of a workbook whose number format shows a fraction as a percentage (an
-    unquoted, unescaped ``%`` in the format code: ``0%``, ``0.0%``; not ``0"%"``)."""
+#: the parts of a number format that are shown as written, never a placeholder: quoted
+#: text, an escaped character (``\%``), the space of a character's width (``_%``) or a
+#: repeated fill character (``*%``), and a ``[...]`` tag (colour, condition, ``[$%-809]``)
+_FORMAT_LITERAL = re.compile(r'"[^"]*"?|\\.|[_*].|\[[^\]]*\]?', re.S)
+
+
+def percent_count(code: str | None) -> int:
+    """How many times a number format multiplies a number by 100 to show it: the ``%``
+    signs of its first (positive) section outside :data:`_FORMAT_LITERAL`; 0 for a text
+    section (``@``). ``0%`` is 1, ``0%%`` 2, ``0"%"``, ``0\\%``, ``[$%-809]0`` and ``0;0;0;@%`` 0."""
+    section = _FORMAT_LITERAL.sub("", code or "").split(";", 1)[0]
+    return 0 if "@" in section else section.count("%")
+
+
+def _percent_styles(wb: Any) -> dict[int, int]:
+    """The style ids of a workbook whose number format shows a number as a percentage, each
+    with its :func:`percent_count`. A style naming a format the workbook does not define is
+    General (as a spreadsheet shows it): never a percentage."""
     from openpyxl.styles.numbers import BUILTIN_FORMATS  # type: ignore[import-untyped]
 
-    out = set()
+    custom = wb._number_formats
+    out = {}
     for i, style in enumerate(wb._cell_styles):
         fid = style.numFmtId
-        code = BUILTIN_FORMATS.get(fid, "") if fid < 164 else wb._number_formats[fid - 164]
-        if "%" in re.sub(r'"[^"]*"|\\.', "", code or ""):
-            out.add(i)
+        code = BUILTIN_FORMATS.get(fid) if fid < 164 else (
+            custom[fid - 164] if fid - 164 < len(custom) else None)
+        count = percent_count(code if isinstance(code, str) else None)
+        if count:
+            out[i] = count
     return out
 
 
@@ -557,18 +607,21 @@ def _percent_styles(wb: Any) -> set[int]:
 XLSX_WHOLE_TOLERANCE = 1e-9
 
 
-def _cell(c: Any, percent: bool = False) -> str:
-    """The text of a spreadsheet cell. A number in a percentage format is the fraction it
-    holds written as the percentage it shows (0.123 is ``12.3%``, exactly: decimal, not
-    float, arithmetic), so the % rule of a CSV value applies to it."""
+def _cell(c: Any, percent: int = 0) -> str:
+    """The text of a spreadsheet cell. A number in a percentage format (``percent``: its
+    :func:`percent_count`) is the fraction it holds written as the percentage it shows
+    (0.123 is ``12.3%``, exactly: decimal, not float, arithmetic), so the % rule of a CSV
+    value applies to it; a format with ``%%`` (which multiplies by 10,000) is refused."""
     import datetime as _dt
 
     if c is None:
         return ""
     if isinstance(c, str):
-        return c  # a _NoResult stays one
+        return c  # a _BadCell stays one
     if isinstance(c, bool):
         return str(c)
+    if percent > 1 and isinstance(c, (int, float)):
+        return _bad(f"a number format with {percent} % signs; format it as 0% or as a plain number")
     if percent and isinstance(c, (int, float)):
         from decimal import Decimal
 
@@ -623,20 +676,90 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         wb.close()
         raw_fh.close()
         raise
+    from openpyxl.cell.text import Text  # type: ignore[import-untyped]
+    from openpyxl.utils import coordinate_to_tuple, get_column_letter  # type: ignore[import-untyped]
+    from openpyxl.utils.datetime import from_excel, from_ISO8601  # type: ignore[import-untyped]
     from openpyxl.worksheet._reader import (  # type: ignore[import-untyped]
         FORMULA_TAG,
+        INLINE_STRING,
         VALUE_TAG,
         WorkSheetParser,
     )
 
     class Parser(WorkSheetParser):
+        """openpyxl's sheet parser with dat's rules for what a cell's XML holds: the raw
+        ``<v>`` text is read by :data:`_XLSX_NUMBER` (never Python's lenient ``int()`` and
+        ``float()``); a cell dat cannot take as written is a :class:`_BadCell`, refused in
+        whatever column it is; a cell given twice, or placed in another row, is refused."""
+
+        def parse_row(self, row: Any) -> tuple[int, list[dict[str, Any]]]:
+            n, cells = super().parse_row(row)
+            seen: set[int] = set()
+            for c in cells:
+                ref = f"{get_column_letter(c['column'])}{c['row']}"
+                if c["row"] != n:
+                    raise ImportRefused(f"{path}:{n}: cell {ref} is inside row {n} in the sheet's XML; "
+                                        "open and save the file in a spreadsheet program")
+                if c["column"] in seen:
+                    raise ImportRefused(f"{path}:{n}: cell {ref} appears twice in row {n} in the sheet's "
+                                        "XML; open and save the file in a spreadsheet program")
+                seen.add(c["column"])
+            return n, cells
+
         def parse_cell(self, element: Any) -> dict[str, Any]:
-            cell: dict[str, Any] = super().parse_cell(element)
-            if element.find(FORMULA_TAG) is not None:
-                saved = element.find(VALUE_TAG)  # an empty <v/> is a result only for a text formula
-                if saved is None or (not saved.text and element.get("t", "n") != "str"):
-                    cell["value"] = _NoResult("")
-            return cell
+            kind = element.get("t", "n")
+            ref = element.get("r")
+            style = element.get("s")
+            style_id = int(style) if style else 0
+            if ref:
+                row, column = coordinate_to_tuple(ref)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            saved = element.find(VALUE_TAG)
+            raw = None if kind == "inlineStr" or saved is None else saved.text or None
+            value: Any = None
+            if element.find(FORMULA_TAG) is not None and raw is None and (saved is None or kind != "str"):
+                value = _bad(NO_RESULT_RULE)  # an empty <v/> is a result only for a text formula
+            elif kind == "inlineStr":
+                child = element.find(INLINE_STRING)
+                value = None if child is None else Text.from_tree(child).content
+            elif raw is not None:
+                value = self.value(kind, raw, style_id)
+            return {"row": row, "column": column, "value": value, "style_id": style_id}
+
+        def value(self, kind: str, raw: str, style_id: int) -> Any:
+            if kind == "n":
+                raw = raw.strip(NUMBER_SPACES)  # as round a number in CSV
+                if not _XLSX_NUMBER.fullmatch(raw):
+                    return _bad(f"{quote(raw)} is not a number")
+                number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+                if number in (float("inf"), float("-inf")):
+                    return _bad(f"{quote(raw)} is not a finite number")
+                if style_id not in self.date_formats:
+                    return number
+                try:
+                    return from_excel(number, self.epoch, timedelta=style_id in self.timedelta_formats)
+                except (OverflowError, ValueError):
+                    return _bad(f"{quote(raw)} in a date format: a date outside Excel's range")
+            if kind == "s":
+                strings = self.shared_strings
+                if not (raw.isascii() and raw.isdigit() and int(raw) < len(strings)):
+                    return _bad(f"{quote(raw)} is not a shared-string index of the workbook")
+                return strings[int(raw)]
+            if kind == "str":
+                return raw
+            if kind == "e":
+                return _bad(f"a spreadsheet error value {quote(raw, 20)}")
+            if kind == "b":
+                return raw == "1" if raw in ("0", "1") else _bad(f"{quote(raw)} is not a boolean (0 or 1)")
+            if kind == "d":
+                try:
+                    return from_ISO8601(raw)
+                except (OverflowError, ValueError):
+                    return _bad(f"{quote(raw)} is not a date")
+            return _bad(f"a cell of unknown type {quote(kind, 10)}")
 
     def check(cells: list[str], n: int) -> list[str]:
         for i, c in enumerate(cells, 1):
@@ -665,9 +788,9 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
                     raise ImportRefused(f"{path}:{n}: row {n} comes after row {last} in the sheet's XML; "
                                         "open and save the file in a spreadsheet program")
                 last = n
-                got = {c["column"]: _cell(c["value"], c["style_id"] in percent) for c in cells
+                got = {c["column"]: _cell(c["value"], percent.get(c["style_id"], 0)) for c in cells
                        if c["value"] is not None}
-                got = {k: v for k, v in got.items() if v.strip() or isinstance(v, _NoResult)}
+                got = {k: v for k, v in got.items() if v.strip() or v.__class__ is _BadCell}
                 if got:
                     rec = [""] * max(got)
                     for k, v in got.items():
@@ -694,6 +817,10 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
     except BaseException:
         close()
         raise
+    for i, c in enumerate(first[1], 1):
+        if c.__class__ is _BadCell:
+            close()
+            raise ImportRefused(f"{path}:1: column {i}: {c.rule}")
     header = [c.strip() for c in first[1]]
     if len(header) > MAX_COLUMNS:
         close()
@@ -782,13 +909,13 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
     xlsx = reader is _xlsx_records
     bad = _CONTROL
 
-    def no_result(rec: list[str], line: int, names: list[str]) -> bool:
-        """Reject every formula cell of an .xlsx row with no saved result; True if any."""
-        missing = [i for i, c in enumerate(rec) if c.__class__ is _NoResult]
-        for i in missing:
+    def bad_cells(rec: list[str], line: int, names: list[str]) -> bool:
+        """Reject every :class:`_BadCell` of an .xlsx row, in whatever column; True if any."""
+        bad_ones = [(i, c) for i, c in enumerate(rec) if c.__class__ is _BadCell]
+        for i, c in bad_ones:
             rejects.append(Rejection(name, line, names[i] if i < len(names) else f"column {i + 1}",
-                                     NO_RESULT_RULE))
-        return bool(missing)
+                                     c.rule))
+        return bool(bad_ones)
 
     def num(text: str, line: int, column: str, marks: bool = False, role: str = "",
             fractions: list[tuple[str, str]] | None = None) -> tuple[float | None, int, str]:
@@ -840,7 +967,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             if n < width:
                 rec = rec + [""] * (width - n)
             if xlsx:
-                if no_result(rec, line, header):
+                if bad_cells(rec, line, header):
                     continue
                 for column, i in (("partnership", ip), ("indicator", ii), ("period", iper), ("note", inote)):
                     if i is not None:
@@ -873,7 +1000,7 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             if len(rec) > width:
                 rejects.append(Rejection(name, line, "row", f"{len(rec)} fields, the header has {width}"))
                 continue
-            if xlsx and no_result(rec, line, header):
+            if xlsx and bad_cells(rec, line, header):
                 continue
 
             def get(c: str, rec: list[str] = rec) -> str:

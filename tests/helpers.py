@@ -62,3 +62,67 @@ def db_digest(url: str) -> str:
         return digest.hexdigest()
     finally:
         engine.dispose()
+
+
+# -- hand-made .xlsx: the raw XML a spreadsheet program never writes ------------------------------
+
+_XLSX_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def xlsx_inline(ref: str, text: str) -> str:
+    """An inline-string cell of raw sheet XML."""
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def raw_xlsx(rows: list[str], *, styles: str | None = None, sst: list[str] | None = None,
+             extra_members: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """A workbook whose one sheet holds dat's header in row 1 and then ``rows`` (raw
+    ``<row>`` XML); ``styles``: the raw styles.xml; ``sst``: shared strings; ``extra_members``
+    are added to the zip as they are (a duplicate name included)."""
+    import io
+    import zipfile
+
+    header = "".join(xlsx_inline(f"{c}1", h) for c, h in zip("ABCDEFG", (
+        "partnership", "indicator", "period", "value", "numerator", "denominator", "note"), strict=True))
+    rels = [f'<Relationship Id="rId1" Type="{_XLSX_REL}/worksheet" Target="worksheets/sheet1.xml"/>']
+    members = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sheet.main+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{_XLSX_PKG}"><Relationship Id="rId1" Type="{_XLSX_REL}/'
+                       'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{_XLSX_NS}" xmlns:r="{_XLSX_REL}"><sheets><sheet name="Data" '
+                           'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{_XLSX_NS}"><sheetData><row r="1">{header}</row>'
+                                    + "".join(rows) + "</sheetData></worksheet>",
+    }
+    if styles is not None:
+        rels.append(f'<Relationship Id="rId8" Type="{_XLSX_REL}/styles" Target="styles.xml"/>')
+        members["xl/styles.xml"] = styles
+    if sst is not None:
+        rels.append(f'<Relationship Id="rId9" Type="{_XLSX_REL}/sharedStrings" Target="sharedStrings.xml"/>')
+        members["xl/sharedStrings.xml"] = f'<sst xmlns="{_XLSX_NS}">' + "".join(
+            f"<si><t>{s}</t></si>" for s in sst) + "</sst>"
+    members["xl/_rels/workbook.xml.rels"] = f'<Relationships xmlns="{_XLSX_PKG}">{"".join(rels)}</Relationships>'
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in [*members.items(), *extra_members]:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def xlsx_styles(numfmts: list[tuple[int, str]], xfs: list[int]) -> str:
+    """A raw styles.xml with these custom number formats (id, code) and cell styles (each a
+    numFmtId); codes are XML-escaped."""
+    from xml.sax.saxutils import quoteattr
+
+    fmts = "".join(f"<numFmt numFmtId=\"{i}\" formatCode={quoteattr(c)}/>" for i, c in numfmts)
+    return (f'<styleSheet xmlns="{_XLSX_NS}">' + (f"<numFmts>{fmts}</numFmts>" if numfmts else "")
+            + '<fonts count="1"><font/></fonts><fills count="1"><fill><patternFill patternType="none"/></fill>'
+            '</fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
+            "<cellXfs>" + "".join(f'<xf numFmtId="{x}" applyNumberFormat="1"/>' for x in xfs)
+            + "</cellXfs></styleSheet>")

@@ -285,3 +285,23 @@ def test_new_partnership_sees_disabled_and_skipped_plugins(tmp_path):
 def test_audit_since_empty_is_usage(db_url):
     out = _run(db_url, "audit", "--since", "")
     assert out.returncode == 2 and "--since is empty" in out.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--since", "0001-01-01T00:00+14:00"), "is out of range"),
+    (("--since", "9999-12-31T23:59-14:00"), "is out of range"),
+    (("--since", "1899-12-31"), "is out of range"),
+    (("-n", "99999999999999999999"), "--limit 99999999999999999999 is out of range: give 1 to 1,000,000"),
+    (("-n", "1000001"), "is out of range"),
+])
+def test_audit_bounds_are_usage_errors(db_url, args, needle):
+    out = _run(db_url, "audit", *args)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and needle in lines[0], out.stderr
+    assert "internal error" not in out.stderr and len(lines[0]) <= 200
+
+
+def test_audit_edges_of_the_range_are_read(db_url):
+    for args in (("--since", "1899-12-31T23:00-05:00"), ("--since", "9999-12-31"), ("-n", "1000000")):
+        out = _run(db_url, "audit", *args)
+        assert out.returncode == 0, out.stderr

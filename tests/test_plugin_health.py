@@ -139,3 +139,62 @@ def test_transfer_is_the_only_way_ownership_changes(db_url, fixture_plugins, tmp
     assert audit == [("transfer", "dudley", "'dudley' from dudley to dudley_next")]
     plugins = _plugins(db_url, env)
     assert any("belongs to dudley_next" in p for p in plugins["dudley"]["problems"])
+
+
+# -- settings.json that dat cannot use: said on every command, never overwritten -------------------
+
+BAD_SETTINGS = {
+    "trailing comma": ('{"theme": "dark", "disabled_plugins": ["bromley"],}', "is not valid JSON (line 1)"),
+    "latin-1 byte": (b'{"disabled_plugins": ["br\xf6mley"]}', "is not UTF-8 text"),
+    "nested too deeply": ("[" * 30_000 + "]" * 30_000, "is not valid JSON (nested too deeply)"),
+    "not an object": ('["bromley"]', "is not a JSON object ({...})"),
+    "over 64 KiB": ('{"disabled_plugins": [' + ", ".join(['"x"'] * 20_000) + "]}", "is larger than 64 KiB"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SETTINGS))
+def test_a_settings_file_dat_cannot_read_is_said_and_never_overwritten(db_url, tmp_path, case):
+    content, problem = BAD_SETTINGS[case]
+    config = tmp_path / "config"
+    config.mkdir()
+    path = config / "settings.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    env = {"DAT_CONFIG_DIR": str(config)}
+    before = path.read_bytes()
+    out = run_dat("--db", db_url, "partnerships", "-f", "csv", env=env)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    warned = [line for line in out.stderr.splitlines() if "settings.json" in line]
+    from dat.core.errors import shorten
+
+    assert warned == [f"dat: warning: {shorten(path)} {problem}: ignored; fix or delete it"], out.stderr
+    for verb in ("disable", "enable"):
+        out = run_dat("plugins", verb, "cheshire", env=env)
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode == 1 and len(lines) == 1 and len(lines[0]) <= 200, out.stderr
+        assert lines[0] == f"dat: {shorten(path)} {problem}: not changed; fix or delete it first"
+    assert path.read_bytes() == before
+
+
+def test_a_settings_fifo_never_blocks(db_url, tmp_path):
+    import os
+
+    config = tmp_path / "config"
+    config.mkdir()
+    os.mkfifo(config / "settings.json")
+    out = run_dat("--db", db_url, "partnerships", "-f", "csv", env={"DAT_CONFIG_DIR": str(config)}, timeout=60)
+    assert out.returncode == 0 and "settings.json is not a regular file: ignored" in out.stderr
+
+
+def test_a_config_dir_that_is_a_file_is_named(db_url, tmp_path):
+    config = tmp_path / "cfg"
+    config.write_text("not a folder")
+    env = {"DAT_CONFIG_DIR": str(config)}
+    out = run_dat("plugins", "disable", "cheshire", env=env)
+    assert out.returncode == 1
+    from dat.core.errors import shorten
+
+    shown = shorten(config)
+    assert out.stderr.strip() == f"dat: DAT_CONFIG_DIR {shown} is not a folder: not changed; fix or delete it first"
+    out = run_dat("--db", db_url, "partnerships", "-f", "csv", env=env)
+    assert out.returncode == 0 and f"dat: warning: DAT_CONFIG_DIR {shown} is not a folder" in out.stderr
+    assert config.read_text() == "not a folder"

@@ -10,6 +10,7 @@ import click
 
 from dat.cli.common import OutputPath, fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
+from dat.core.errors import shorten
 
 
 @click.command("import")
@@ -160,7 +161,8 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
     if output is not None:
         fmt = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}.get(output.suffix.lower(), "")
         if not fmt:
-            fail(f"cannot export to {output.suffix or 'a file without a suffix'}: use .csv, .json or .xlsx", 2)
+            fail(f"cannot export to {shorten(output.suffix, 40) or 'a file without a suffix'}: "
+                 "use .csv, .json or .xlsx", 2)
         check_output(output, force=force)  # before the database is opened
     store = open_store(ctx)
     for slug in partnerships:
@@ -186,7 +188,7 @@ def export_cmd(ctx: click.Context, kind: str, partnerships: tuple[str, ...], ind
     else:
         with atomic_text(output, force=force) as fh:
             report = run(fh)
-    msg = f"dat: exported {report.rows} {kind} rows" + (f" to {output}" if output else "")
+    msg = f"dat: exported {report.rows} {kind} rows" + (f" to {shorten(output)}" if output else "")
     if public:
         msg += (f"; suppressed {report.suppressed_primary} small counts (1-4) and "
                 f"{report.suppressed_secondary} further cells that would reveal them")

@@ -126,11 +126,14 @@ def _set_disabled(name: str, disabled: bool) -> None:
     import json
     from importlib.metadata import entry_points
 
+    from dat.core.errors import shorten
     from dat.core.files import write_text
-    from dat.core.plugins import ENTRY_POINT_GROUP, read_settings, settings_file
+    from dat.core.plugins import ENTRY_POINT_GROUP, load_settings, settings_file
 
     installed = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    settings = read_settings()
+    settings, problem = load_settings()
+    if problem:  # never overwrite what the user wrote and dat cannot read
+        fail(f"{problem}: not changed; fix or delete it first", 1)
     current = [str(n) for n in settings.get("disabled_plugins", []) if isinstance(n, str)]
     if disabled and name not in installed:
         fail(f"no installed plugin {name!r}; installed: {', '.join(installed) or 'none'} "
@@ -141,9 +144,14 @@ def _set_disabled(name: str, disabled: bool) -> None:
     settings["disabled_plugins"] = sorted(set(current) | {name}) if disabled else [n for n in current if n != name]
     path = settings_file()
     if not path.parent.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)  # the user's own config folder
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # the user's own config folder
+        except OSError as exc:
+            what = "is not a folder" if isinstance(exc, (FileExistsError, NotADirectoryError)) else \
+                f"cannot be created ({exc.strerror or exc})"
+            fail(f"the settings folder {shorten(path.parent)} (DAT_CONFIG_DIR) {what}; cannot save the setting", 1)
     write_text(path, json.dumps(settings, indent=2, sort_keys=True) + "\n", force=True)
-    click.echo(f"dat: plugin {name!r} {'disabled' if disabled else 'enabled'} for you ({path})", err=True)
+    click.echo(f"dat: plugin {name!r} {'disabled' if disabled else 'enabled'} for you ({shorten(path)})", err=True)
 
 
 @plugins_cmd.command("purge")

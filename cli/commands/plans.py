@@ -10,6 +10,7 @@ import click
 
 from dat.cli.common import OutputPath, fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
+from dat.core.errors import shorten
 
 
 def _money(v, row) -> str:
@@ -207,4 +208,4 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
     find_renderer(store, output.suffix)
     done = write_report(store, partnership, output, template, period=period, year=year,
                         template_file=template_file, force=force)
-    click.echo(f"dat: wrote {output} ({done['renderer']}): {done['title']}", err=True)
+    click.echo(f"dat: wrote {shorten(output)} ({done['renderer']}): {done['title']}", err=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dat.cli.common import fail
-from dat.core.errors import printable
+from dat.core.errors import printable, shorten
 
 
 def slugify(name: str) -> str:
@@ -238,6 +238,6 @@ def new_partnership_cmd(name: str, slug: str | None, region: str | None, directo
             write(rel, text)
         # a full or closed stdout stops it before the package appears
         flush_stdout("".join(f"{target / rel}\n" for rel in files))
-    click.echo(f"dat: created plugin {slug!r} in {target}. Next:\n"
-               f"  cd {target} && python3 -m pip install -e '.[test]' && python3 -m pytest\n"
+    click.echo(f"dat: created plugin {slug!r} in {shorten(target)}. Next:\n"
+               f"  cd {printable(target)} && python3 -m pip install -e '.[test]' && python3 -m pytest\n"
                f"  dat plugins    # lists {slug}", err=True)

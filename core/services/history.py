@@ -37,6 +37,11 @@ def history(store: Store, partnership: str, indicator: str, period: str | None =
                           for o in obs]}
 
 
+#: the most rows ``dat audit --limit`` may ask for (a much bigger number cannot even be
+#: passed to SQLite)
+MAX_AUDIT_ROWS = 10**6
+
+
 def audit_log(store: Store, partnership: str | None = None, since: str | None = None,
               limit: int | None = None) -> AuditResult:
     """The audit trail, newest first: every import, sync, purge, grant and transfer with who
@@ -55,10 +60,18 @@ def audit_log(store: Store, partnership: str | None = None, since: str | None = 
         except ValueError:
             raise UsageError(f"--since {since[:40]!r} is not a date: give e.g. 2026-12-01 or "
                              "2026-12-01T09:30") from None
+        out_of_range = UsageError(f"--since {since[:40]!r} is out of range: give a date from 1900 to 9999 (UTC)")
         if when.tzinfo is not None:
             from datetime import UTC
 
-            when = when.astimezone(UTC).replace(tzinfo=None)
+            try:
+                when = when.astimezone(UTC).replace(tzinfo=None)
+            except (OverflowError, ValueError):  # 0001-01-01T00:00+14:00 is before year 1
+                raise out_of_range from None
+        if not 1900 <= when.year <= 9999:
+            raise out_of_range
+    if limit is not None and not 1 <= limit <= MAX_AUDIT_ROWS:
+        raise UsageError(f"--limit {limit} is out of range: give 1 to {MAX_AUDIT_ROWS:,}")
     if partnership:
         get_partnership(store, partnership)
     with store.session() as s:

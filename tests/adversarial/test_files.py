@@ -257,3 +257,35 @@ def test_help_into_a_closed_pipe_is_quiet_141(args):
     proc = subprocess.run(f"{cmd} | (exec 0<&-; sleep 0.5); exit ${{PIPESTATUS[0]}}", shell=True,
                           executable="/bin/bash", capture_output=True, timeout=60)
     assert proc.returncode == 141 and proc.stderr == b"", proc.stderr
+
+
+# -- round 2: names near NAME_MAX, and names with control characters -------------------------------
+
+@pytest.mark.parametrize("name", ["b" * 251 + ".csv", "é" * 125 + ".xlsx"])
+def test_an_output_name_up_to_name_max_is_written(tmp_path, name, seed_store):
+    assert len(name.encode()) == 255
+    target = tmp_path / name
+    res = invoke("--db", f"sqlite:///{seed_store.engine.url.database}", "export", "-o", str(target))
+    assert res.exit_code == 0, res.stderr
+    assert target.exists() and len(res.stderr.strip().splitlines()[-1]) <= 200
+    no_temporaries(tmp_path)
+
+
+def test_a_long_name_reaches_the_temporary_file_writer(tmp_path):
+    target = tmp_path / ("z" * 250 + ".md")
+    with atomic_path(target) as tmp:
+        assert len(tmp.name.encode()) <= 255
+        tmp.write_text("x")
+    assert target.read_text() == "x"
+    no_temporaries(tmp_path)
+
+
+def test_a_name_with_a_new_line_is_shown_escaped(tmp_path, seed_store):
+    target = tmp_path / "new\nline.csv"
+    url = f"sqlite:///{seed_store.engine.url.database}"
+    res = invoke("--db", url, "export", "-o", str(target))
+    assert res.exit_code == 0 and target.exists()
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("new\\nline.csv"), res.stderr
+    again = refused(invoke("--db", url, "export", "-o", str(target)), 1, "the file exists")
+    assert "new\\nline.csv" in again

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import db_digest
+from helpers import db_digest, raw_xlsx, xlsx_inline, xlsx_styles
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,8 +107,8 @@ def stored(url: str, partnership: str, indicator: str, period: str):
         engine.dispose()
 
 
-def accepted(mdb, tmp_path, content, where: tuple[str, str, str], expected: tuple, *args):
-    _, res = run_import(mdb, tmp_path, content, *args)
+def accepted(mdb, tmp_path, content, where: tuple[str, str, str], expected: tuple, *args, name="f.csv"):
+    _, res = run_import(mdb, tmp_path, content, *args, name=name)
     assert res.exit_code == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert stored(mdb["url"], *where) == [expected]
@@ -142,7 +142,10 @@ REFUSALS = {
     "unbalanced quote swallows rows": (H + '"dudley,NTA.RET12,2007/08 Q1,5,,,\n' + R.replace("Q1", "Q2")
                                        + ',6,,,\n' + R.replace("Q1", "Q3") + ',7,,,"\n',
                                        "malformed CSV", 2),
-    "quoted note over a line end": (H + R + ',5,,,"first\nsecond"\n', "runs past the end of the line", 2),
+    "quoted field over lines, wrong field count": (H + R + ',5,,,"first\nsecond",extra\n',
+                                                   "runs from line 2 to 3, and the row has 8 fields", 2),
+    "quoted field over lines past the line limit": (H + R + ',5,,,"' + ("x" * 9_000 + "\n") * 12 + '"\n',
+                                                    "runs on for more than 100,000 characters", 2),
     "unbalanced quote at the end": (H + R + ',5,,,"never closed\n', "malformed CSV", 2),
     "NUL byte": (H + R + ",5,,,\n" + R.replace("Q1", "Q2") + ",6,,,a\x00b\n", "NUL byte", 3),
     "control character": (H + R + ",5,,,bell\x07\n", "control character", 2),
@@ -766,3 +769,203 @@ def test_fingertips_headline_at_the_indicators_own_age(mdb, tmp_path):
     assert "2 breakdown rows not imported" in res.stderr
     assert stored(mdb["url"], "dudley", "NTA.RET12", "1931/32") == [(60.0, 6.0, 10.0)]
     mdb["digest"] = None
+
+
+# -- round 2: what an .xlsx's XML holds goes through dat's rules, not openpyxl's leniency ----------
+
+def _xrow(n: int, value_cell: str, *extra: str, partnership: str = "dudley", indicator: str = "NTA.RET12",
+          period: str = "1960/61 Q1") -> str:
+    """Raw XML of data row ``n``: partnership, indicator and period as text, then
+    ``value_cell`` (``REF`` stands for D<n>) and any extra cells."""
+    return (f'<row r="{n}">{xlsx_inline(f"A{n}", partnership)}{xlsx_inline(f"B{n}", indicator)}'
+            f'{xlsx_inline(f"C{n}", period)}{value_cell.replace("REF", f"D{n}")}{"".join(extra)}</row>')
+
+
+_DATE_STYLE = xlsx_styles([], [0, 14])  # style 1: a date format
+XLSX_REFUSALS = {
+    # E1/I5: the raw <v> text is a number by the CSV rule, or the cell is refused naming it
+    "underscore": ([_xrow(2, '<c r="REF"><v>1_0</v></c>')], {}, "value: '1_0' is not a number", 2),
+    "arabic-indic digits": ([_xrow(2, '<c r="REF"><v>\u0664\u0660</v></c>')], {}, "is not a number", 2),
+    "NaN": ([_xrow(2, '<c r="REF"><v>NaN</v></c>')], {}, "value: 'NaN' is not a number", 2),
+    "hex": ([_xrow(2, '<c r="REF"><v>0x28</v></c>')], {}, "value: '0x28' is not a number", 2),
+    "-inf": ([_xrow(2, '<c r="REF"><v>-inf</v></c>')], {}, "value: '-inf' is not a number", 2),
+    "1e999": ([_xrow(2, '<c r="REF"><v>1e999</v></c>')], {}, "value: '1e999' is not a finite number", 2),
+    "fractional shared-string index": ([_xrow(2, '<c r="REF" t="s"><v>0.9</v></c>')], {"sst": ["40"]},
+                                       "value: '0.9' is not a shared-string index", 2),
+    "boolean 2": ([_xrow(2, '<c r="REF"><v>40</v></c>', '<c r="G2" t="b"><v>2</v></c>')], {},
+                  "note: '2' is not a boolean", 2),
+    # E2: a cell twice, or in another row
+    "cell twice in a row": ([_xrow(2, '<c r="REF"><v>40</v></c>', '<c r="D2"><v>90</v></c>')], {},
+                            "cell D2 appears twice in row 2", 2),
+    "cell of another row": ([_xrow(2, '<c r="REF"><v>40</v></c>', '<c r="D7"><v>90</v></c>')], {},
+                            "cell D7 is inside row 2", 2),
+    # E4: an error value in any column
+    "error value in the note": ([_xrow(2, '<c r="REF"><v>40</v></c>', '<c r="G2" t="e"><v>#N/A</v></c>')], {},
+                                "note: a spreadsheet error value '#N/A'", 2),
+    "error value in the period": ([_xrow(2, '<c r="REF"><v>40</v></c>').replace(
+        xlsx_inline("C2", "1960/61 Q1"), '<c r="C2" t="e"><v>#REF!</v></c>')], {},
+        "period: a spreadsheet error value '#REF!'", 2),
+    # I4: a date serial out of range, no openpyxl warning
+    "date serial out of range": ([_xrow(2, '<c r="REF"><v>40</v></c>').replace(
+        xlsx_inline("C2", "1960/61 Q1"), '<c r="C2" s="1"><v>99999999</v></c>')], {"styles": _DATE_STYLE},
+        "period: '99999999' in a date format: a date outside Excel's range", 2),
+    # E5: %% multiplies by 10,000
+    "a %% format": ([_xrow(2, '<c r="REF" s="1"><v>0.004</v></c>')], {"styles": xlsx_styles([(164, "0%%")], [0, 164])},
+                    "a number format with 2 % signs", 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(XLSX_REFUSALS))
+def test_xlsx_cells_follow_dats_rules(case, mdb, tmp_path):
+    rows, kw, fragment, line = XLSX_REFUSALS[case]
+    err = refused(mdb, tmp_path, raw_xlsx(rows, **kw), fragment, line, name="raw.xlsx")
+    assert "warning" not in err and "#VALUE!" not in err, err
+
+
+def test_xlsx_zip_with_a_member_twice_is_refused(mdb, tmp_path):
+    sheet = raw_xlsx([_xrow(2, '<c r="REF"><v>41</v></c>')])
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(sheet)) as zf:
+        again = zf.read("xl/worksheets/sheet1.xml")
+    content = raw_xlsx([_xrow(2, '<c r="REF"><v>40</v></c>')],
+                       extra_members=(("xl/worksheets/sheet1.xml", again.decode()),))
+    refused(mdb, tmp_path, content, "'xl/worksheets/sheet1.xml' is in the zip twice", None, name="dup.xlsx")
+
+
+def test_xlsx_error_value_in_the_header_is_refused(mdb, tmp_path):
+    sheet = raw_xlsx([_xrow(2, '<c r="REF"><v>40</v></c>')])
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(sheet)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("sheet1.xml"):
+                data = data.replace(xlsx_inline("G1", "note").encode(), b'<c r="G1" t="e"><v>#NAME?</v></c>')
+            dst.writestr(info.filename, data)
+    content = buf.getvalue()
+    refused(mdb, tmp_path, content, "column 7: a spreadsheet error value '#NAME?'", 1, name="hdr.xlsx")
+
+
+def test_xlsx_number_formats_read_as_a_spreadsheet_shows_them(mdb, tmp_path):
+    """C1: a style naming a format the file does not define is General; E5: only a % of the
+    first section's numbers makes a percentage; " 40 " is 40 as in CSV."""
+    cases = [
+        ("1961/62 Q1", xlsx_styles([], [0, 180]), "40", 40.0),          # undeclared format 180
+        ("1961/62 Q2", xlsx_styles([(164, "0;0;0;@%")], [0, 164]), "40", 40.0),  # % of the text section
+        ("1961/62 Q3", xlsx_styles([(164, "[$%-809]0")], [0, 164]), "40", 40.0),  # % in a locale tag
+        ("1961/62 Q4", xlsx_styles([(164, '0"%"')], [0, 164]), "40", 40.0),
+        ("1962/63 Q1", xlsx_styles([(164, "0.0%;[Red]-0.0%")], [0, 164]), "0.4", 40.0),
+        ("1962/63 Q2", xlsx_styles([(164, "_%0%")], [0, 164]), "0.4", 40.0),
+        ("1962/63 Q3", None, " 40 ", 40.0),
+    ]
+    for period, styles, v, expected in cases:
+        content = raw_xlsx([_xrow(2, f'<c r="REF" s="1"><v>{v}</v></c>', period=period)], styles=styles)
+        accepted(mdb, tmp_path, content, ("dudley", "NTA.RET12", period), (expected, None, None), name="fmt.xlsx")
+
+
+@pytest.mark.parametrize("code, count", [
+    ("General", 0), ("0%", 1), ("0.00%", 1), ("0%%", 2), ('0"%"', 0), ("0\\%", 0), ("[$%-809]0", 0),
+    ("0;0;0;@%", 0), ("@%", 0), ("0;0%", 0), ("[Red]0.0%", 1), ('"%"0%', 1), ("_%0", 0), ("*%0", 0), ("", 0),
+])
+def test_percent_count(code, count):
+    from dat.core.readers import percent_count
+
+    assert percent_count(code) == count
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 400), st.text(max_size=12)), max_size=4),
+       st.lists(st.one_of(st.integers(-5, 400), st.text(max_size=5)), max_size=5),
+       st.sampled_from(["", "0", "1", "2", "7", "x"]), st.text(max_size=30), st.booleans())
+def test_fuzzed_styles_never_escape_as_a_crash(fmts, xfs, style, junk, broken):
+    """C1: any styles.xml (random number formats and cell styles, or junk XML) gives rows or a
+    clean refusal, never another exception."""
+    import tempfile
+    from xml.sax.saxutils import quoteattr
+
+    from dat.core.readers import ImportRefused, read_rows
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    printable_fmts = [(i, "".join(ch for ch in c if ch.isprintable())) for i, c in fmts]
+    styles = (f'<styleSheet xmlns="{ns}"><numFmts>'
+              + "".join(f"<numFmt numFmtId=\"{i}\" formatCode={quoteattr(c)}/>" for i, c in printable_fmts)
+              + "</numFmts><cellXfs>" + "".join(f"<xf numFmtId={quoteattr(str(x))}/>" for x in xfs)
+              + "</cellXfs></styleSheet>")
+    if broken:
+        styles = styles[: len(styles) // 2] + "".join(ch for ch in junk if ch.isprintable())
+    cell = f'<c r="REF"{f" s={quoteattr(style)}" if style else ""}><v>0.4</v></c>'
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.xlsx"
+        path.write_bytes(raw_xlsx([_xrow(2, cell)], styles=styles))
+        try:
+            read_rows(path)
+        except ImportRefused as exc:
+            assert "\n" not in str(exc) and len(str(exc)) <= 195
+
+
+# -- round 2, D2: a note over several lines survives the CSV export and import ---------------------
+
+def test_a_multi_line_note_exported_to_csv_imports_back(mdb, tmp_path):
+    from dat.cli.main import cli
+
+    notes = {"1963/64 Q1": "line1\nline2", "1963/64 Q2": "a\r\nb", "1963/64 Q3": 'q "x"\n, y\n\nz'}
+    cell = '<c r="G{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>'
+    rows = [_xrow(n, '<c r="REF"><v>40</v></c>', cell.format(n, note.replace("\r", "&#13;")), period=period)
+            for n, (period, note) in enumerate(notes.items(), 2)]
+    _, res = run_import(mdb, tmp_path, raw_xlsx(rows), name="notes.xlsx")
+    assert res.exit_code == 0, res.stderr
+    out = tmp_path / "notes.csv"
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "export", "-p", "dudley", "-i", "NTA.RET12", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    before = _notes(mdb["url"], list(notes))
+    assert before == {p: (note, 1) for p, note in notes.items()}
+    res = CliRunner().invoke(cli, ["--db", mdb["url"], "import", str(out), "--allow-future"])
+    assert res.exit_code == 0 and "rejected 0" in res.stderr, res.stderr
+    mdb["digest"] = None
+    assert _notes(mdb["url"], list(notes)) == before  # no new revision: nothing changed
+
+
+def _notes(url: str, periods: list[str]) -> dict[str, tuple[str, int]]:
+    """period -> (note, number of revisions) of dudley's NTA.RET12 figures."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT o.period, o.commentary, o.is_current FROM observation o "
+                "JOIN partnership p ON p.id = o.partnership_id JOIN indicator i ON i.id = o.indicator_id "
+                "WHERE p.slug = 'dudley' AND i.code = 'NTA.RET12'")).all()
+    finally:
+        engine.dispose()
+    return {p: (next(c for q, c, cur in rows if q == p and cur), sum(q == p for q, _c, _cur in rows))
+            for p in periods}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300))
+def test_any_stored_note_round_trips_through_csv(note):
+    """D2: the export's CSV writer and the import's reader agree on every note dat can store
+    (a note is stripped and holds no control character; one a spreadsheet would read as a
+    formula gets its documented leading ')."""
+    import io
+    import tempfile
+
+    from hypothesis import assume
+
+    from dat.core.files import CsvWriter, safe_cell
+    from dat.core.readers import _CONTROL, read_rows
+
+    note = note.strip()
+    assume(note and not _CONTROL.search(note) and "\x00" not in note and safe_cell(note) == note)
+    buf = io.StringIO()
+    writer = CsvWriter(buf)
+    writer.writerow(["partnership", "indicator", "period", "value", "numerator", "denominator", "note"])
+    writer.writerow(["dudley", "NI40", "2007/08", 5, None, None, safe_cell(note)])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "n.csv"
+        path.write_bytes(buf.getvalue().encode("utf-8"))
+        _fmt, rows, rejects, _n = read_rows(path)
+    assert not rejects and [r.note for r in rows] == [note]
