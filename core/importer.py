@@ -49,6 +49,7 @@ class _Writer:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.buffer: list[tuple] = []
+        self.pending: list[int] = []  # ids of current figures the buffered rows replace
         cols = ", ".join(_OBS_COLUMNS)
         self.insert_sql = f"INSERT INTO observation ({cols}) VALUES ({', '.join(['?'] * len(_OBS_COLUMNS))})"
         self.copy_sql = f"COPY observation ({cols}) FROM STDIN"
@@ -67,6 +68,11 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
+        # the figures these rows replace stop being current first: a figure has one current
+        # revision at every moment (a unique index says so)
+        if self.pending:
+            self.retire(self.pending)
+            self.pending.clear()
         if not self.buffer:
             return
         raw = self.conn.connection.driver_connection
@@ -286,7 +292,6 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
     from sqlmodel import col
 
     from dat.core.models import Indicator, Observation, Partnership
-    from dat.core.sync import WITHDRAWN
 
     path = Path(path)
     fmt, rows, rejects, reading = stream_rows(path, load_mapping(Path(mapping) if mapping else None),
@@ -313,7 +318,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
             current: dict[tuple, Any] = {}
             withdrawn: dict[tuple, int] = {}
             loaded: set[int] = set()
-            retire: list[int] = []
+            retire = writer.pending
             for _row, key, values in _check(_noting(rows, rejects, parsing_rejects), name, parts, inds,
                                             rejects, parsing_rejects, allow_future=allow_future,
                                             agreement=AGREEMENT_UNITS[fmt]):
@@ -328,12 +333,13 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                         col(Observation.indicator_id) == iid, col(Observation.is_current).is_(True))
                     for r in conn.execute(q):
                         current[(r[1], iid, r[2])] = (r[0], r[3], tuple(r[4:]))
-                    # figures withdrawn by a purge have history but no current revision
-                    gone = select(col(Observation.partnership_id), col(Observation.period),
+                    # the highest revision that is not current: a purge's withdrawn revision, or
+                    # one a database client added, may be above the current one
+                    past = select(col(Observation.partnership_id), col(Observation.period),
                                   func.max(col(Observation.revision))).where(
-                        col(Observation.indicator_id) == iid, col(Observation.status) == WITHDRAWN).group_by(
+                        col(Observation.indicator_id) == iid, col(Observation.is_current).is_(False)).group_by(
                         col(Observation.partnership_id), col(Observation.period))
-                    for r in conn.execute(gone):
+                    for r in conn.execute(past):
                         withdrawn[(r[0], iid, r[1])] = r[2]
                 old = current.get(key)
                 if old is not None and old[2] == values:
@@ -342,7 +348,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                 revision = withdrawn.get(key, 0) + 1
                 if old is not None:
                     retire.append(old[0])
-                    revision = old[1] + 1
+                    revision = max(revision, old[1] + 1)
                     report.changed += 1
                 else:
                     report.added += 1
@@ -360,7 +366,6 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                 trans.rollback()
                 return report
             writer.flush()
-            writer.retire(retire)
             if report.added or report.changed:
                 slugs = sorted(slug for slug, pid in parts.items() if pid in touched)
                 record(conn, "import", f"{path.name}: added {report.added}, changed {report.changed}, "

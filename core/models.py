@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -97,6 +97,9 @@ class Observation(SQLModel, table=True):
         # covers "which periods / figures does this partnership have" (scorecards, the TUI's
         # first screen) without reading the table (revision 0002)
         Index("ix_observation_partnership_current", "partnership_id", "period", "is_current"),
+        # one current revision per figure (revision 0005)
+        Index("uq_observation_current", "partnership_id", "indicator_id", "period", unique=True,
+              postgresql_where=text("is_current"), sqlite_where=text("is_current = 1")),
     )
     id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id")

@@ -125,7 +125,8 @@ def grant(engine: Any, login: str, role: str, partnership: str | None = None) ->
             record(conn, "grant", f"{login} is {role}" + (f" of {partnership}" if partnership else ""),
                    partnership=partnership, source="command:dat db grant", who=me)
         _apply(conn, login)
-    return {"login": login, "role": role, "partnership": partnership, "changed": exists is None}
+        roles = held(conn, login)
+    return {"login": login, "role": role, "partnership": partnership, "changed": exists is None, "holds": roles}
 
 
 def revoke(engine: Any, login: str, partnership: str | None = None) -> dict[str, Any]:
@@ -144,7 +145,8 @@ def revoke(engine: Any, login: str, partnership: str | None = None) -> dict[str,
             raise UsageError(f"{login!r} has no dat role" + (f" for {partnership}" if partnership else "")
                              + (f" (it has {held} other role(s): dat db roles)" if held else "")
                              + "; nothing was changed")
-        _apply(conn, login)
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :l"), {"l": login}).scalar():
+            _apply(conn, login)  # a login dropped from the server has no privileges left to take
         what = f"{login}: {removed} role(s) removed" + (f" of {partnership}" if partnership else "")
         record(conn, "revoke", what, partnership=partnership, source="command:dat db revoke")
     return {"login": login, "partnership": partnership, "removed": removed}
@@ -154,10 +156,18 @@ def grants(engine: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         _postgres(conn, "dat db roles")
         rows = conn.execute(text(
-            "SELECT g.login, g.role, p.slug, g.granted_by, g.granted_at FROM dat_grant g "
+            "SELECT g.login, g.role, p.slug, g.granted_by, g.granted_at, "
+            "EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = g.login) FROM dat_grant g "
             "LEFT JOIN partnership p ON p.id = g.partnership_id ORDER BY g.login, g.role, p.slug"))
         return [{"login": r[0], "role": r[1], "partnership": r[2], "granted_by": r[3],
-                 "granted_at": r[4].isoformat(timespec="seconds")} for r in rows]
+                 "granted_at": r[4].isoformat(timespec="seconds"), "login_exists": bool(r[5])} for r in rows]
+
+
+def held(conn: Any, login: str) -> list[str]:
+    """The roles ``login`` holds, as ``editor of dudley`` / ``admin``."""
+    rows = conn.execute(text("SELECT g.role, p.slug FROM dat_grant g LEFT JOIN partnership p "
+                             "ON p.id = g.partnership_id WHERE g.login = :l ORDER BY g.role, p.slug"), {"l": login})
+    return [role if slug is None else f"{role} of {slug}" for role, slug in rows]
 
 
 __all__ = ["ROLES", "grant", "revoke", "grants", "is_admin", "require_admin", "editable",

@@ -278,11 +278,6 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
     # observations: new revision when the figure differs from the current one
     current = {(o.partnership_id, o.indicator_id, o.period): o
                for o in session.scalars(select(Observation).where(col(Observation.is_current).is_(True)))}
-    withdrawn = {(p, i, per): rev for p, i, per, rev in session.execute(
-        select(col(Observation.partnership_id), col(Observation.indicator_id), col(Observation.period),
-               func.max(col(Observation.revision)))
-        .where(col(Observation.status) == WITHDRAWN)
-        .group_by(col(Observation.partnership_id), col(Observation.indicator_id), col(Observation.period)))}
     for obs in registry.observations.values():
         key = (pid[obs.partnership], iid[obs.indicator], obs.period)
         values: dict[str, Any] = {
@@ -300,10 +295,13 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
                                               registry.owners.get(obs.partnership)):
             report.bump("kept", "observations")
             continue  # another plugin's figure, and that plugin is not loaded
-        revision = withdrawn.get(key, 0) + 1
+        # after the highest revision of the figure, current or not (a purge's withdrawn one, or
+        # one a database client added, may be above the current one)
+        revision = (session.execute(select(func.max(col(Observation.revision))).where(
+            col(Observation.partnership_id) == key[0], col(Observation.indicator_id) == key[1],
+            col(Observation.period) == key[2])).scalar() or 0) + 1
         if row is not None:
             row.is_current = False
-            revision = row.revision + 1
             session.flush()
             report.bump("changed", "observations")
         else:

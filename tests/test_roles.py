@@ -224,3 +224,51 @@ def test_attacks_on_the_roles_are_held(shared, tmp_path):
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP ROLE "{group}"')
     assert db_digest(admin_url) == before
+
+
+def test_second_attack_on_the_roles_is_held(shared, tmp_path):
+    """Found by a second attack: an admin's trigger running as the superuser, a retired
+    figure that broke every later sync, two current rows, fake import audit rows for another
+    partnership, back-dated figures, a dropped login that could not be revoked."""
+    admin_url, urls, logins = shared
+    _grant(admin_url, logins["editor"], "--partnership", "dudley", "--as", "editor")
+    _grant(admin_url, logins["admin"], "--admin")
+
+    def connect(role: str):
+        return psycopg.connect(urls[role].replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+
+    with connect("admin") as conn:  # rows, not tables: no trigger can be hung on them
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TRIGGER t BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION dat_stamp_audit()")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("TRUNCATE audit")
+    with connect("editor") as conn:
+        dudley = conn.execute("SELECT id FROM partnership WHERE slug = 'dudley'").fetchone()[0]
+        ind, period = conn.execute("SELECT indicator_id, period FROM observation WHERE partnership_id = %s "
+                                   "AND is_current LIMIT 1", (dudley,)).fetchone()
+        # a second current row for the same figure is refused by the database
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO observation (partnership_id, indicator_id, period, revision, is_current, "
+                         "status, recorded_at) VALUES (%s, %s, %s, 50, true, 'final', now())", (dudley, ind, period))
+        # a retired figure with a high non-current revision beside it
+        conn.execute("UPDATE observation SET is_current = false WHERE partnership_id = %s AND indicator_id = %s "
+                     "AND period = %s", (dudley, ind, period))
+        conn.execute("INSERT INTO observation (partnership_id, indicator_id, period, revision, is_current, "
+                     "status, recorded_at) VALUES (%s, %s, %s, 7, false, 'final', '1901-01-01')", (dudley, ind, period))
+        assert conn.execute("SELECT recorded_at FROM observation WHERE revision = 7 AND partnership_id = %s "
+                            "AND indicator_id = %s", (dudley, ind)).fetchone()[0].year > 2000
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # not its partnership
+            conn.execute("INSERT INTO audit (actor, action, partnership, detail, at) VALUES "
+                         "(session_user, 'import', 'bromley', 'fake', now())")
+    # the owner's next sync and the editor's next import both still work
+    sync = run_dat("--db", admin_url, "db", "sync", "--force")
+    assert sync.returncode == 0, sync.stderr
+    # a login dropped from the server: listed as such, and revoke still cleans up
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{logins["editor"]}"')
+        conn.execute(f'DROP ROLE "{logins["editor"]}"')
+    roles = json.loads(run_dat("--db", admin_url, "db", "roles", "-f", "json").stdout)["roles"]
+    assert [r["login_exists"] for r in roles if r["login"] == logins["editor"]] == [False]
+    out = run_dat("--db", admin_url, "db", "revoke", logins["editor"])
+    assert out.returncode == 0, out.stderr

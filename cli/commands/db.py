@@ -153,6 +153,9 @@ def grant_cmd(ctx: click.Context, login: str, partnership: str | None, role: str
     result = grant(engine, login, "admin" if admin else str(role), partnership)
     what = "admin" if admin else f"{role} of {partnership}"
     click.echo(f"dat: {login} is {what}" + ("" if result["changed"] else " (already)"), err=True)
+    others = [r for r in result["holds"] if r != what]
+    if others:  # a login name used before may still hold an old role: say so
+        click.echo(f"dat: {login} also holds: {', '.join(others[:6])} (dat db revoke removes them)", err=True)
 
 
 @db_cmd.command("revoke")
@@ -190,7 +193,8 @@ def roles_cmd(ctx: click.Context, fmt: str | None) -> None:
 
     rows = grants(open_database(_source(ctx), sync=False))
     emit(resolve_format(fmt), rows,
-         [Column("login", "Login"), Column("role", "Role"), Column("partnership", "Partnership"),
+         [Column("login", "Login", fmt=lambda v, r: v if r["login_exists"] else f"{v} (no such login)"),
+          Column("role", "Role"), Column("partnership", "Partnership"),
           Column("granted_by", "Granted by"), Column("granted_at", "When (UTC)")],
          result={"schema": "dat.roles/1", "roles": rows}, title="Roles")
 

@@ -84,15 +84,17 @@ def plugins_cmd(ctx: click.Context, fmt: str | None) -> None:
             hint = f"dat plugins purge {row['name']}" if row["status"] == "not installed" else \
                 f"kept while it is {row['status']}"
             return f"orphaned in the database: {held} ({hint})"
-        if value:
-            return str(value)
+        if row["error"]:
+            return str(row["error"])
         shown = "; ".join(row["problems"][:3])
         return shown + (f" (+{len(row['problems']) - 3} more)" if len(row["problems"]) > 3 else "")
 
+    for row in rows:  # one text for every format, CSV included
+        row["problem"] = problem(None, row) or None
     columns = [Column("name", "Plugin"), Column("status", "Status"), Column("origin", "From"),
                Column("contributes", "Contributes"),
                Column("total_ms", "Hooks ms", justify="right"),
-               Column("error", "Problem", fmt=problem)]
+               Column("problem", "Problem")]
     emit(resolve_format(fmt), rows, columns, result={"schema": "dat.plugins/1", "plugins": rows},
          title="Plugins")
 

@@ -144,6 +144,9 @@ def transfer(store: Store, slug: str, to: str) -> dict[str, Any]:
         s.execute(update(Partnership).where(col(Partnership.id) == row.id).values(plugin=to, reference=False))
         s.execute(delete(Meta).where(col(Meta.key) == FINGERPRINT_KEY))  # the new owner's data syncs next
         forget_refusal(s, slug)
+        host.recorded_refusals.pop(slug, None)
+        if host.refusals() is not host.recorded_refusals:
+            host.refusals().pop(slug, None)  # this process's registry says it no more either
         record(s, "transfer", f"{slug!r} from {before or 'nobody'} to {to}", partnership=slug,
                source=f"plugin:{to}")
         s.commit()

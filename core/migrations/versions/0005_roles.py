@@ -61,8 +61,11 @@ POSTGRES_UP = [
            END IF;
            EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', {schema_literal}, who);
            IF level = 'admin' THEN
-             EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO %I', {schema_literal}, who);
-             EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO %I', {schema_literal}, who);
+             -- the rows, never the tables themselves: no TRIGGER, TRUNCATE or REFERENCES (a
+             -- trigger of an admin's would run as whoever writes next, a superuser included)
+             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I',
+                            {schema_literal}, who);
+             EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', {schema_literal}, who);
              RETURN level;
            END IF;
            EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', {schema_literal}, who);
@@ -96,7 +99,8 @@ POSTGRES_UP = [
     # the audit trail: editors add import rows only; nobody but an admin changes or deletes
     "ALTER TABLE audit ENABLE ROW LEVEL SECURITY",
     "CREATE POLICY dat_audit_read ON audit FOR SELECT USING (true)",
-    "CREATE POLICY dat_audit_insert ON audit FOR INSERT WITH CHECK (dat_is_admin() OR action = 'import')",
+    "CREATE POLICY dat_audit_insert ON audit FOR INSERT WITH CHECK (dat_is_admin() OR (action = 'import' AND "
+    "(partnership IS NULL OR dat_can_edit((SELECT p.id FROM partnership p WHERE p.slug = audit.partnership)))))",
     "CREATE POLICY dat_audit_admin ON audit FOR UPDATE USING (dat_is_admin())",
     "CREATE POLICY dat_audit_delete ON audit FOR DELETE USING (dat_is_admin())",
     # nobody writes in another's name
@@ -124,10 +128,13 @@ POSTGRES_UP = [
              RETURN NEW;
            END IF;
            NEW.recorded_by := session_user;
+           NEW.recorded_at := (now() AT TIME ZONE 'utc');
            RETURN NEW;
          END $$""",
     "CREATE TRIGGER dat_stamp_observation BEFORE INSERT ON observation FOR EACH ROW "
-    "WHEN (NEW.recorded_by IS DISTINCT FROM session_user) EXECUTE FUNCTION dat_stamp_observation()",
+    "WHEN (NEW.recorded_by IS DISTINCT FROM session_user OR NEW.recorded_at > (now() AT TIME ZONE 'utc') "
+    "+ interval '1 minute' OR NEW.recorded_at < (now() AT TIME ZONE 'utc') - interval '1 hour') "
+    "EXECUTE FUNCTION dat_stamp_observation()",
 ]
 
 POSTGRES_DOWN = [
@@ -176,6 +183,9 @@ def upgrade() -> None:
         sa.UniqueConstraint('login', 'partnership_id', 'role', name='uq_grant'),
     )
     op.create_index('ix_dat_grant_login', 'dat_grant', ['login'])
+    # one current revision per figure: a second current row for the same key is refused
+    op.create_index('uq_observation_current', 'observation', ['partnership_id', 'indicator_id', 'period'],
+                    unique=True, postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current = 1'))
     if op.get_bind().dialect.name == "postgresql":
         _postgres(POSTGRES_UP)
 
@@ -183,5 +193,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _postgres(POSTGRES_DOWN)
+    op.drop_index('uq_observation_current', table_name='observation')
     op.drop_index('ix_dat_grant_login', table_name='dat_grant')
     op.drop_table('dat_grant')
