@@ -672,6 +672,12 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         ws = wb.active if wb.active in sheets else sheets[0]
         reading.sheet = ws.title
         percent = _percent_styles(wb)
+        try:
+            shared = _shared_strings(fh)
+        except MemoryError:
+            raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
+        except Exception as exc:
+            raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     except BaseException:
         wb.close()
         raw_fh.close()
@@ -780,7 +786,7 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
 
     def parse() -> Iterator[tuple[int, list[str]]]:
         with ws._get_source() as src:
-            parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+            parser = Parser(src, shared, data_only=True, epoch=wb.epoch,
                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
             last = 0
             for n, cells in parser.parse():
@@ -833,6 +839,50 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
             close()
 
     return header, rows()
+
+
+_XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape_xlsx(text: str) -> str:
+    """ECMA-376's ``_xHHHH_`` escapes, decoded in one pass (``_x005F_`` is a literal ``_``,
+    so ``_x005F_x000D_`` is the text ``_x000D_``); anything else, ``x005F_`` included, is kept."""
+    return _XML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _shared_strings(fh: IO[bytes]) -> list[str]:
+    """The workbook's shared strings, read by dat (openpyxl's reader deletes every
+    ``x005F_`` from the text): each ``<si>``'s ``<t>`` and rich-text runs' ``<t>``, phonetic
+    runs (``<rPh>``) left out, escapes decoded by :func:`_unescape_xlsx`."""
+    import zipfile
+
+    from openpyxl.packaging.manifest import Manifest  # type: ignore[import-untyped]
+    from openpyxl.xml.constants import (  # type: ignore[import-untyped]
+        ARC_CONTENT_TYPES,
+        SHARED_STRINGS,
+        SHEET_MAIN_NS,
+    )
+    from openpyxl.xml.functions import fromstring, iterparse  # type: ignore[import-untyped]
+
+    si, t, r = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "t", "r"))
+    strings: list[str] = []
+    with zipfile.ZipFile(fh) as zf:
+        ct = Manifest.from_tree(fromstring(zf.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
+        if ct is None:
+            return strings
+        with zf.open(ct.PartName.lstrip("/")) as src:
+            for _, node in iterparse(src):
+                if node.tag != si:
+                    continue
+                parts: list[str] = []
+                for child in node:
+                    if child.tag == t:
+                        parts.append(child.text or "")
+                    elif child.tag == r:
+                        parts.extend(x.text or "" for x in child if x.tag == t)
+                strings.append(_unescape_xlsx("".join(parts)))
+                node.clear()
+    return strings
 
 
 def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
