@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import math
 import os
 import re
 import stat
@@ -120,7 +121,10 @@ def xlsx_cell(ws: Any, value: Any) -> Any:
         cell = WriteOnlyCell(ws, value=xlsx_text(value))
         cell.data_type = "s"
         return cell
-    return WriteOnlyCell(ws, value=value)
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, float) and math.isfinite(value):
+        cell._value = repr(value)  # openpyxl writes "%.16g": 17 digits read back bit-identical
+    return cell
 
 
 def set_xlsx_row(cells: Any) -> None:
