@@ -740,7 +740,10 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
                 raw = raw.strip(NUMBER_SPACES)  # as round a number in CSV
                 if not _XLSX_NUMBER.fullmatch(raw):
                     return _bad(f"{quote(raw)} is not a number")
-                number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+                try:
+                    number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+                except ValueError:  # Python's limit of 4,300 digits for int()
+                    return _bad(f"{quote(raw)} is not a number (more than 4,300 digits)")
                 if number in (float("inf"), float("-inf")):
                     return _bad(f"{quote(raw)} is not a finite number")
                 if style_id not in self.date_formats:
@@ -887,11 +890,22 @@ def _shared_strings(fh: IO[bytes]) -> list[str]:
 
 def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
     try:
-        import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
+        # no stubs: types-openpyxl is not a dependency
+        from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+
+    class Reader(ExcelReader):
+        """openpyxl's reader without its shared-string table: dat reads that itself
+        (:func:`_shared_strings`), and openpyxl's fails on a ``<rPh>`` without ``sb``/``eb``."""
+
+        def read_strings(self) -> None:
+            self.shared_strings: list[str] = []
+
     try:
-        return openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        reader = Reader(fh, read_only=True, data_only=True)
+        reader.read()
+        return reader.wb
     except MemoryError:
         raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
     except Exception as exc:
