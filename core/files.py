@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import math
 import os
 import re
 import stat
@@ -120,7 +121,10 @@ def xlsx_cell(ws: Any, value: Any) -> Any:
         cell = WriteOnlyCell(ws, value=xlsx_text(value))
         cell.data_type = "s"
         return cell
-    return WriteOnlyCell(ws, value=value)
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, float) and math.isfinite(value):
+        cell._value = repr(value)  # openpyxl writes "%.16g": 17 digits read back bit-identical
+    return cell
 
 
 def set_xlsx_row(cells: Any) -> None:
@@ -272,11 +276,16 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
     a closed pipe stays a :class:`BrokenPipeError`). Stale ones of writers that were killed
     are removed first."""
     stem, tail = _fitted(stem, tail)
-    _remove_stale(path.parent, stem, tail)
+    _remove_stale(path.parent, stem, tail, folder_kind=folder)
     prefix = f".{stem}.{os.getpid()}."
     try:
         if folder:
             tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=tail))
+            try:
+                (tmp / TEMP_MARKER).touch()
+            except OSError:
+                _remove(tmp)
+                raise
         else:
             fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=tail)
             os.close(fd)
@@ -349,10 +358,17 @@ def _remove(tmp: Path) -> None:
             os.unlink(tmp)
 
 
-def _remove_stale(folder: Path, stem: str, tail: str) -> None:
-    """Remove the temporary files (or folders) ``.STEM.PID.XXXXXXXX<tail>`` in ``folder``
-    whose writer process no longer exists on this machine (it was killed with SIGKILL, or
-    the machine stopped); those of a live process are left alone."""
+#: the empty file in each temporary folder dat makes (removed before the folder moves into
+#: place): a stale folder is removed only when it holds it, never a user's folder of that name
+TEMP_MARKER = ".dat-temporary-folder"
+
+
+def _remove_stale(folder: Path, stem: str, tail: str, *, folder_kind: bool = False) -> None:
+    """Remove the temporary files ``.STEM.PID.XXXXXXXX<tail>`` in ``folder`` whose writer
+    process no longer exists on this machine (it was killed with SIGKILL, or the machine
+    stopped); those of a live process are left alone. Only regular files are removed, or
+    with ``folder`` only real folders holding :data:`TEMP_MARKER`: anything else of such a
+    name is the user's."""
     import re
 
     pattern = re.compile(rf"\.{re.escape(stem)}\.(\d+)\.[a-z0-9_]{{8}}{re.escape(tail)}")
@@ -364,7 +380,17 @@ def _remove_stale(folder: Path, stem: str, tail: str) -> None:
         m = pattern.fullmatch(name)
         if m is None or _alive(int(m.group(1))):
             continue
-        _remove(folder / name)
+        try:
+            st = os.lstat(folder / name)
+            marker = os.lstat(folder / name / TEMP_MARKER) if folder_kind and stat.S_ISDIR(st.st_mode) else None
+        except OSError:
+            continue
+        if folder_kind:
+            if stat.S_ISDIR(st.st_mode) and marker is not None and stat.S_ISREG(marker.st_mode):
+                _remove(folder / name)
+        elif stat.S_ISREG(st.st_mode):
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
 
 
 def _alive(pid: int) -> bool:
@@ -427,6 +453,7 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Callable
                 raise OutputError(f"cannot write {shorten(path / rel)}: {why}") from None
 
         yield write
+        os.unlink(tmp / TEMP_MARKER)
         if _lstat(path) is None:
             os.chmod(tmp, _umask_mode(0o777))  # mkdtemp made it private
             os.rename(tmp, path)

@@ -689,12 +689,10 @@ def load_settings() -> tuple[dict[str, Any], str | None]:
 
     path = settings_file()
     shown = shorten(path)
-    try:  # never blocks: a FIFO is opened without waiting for a writer, then refused
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return {}, f"{shown} is not a regular file"
-            raw = fh.read(MAX_SETTINGS_BYTES + 1)
+    try:
+        raw = read_regular_file(path, MAX_SETTINGS_BYTES + 1)
+        if raw is None:
+            return {}, f"{shown} is not a regular file"
     except FileNotFoundError:
         return {}, None
     except NotADirectoryError:
@@ -704,7 +702,7 @@ def load_settings() -> tuple[dict[str, Any], str | None]:
     if len(raw) > MAX_SETTINGS_BYTES:
         return {}, f"{shown} is larger than {MAX_SETTINGS_BYTES // 1024} KiB"
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))  # Windows Notepad writes a BOM
     except UnicodeDecodeError:
         return {}, f"{shown} is not UTF-8 text"
     except json.JSONDecodeError as exc:
@@ -713,7 +711,21 @@ def load_settings() -> tuple[dict[str, Any], str | None]:
         return {}, f"{shown} is not valid JSON (nested too deeply)"
     if not isinstance(data, dict):
         return {}, f"{shown} is not a JSON object ({{...}})"
+    saved = data.get("disabled_plugins", [])
+    if not isinstance(saved, list) or not all(isinstance(n, str) for n in saved):
+        return {}, f"{shown}: disabled_plugins must be a list of plugin names"
     return data, None
+
+
+def read_regular_file(path: Any, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of ``path``, or ``None`` when it is not a regular file. Never
+    blocks: a FIFO is opened without waiting for a writer, then refused. ``OSError`` (a
+    missing file included) is the caller's."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return fh.read(limit)
 
 
 def read_settings() -> dict[str, Any]:
@@ -756,6 +768,29 @@ def _health_key(host: PluginHost) -> str | None:
         return None
 
 
+#: the largest plugin-health.json dat reads: a larger one is ignored (it is only a cache)
+MAX_HEALTH_BYTES = 1024 * 1024
+
+
+def _read_health(path: Any) -> Any:
+    """The cached health, or ``None`` for anything dat cannot use (missing, not a regular
+    file, too large, not JSON): a cache is never a reason to block, warn or fail."""
+    try:
+        raw = read_regular_file(path, MAX_HEALTH_BYTES + 1)
+        if raw is None or len(raw) > MAX_HEALTH_BYTES:
+            return None
+        return json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def _is_regular(path: Any) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def save_health(host: PluginHost, names: dict[str, str]) -> None:
     """Remember what the last registry build found, for commands that do not build it."""
     key = _health_key(host)
@@ -765,8 +800,8 @@ def save_health(host: PluginHost, names: dict[str, str]) -> None:
     data = {"sources": key, "plugins": names}
     try:
         if path.parent.is_dir():
-            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-            if old != data:
+            old = _read_health(path)
+            if old != data and (not os.path.lexists(path) or _is_regular(path)):
                 from dat.core.files import write_text
 
                 write_text(path, json.dumps(data, sort_keys=True), force=True)
@@ -780,10 +815,7 @@ def load_health(host: PluginHost) -> dict[str, str]:
     key = _health_key(host)
     if key is None:
         return {}
-    try:
-        data = json.loads(_health_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    data = _read_health(_health_file())
     if not isinstance(data, dict) or data.get("sources") != key or not isinstance(data.get("plugins"), dict):
         return {}
     return {str(k): str(v) for k, v in data["plugins"].items()}

@@ -672,6 +672,12 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         ws = wb.active if wb.active in sheets else sheets[0]
         reading.sheet = ws.title
         percent = _percent_styles(wb)
+        try:
+            shared = _shared_strings(fh)
+        except MemoryError:
+            raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
+        except Exception as exc:
+            raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     except BaseException:
         wb.close()
         raw_fh.close()
@@ -734,7 +740,10 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
                 raw = raw.strip(NUMBER_SPACES)  # as round a number in CSV
                 if not _XLSX_NUMBER.fullmatch(raw):
                     return _bad(f"{quote(raw)} is not a number")
-                number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+                try:
+                    number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+                except ValueError:  # Python's limit of 4,300 digits for int()
+                    return _bad(f"{quote(raw)} is not a number (more than 4,300 digits)")
                 if number in (float("inf"), float("-inf")):
                     return _bad(f"{quote(raw)} is not a finite number")
                 if style_id not in self.date_formats:
@@ -780,7 +789,7 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
 
     def parse() -> Iterator[tuple[int, list[str]]]:
         with ws._get_source() as src:
-            parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+            parser = Parser(src, shared, data_only=True, epoch=wb.epoch,
                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
             last = 0
             for n, cells in parser.parse():
@@ -835,13 +844,68 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
     return header, rows()
 
 
+_XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape_xlsx(text: str) -> str:
+    """ECMA-376's ``_xHHHH_`` escapes, decoded in one pass (``_x005F_`` is a literal ``_``,
+    so ``_x005F_x000D_`` is the text ``_x000D_``); anything else, ``x005F_`` included, is kept."""
+    return _XML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _shared_strings(fh: IO[bytes]) -> list[str]:
+    """The workbook's shared strings, read by dat (openpyxl's reader deletes every
+    ``x005F_`` from the text): each ``<si>``'s ``<t>`` and rich-text runs' ``<t>``, phonetic
+    runs (``<rPh>``) left out, escapes decoded by :func:`_unescape_xlsx`."""
+    import zipfile
+
+    from openpyxl.packaging.manifest import Manifest  # type: ignore[import-untyped]
+    from openpyxl.xml.constants import (  # type: ignore[import-untyped]
+        ARC_CONTENT_TYPES,
+        SHARED_STRINGS,
+        SHEET_MAIN_NS,
+    )
+    from openpyxl.xml.functions import fromstring, iterparse  # type: ignore[import-untyped]
+
+    si, t, r = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "t", "r"))
+    strings: list[str] = []
+    with zipfile.ZipFile(fh) as zf:
+        ct = Manifest.from_tree(fromstring(zf.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
+        if ct is None:
+            return strings
+        with zf.open(ct.PartName.lstrip("/")) as src:
+            for _, node in iterparse(src):
+                if node.tag != si:
+                    continue
+                parts: list[str] = []
+                for child in node:
+                    if child.tag == t:
+                        parts.append(child.text or "")
+                    elif child.tag == r:
+                        parts.extend(x.text or "" for x in child if x.tag == t)
+                strings.append(_unescape_xlsx("".join(parts)))
+                node.clear()
+    return strings
+
+
 def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
     try:
-        import openpyxl  # type: ignore[import-untyped]  # no stubs: types-openpyxl is not a dependency
+        # no stubs: types-openpyxl is not a dependency
+        from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+
+    class Reader(ExcelReader):
+        """openpyxl's reader without its shared-string table: dat reads that itself
+        (:func:`_shared_strings`), and openpyxl's fails on a ``<rPh>`` without ``sb``/``eb``."""
+
+        def read_strings(self) -> None:
+            self.shared_strings: list[str] = []
+
     try:
-        return openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        reader = Reader(fh, read_only=True, data_only=True)
+        reader.read()
+        return reader.wb
     except MemoryError:
         raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
     except Exception as exc:

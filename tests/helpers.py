@@ -105,6 +105,9 @@ def raw_xlsx(rows: list[str], *, styles: str | None = None, sst: list[str] | Non
         members["xl/styles.xml"] = styles
     if sst is not None:
         rels.append(f'<Relationship Id="rId9" Type="{_XLSX_REL}/sharedStrings" Target="sharedStrings.xml"/>')
+        members["[Content_Types].xml"] = members["[Content_Types].xml"].replace("</Types>", (
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
         members["xl/sharedStrings.xml"] = f'<sst xmlns="{_XLSX_NS}">' + "".join(
             f"<si><t>{s}</t></si>" for s in sst) + "</sst>"
     members["xl/_rels/workbook.xml.rels"] = f'<Relationships xmlns="{_XLSX_PKG}">{"".join(rels)}</Relationships>'

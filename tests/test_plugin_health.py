@@ -198,3 +198,67 @@ def test_a_config_dir_that_is_a_file_is_named(db_url, tmp_path):
     out = run_dat("--db", db_url, "partnerships", "-f", "csv", env=env)
     assert out.returncode == 0 and f"dat: warning: DAT_CONFIG_DIR {shown} is not a folder" in out.stderr
     assert config.read_text() == "not a folder"
+
+
+# -- settings.json whose disabled_plugins is not a list of names (r3 F4), with a BOM (r3 I5) -------
+
+@pytest.mark.parametrize("value", ['"bromley"', '{"a": 1}', "null", "5", "true", "NaN", '["a", 1]'])
+def test_disabled_plugins_of_the_wrong_type_is_said_and_never_overwritten(db_url, tmp_path, value):
+    from dat.core.errors import shorten
+
+    config = tmp_path / "config"
+    config.mkdir()
+    path = config / "settings.json"
+    content = '{"disabled_plugins": ' + value + "}"
+    path.write_text(content)
+    env = {"DAT_CONFIG_DIR": str(config)}
+    problem = f"{shorten(path)}: disabled_plugins must be a list of plugin names"
+    out = run_dat("--db", db_url, "partnerships", "-f", "csv", env=env)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    warned = [line for line in out.stderr.splitlines() if "settings.json" in line]
+    assert warned == [f"dat: warning: {problem}: ignored; fix or delete it"], out.stderr
+    for verb in ("disable", "enable"):
+        out = run_dat("plugins", verb, "cheshire", env=env)
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.strip() == f"dat: {problem}: not changed; fix or delete it first"
+    assert path.read_text() == content
+
+
+def test_a_settings_file_with_a_bom_is_read(db_url, tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.json").write_bytes(b'\xef\xbb\xbf{"disabled_plugins": ["cheshire"]}')
+    env = {"DAT_CONFIG_DIR": str(config)}
+    out = run_dat("--db", db_url, "partnerships", "-f", "csv", env=env)
+    assert out.returncode == 0 and "settings.json" not in out.stderr, out.stderr
+    assert _plugins(db_url, env)["cheshire"]["status"] == "disabled"
+
+
+# -- plugin-health.json is a cache: never blocks, never fails (r3 F5) ----------------------------
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "huge", "garbage"])
+def test_a_plugin_health_file_dat_cannot_use_is_ignored_silently(db_url, tmp_path, monkeypatch, kind):
+    import os
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("DAT_DATA_DIR", str(data))
+    path = data / "plugin-health.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "huge":
+        path.write_text('{"sources": "' + "x" * 2_000_000 + '"}')
+    else:
+        path.write_bytes(b"\xff[[[")
+    for command in (("partnerships", "-f", "csv"), ("indicators", "-f", "csv")):
+        out = run_dat("--db", db_url, *command, timeout=30)
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+        assert "plugin-health" not in out.stderr
+    if kind == "fifo":
+        import stat
+
+        assert stat.S_ISFIFO(os.lstat(path).st_mode)  # left alone, never replaced
+    if kind == "folder":
+        assert path.is_dir()

@@ -771,3 +771,24 @@ def test_a_name_with_a_new_line_is_shown_escaped_and_fits(run_seed, seed_url, tm
     deep = tmp_path / ("x" * 150) / ("y" * 100) / "o.csv"
     line2 = _refused(run_seed("export", "-o", str(deep)), 1, "is not an existing folder")
     assert len(line) <= 200 and len(line2) <= 200 and db_digest(seed_url) == before
+
+
+def test_xlsx_export_floats_import_back_unchanged(tmp_path):
+    """r3 F1: openpyxl writes "%.16g"; dat writes repr(float), so percents worked out from
+    1/3 and 2/7 and a 17-digit value come back bit-identical: the import changes nothing."""
+    from dat.cli.main import cli
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    (tmp_path / "f.csv").write_text("partnership,indicator,period,value,numerator,denominator,note\n"
+                                    "dudley,NI114,1960/61,,1,3,\ndudley,NI114,1961/62,,2,7,\n"
+                                    "dudley,NI16,1962/63,0.30000000000000004,,,\n")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--db", url, "import", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0 and "added 3" in res.stderr, res.stderr
+    out = tmp_path / "f.xlsx"
+    res = runner.invoke(cli, ["--db", url, "export", "-p", "dudley", "-i", "NI114", "-i", "NI16", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    before = db_digest(url)
+    res = runner.invoke(cli, ["--db", url, "import", str(out)])
+    assert res.exit_code == 0 and "changed 0" in res.stderr and "unchanged 3" in res.stderr, res.stderr
+    assert db_digest(url) == before

@@ -245,8 +245,27 @@ def test_a_killed_new_partnership_leaves_nothing_for_the_next(tmp_path):
     stale = tmp_path / f".dat-zed.{dead}.abcdefgh.tmp"
     (stale / "dat_zed").mkdir(parents=True)
     (stale / "dat_zed" / "__init__.py").write_text("half")
+    (stale / files.TEMP_MARKER).touch()  # dat's own temporary folder
     assert invoke("new-partnership", "Zed", "--dir", str(tmp_path)).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dat-zed"]
+    assert not any(p.name == files.TEMP_MARKER for p in (tmp_path / "dat-zed").rglob("*"))
+
+
+def test_a_users_folder_named_like_a_stale_temporary_is_never_removed(tmp_path):
+    """r3 F7: the sweep unlinks only regular files of the temporary name (and, for folders,
+    only folders holding dat's marker): a user's folder of that name is left alone."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    mine = tmp_path / f".out.{dead}.abcdefgh.tmp.csv"
+    (mine / "keep").mkdir(parents=True)
+    (mine / "keep" / "data.txt").write_text("precious")
+    files.write_text(tmp_path / "out.csv", "new\n")
+    assert (mine / "keep" / "data.txt").read_text() == "precious"
+    theirs = tmp_path / f".dat-zed.{dead}.abcdefgh.tmp"  # no marker: not dat's
+    (theirs / "dat_zed").mkdir(parents=True)
+    (theirs / "dat_zed" / "notes.txt").write_text("mine")
+    assert invoke("new-partnership", "Zed", "--dir", str(tmp_path)).exit_code == 0
+    assert (theirs / "dat_zed" / "notes.txt").read_text() == "mine"
 
 
 # -- --help and --version into a closed pipe (I1) ------------------------------------------------

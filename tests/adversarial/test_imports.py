@@ -794,6 +794,17 @@ XLSX_REFUSALS = {
                                        "value: '0.9' is not a shared-string index", 2),
     "boolean 2": ([_xrow(2, '<c r="REF"><v>40</v></c>', '<c r="G2" t="b"><v>2</v></c>')], {},
                   "note: '2' is not a boolean", 2),
+    # r3 F2: shared strings are read by dat: openpyxl's reader deleted every "x005F_"
+    "x005F_ in a shared-string value": ([_xrow(2, '<c r="REF" t="s"><v>0</v></c>')], {"sst": ["4x005F_0"]},
+                                        "value: '4x005F_0' is not a number", 2),
+    "x005F_ in a shared-string period": (
+        [_xrow(2, '<c r="REF"><v>40</v></c>').replace(xlsx_inline("C2", "1960/61 Q1"), '<c r="C2" t="s"><v>0</v></c>')],
+        {"sst": ["1960/x005F_61 Q1"]}, "period: '1960/x005F_61 Q1' is not a period", 2),
+    # r3 I1: Python's int() stops at 4,300 digits: dat's message, naming the column
+    "5,000 digits": ([_xrow(2, '<c r="REF"><v>' + "1" * 5000 + "</v></c>")], {},
+                     "is not a number (more than 4,300 digits)", 2),
+    "5,000 zeros then 40": ([_xrow(2, '<c r="REF"><v>' + "0" * 5000 + "40</v></c>")], {},
+                            "value: '0000", 2),
     # E2: a cell twice, or in another row
     "cell twice in a row": ([_xrow(2, '<c r="REF"><v>40</v></c>', '<c r="D2"><v>90</v></c>')], {},
                             "cell D2 appears twice in row 2", 2),
@@ -903,6 +914,21 @@ def test_fuzzed_styles_never_escape_as_a_crash(fmts, xfs, style, junk, broken):
             read_rows(path)
         except ImportRefused as exc:
             assert "\n" not in str(exc) and len(str(exc)) <= 195
+
+
+# -- round 3, F3: shared-string text is kept as written, ECMA-376 escapes decoded -----------------
+
+def test_a_shared_string_note_keeps_x005F_and_decodes_escapes(mdb, tmp_path):
+    notes = {"1988/89 Q1": "see x005F_ref and _x005F_x000D_", "1988/89 Q2": "rich _x0041_"}
+    sst = ["see x005F_ref and _x005F_x000D_",
+           'rich </t><r><t>_x0041_</t></r><rPh><t>ruby</t></rPh><t>']
+    rows = [_xrow(n, '<c r="REF"><v>40</v></c>', f'<c r="G{n}" t="s"><v>{i}</v></c>', period=period)
+            for i, (n, period) in enumerate(zip((2, 3), notes, strict=True))]
+    _, res = run_import(mdb, tmp_path, raw_xlsx(rows, sst=sst), name="sst.xlsx")
+    assert res.exit_code == 0 and "rejected 0" in res.stderr, res.stderr
+    mdb["digest"] = None
+    assert _notes(mdb["url"], list(notes)) == {"1988/89 Q1": ("see x005F_ref and _x000D_", 1),
+                                               "1988/89 Q2": ("rich A", 1)}
 
 
 # -- round 2, D2: a note over several lines survives the CSV export and import ---------------------
