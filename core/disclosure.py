@@ -637,7 +637,10 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         comp_hidden = {k for k in comp_unknown if k in hidden} - zeros
         if not comp_hidden:
             return set()
-        key = (with_bounds, tuple(comp), comp_unknown)
+        # a cell known to a range is an unknown both published and hidden: which it is now
+        # belongs in the key, or a hidden cell keeps its published range's result (O3)
+        now = frozenset(k for k in comp_unknown if k in hidden or (unknown is not None and k not in missing))
+        key = (with_bounds, tuple(comp), comp_unknown, now)
         if key not in cache:
             if not with_bounds:
                 system = [{k: Fraction(c) for k, c in rels[i].items() if k in comp_unknown} for i in comp]
@@ -653,7 +656,9 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
                     us = {k: c for k, c in rel.items() if k in comp_unknown}
                     with_totals.append((us, total))
                     for k in us:
-                        cell_bounds[k] = (hidden_bounds(k) if k in hidden and k in values
+                        # a cell hidden, or hidden in this trial, is granted only what its row
+                        # still publishes, never the range of its own hidden value (O3)
+                        cell_bounds[k] = (hidden_bounds(k) if k in now and k in values
                                           else ranges.get(k, (Fraction(0), INF)))
                     # hidden cells all on one side of a relation, adding up to 1-4: a group
                     # of 1-4 people (a hidden 4 beside a hidden 0)

@@ -858,6 +858,19 @@ def test_linked_indicators_holding_different_cells_are_one_table():
     assert not {("dp2", "2009/10"), ("dp2s2", "2009/10")} <= set(known), known  # dp2s1 = 20 - 17 is not possible
 
 
+def test_a_hidden_cell_is_not_credited_with_its_own_range():
+    """O3 (round 3): ak1 1.7% of 60, ak2 17% of 150, ap 12% of 210. Once ap is hidden it is
+    known only from what its row still publishes, so ak1 is protected and nothing is withheld."""
+    from dat.core.disclosure import protect
+
+    rows = [_row("ak1", "2009/10", 1.7, None, 60.0), _row("ak2", "2009/10", 17.0, None, 150.0),
+            _row("ap", "2009/10", 12.0, None, 210.0)]
+    out = protect(rows, unit="percent", children={"ap": ["ak1", "ak2"]})
+    assert out.unresolved == 0, out
+    assert _get(rows, "ak1")["value"] == STAR
+    assert sum(r["value"] == STAR for r in rows) == 2, rows  # one complement, not the table
+
+
 def test_rounded_percentages_with_denominators_mostly_publish():
     """O2: 8 areas of whole-number percentages with denominators and no numerators (a year,
     its quarters and ranges): a hidden cell's range comes from what is published, so the
