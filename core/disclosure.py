@@ -637,7 +637,10 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         comp_hidden = {k for k in comp_unknown if k in hidden} - zeros
         if not comp_hidden:
             return set()
-        key = (with_bounds, tuple(comp), comp_unknown)
+        # a cell known to a range is an unknown both published and hidden: which it is now
+        # belongs in the key, or a hidden cell keeps its published range's result (O3)
+        now = frozenset(k for k in comp_unknown if k in hidden or (unknown is not None and k not in missing))
+        key = (with_bounds, tuple(comp), comp_unknown, now)
         if key not in cache:
             if not with_bounds:
                 system = [{k: Fraction(c) for k, c in rels[i].items() if k in comp_unknown} for i in comp]
@@ -653,7 +656,9 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
                     us = {k: c for k, c in rel.items() if k in comp_unknown}
                     with_totals.append((us, total))
                     for k in us:
-                        cell_bounds[k] = (hidden_bounds(k) if k in hidden and k in values
+                        # a cell hidden, or hidden in this trial, is granted only what its row
+                        # still publishes, never the range of its own hidden value (O3)
+                        cell_bounds[k] = (hidden_bounds(k) if k in now and k in values
                                           else ranges.get(k, (Fraction(0), INF)))
                     # hidden cells all on one side of a relation, adding up to 1-4: a group
                     # of 1-4 people (a hidden 4 beside a hidden 0)
@@ -821,11 +826,14 @@ def denominator_range(value: float | Fraction, numerator: float | Fraction, scal
 
 def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = None,
             children: Mapping[Any, Sequence[Any]] | None = None,
-            force: Iterable[Key] = ()) -> Outcome:
+            force: Iterable[Key] = (), known: Mapping[Key, tuple[Fraction, Fraction]] | None = None) -> Outcome:
     """Hide, in place, what ``rows`` (one indicator: keys ``_id`` (area), ``partnership``,
     ``period``, ``value``, ``numerator``, ``denominator``, ``_ci_low``, ``_ci_high``) must
     not publish. ``children``: area id -> its sub-areas' ids (every area, not only these).
-    ``force``: count cells to hide whatever their size (a linked indicator hid them)."""
+    ``force``: count cells to hide whatever their size (a linked indicator hid them).
+    ``known``: the count cells of linked indicators (the same people) this indicator does not
+    hold, as (lowest, highest): they join its relations as cells of one combined table, so a
+    total one of them publishes is a known value here; ``Outcome.hidden`` names them too."""
     children = children or {}
     outcome = Outcome()
     scale = scale_of(unit, per)
@@ -903,6 +911,17 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
             counts[k] = c
         if d is not None:
             dens[k] = d
+    extra: set[Key] = set()
+    for k, (k_lo, k_hi) in (known or {}).items():
+        if k in counts:
+            continue
+        extra.add(k)
+        counts[k] = Fraction(round((k_lo + k_hi) / 2)) if k_lo != k_hi else Fraction(k_lo)
+        if k_lo != k_hi:
+            ranges[k] = (Fraction(k_lo), Fraction(k_hi))
+            derived.add(k)
+            if _small_in(k_lo, k_hi):
+                p_counts.add(k)
     p_counts |= {k for k, v in counts.items() if k not in ranges and is_small(v)}
     p_dens |= {k for k, v in dens.items() if is_small(v)}
     # the complement, for every indicator with a denominator: 38 of 41 says 3 were not; an
@@ -912,7 +931,7 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
             p_counts.add(k)
             complement[k] = (max(Fraction(0), dens[k] - SMALL_HIGH), dens[k] - SMALL_LOW)
     forced_rows = {k for k in force if k in counts} - p_counts
-    primary_cells = len(p_counts) + len(p_dens) + len(by_interval)  # one per small count
+    primary_cells = len(p_counts - extra) + len(p_dens) + len(by_interval)  # one per small count
     # a small cell the file does not hold but gives away (a quarter between two published
     # year-to-date ranges) is protected like a published one: it joins as a hidden cell
     exact_counts = {k: v for k, v in counts.items() if not (k in derived and k in ranges)}
@@ -953,7 +972,7 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
         bounds[k] = b
     hidden_counts, bad_c = protect_family(counts, forced, p_counts, children, order, ranges, bounds=bounds)
     outcome.unresolved = bad_d + bad_c
-    outcome.hidden = {k for k in hidden_counts if k in index}
+    outcome.hidden = {k for k in hidden_counts if k in index or k in extra}
 
     hidden_cells = 0
     for k in hidden_counts:

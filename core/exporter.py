@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import IO, Any
 
 from dat.core.files import CsvWriter, safe_cell, xlsx_cell
@@ -187,8 +188,9 @@ def _suppress(rows: Iterator[dict[str, Any]], report: ExportReport,
 
 
 def _protect(group: list[dict[str, Any]], report: ExportReport, children: dict[int, list[int]],
-             protect: Any, force: Any = ()) -> list[dict[str, Any]]:
-    outcome = protect(group, unit=group[0]["_unit"], per=group[0]["_per"], children=children, force=force)
+             protect: Any, force: Any = (), known: Any = None) -> list[dict[str, Any]]:
+    outcome = protect(group, unit=group[0]["_unit"], per=group[0]["_per"], children=children, force=force,
+                      **({"known": known} if known else {}))
     report.suppressed_primary += outcome.primary
     report.suppressed_secondary += outcome.secondary
     if outcome.unresolved:
@@ -206,19 +208,44 @@ def _protect_linked(groups: list[list[dict[str, Any]]], report: ExportReport,
     """Linked indicators (their counts are the same people): a count cell (area, period)
     hidden in one is hidden in all of them, repeated until no indicator hides a cell the
     others publish; so no difference across the indicators gives a hidden count back."""
+    # one table: the count of an (area, period) cell is the same number in each of them, so
+    # each is protected with the others' cells it lacks as cells of its relations (a total one
+    # publishes is known to the other), and a cell hidden anywhere is hidden in all (L1)
+    cells = [_count_cells(g) for g in groups]
+    knowns = [{k: v for j, c in enumerate(cells) if j != i for k, v in c.items() if k not in cells[i]}
+              for i in range(len(groups))]
     force: set[Any] = set()
     for _ in range(50):
         trial = [[dict(r) for r in g] for g in groups]
         hidden: set[Any] = set()
-        for g in trial:
-            probe = ExportReport(kind="observations")
-            _protect(g, probe, children, protect, force)
+        for g, known in zip(trial, knowns, strict=True):
+            outcome = protect(g, unit=g[0]["_unit"], per=g[0]["_per"], children=children,
+                              force=force, known=known)
+            hidden |= outcome.hidden
             hidden |= {(r["_id"], r["period"]) for r in g
                        if "*" in (r["value"], r["numerator"])}
         if hidden <= force:
             break
         force |= hidden
-    return [_protect(g, report, children, protect, force) for g in groups]
+    return [_protect(g, report, children, protect, force, known) for g, known in zip(groups, knowns, strict=True)]
+
+
+def _count_cells(group: list[dict[str, Any]]) -> dict[Any, tuple[Any, Any]]:
+    """The count cells of one indicator as (lowest, highest): its count or numerator, else
+    the numerators its rounded value and denominator allow."""
+    from dat.core.disclosure import _num, numerator_range, scale_of
+
+    scale = scale_of(group[0]["_unit"], group[0]["_per"])
+    out: dict[Any, tuple[Any, Any]] = {}
+    for r in group:
+        v, n, d = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
+        c = (v if v is not None else n) if group[0]["_unit"] == "count" else n
+        if c is not None:
+            out[(r["_id"], r["period"])] = (c, c)
+        elif scale and v is not None and d is not None:
+            lo, hi = numerator_range(v, d, scale)
+            out[(r["_id"], r["period"])] = (Fraction(lo), Fraction(hi))
+    return out
 
 
 def _cell(value: Any) -> Any:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dat.core import services
-from dat.core.errors import DataError, DatError
+from dat.core.errors import DataError, DatError, shorten
 from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
 from dat.core.periods import PeriodError
@@ -963,9 +963,33 @@ def _single_loader(name: str, source: str) -> Any:
     return jinja2.FunctionLoader(load)
 
 
+def _fit_error(exc: ReportError, name: str) -> ReportError:
+    """``exc`` (a message about template ``name``) on one line of at most 200 characters
+    with "dat: ": the template's name is shortened in the middle first (its start and end
+    stay), so the line number and the kind of error are kept; only then is the rest cut."""
+    text, limit = str(exc), _MAX_LINE - 5
+    if len(text) <= limit or name not in text:
+        return exc
+    head, rest = text.split(name, 1)
+    shown = shorten(name, max(20, limit - len(head) - len(rest)))
+    text = head + shown + rest
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return type(exc)(text)
+
+
 def render_source(source: str, context: dict[str, Any], *, name: str, html: bool,
                   sandboxed: bool, limits: TemplateLimits | None = None) -> str:
     """Render template ``source``; a ``sandboxed`` one (a user's) within ``limits``."""
+    try:
+        return _render_source(source, context, name=name, html=html, sandboxed=sandboxed,
+                              limits=limits)
+    except ReportError as exc:
+        raise _fit_error(exc, name) from None
+
+
+def _render_source(source: str, context: dict[str, Any], *, name: str, html: bool,
+                   sandboxed: bool, limits: TemplateLimits | None = None) -> str:
     import jinja2
 
     if not sandboxed:
@@ -1048,6 +1072,9 @@ def _render_error(exc: Exception, name: str) -> Exception:
     # string short of arguments, an unknown codec...), and anything else raised inside it
     if isinstance(exc, (jinja2.TemplateError, *_TEMPLATE_ERRORS)) or line != "?":
         prefix = f"template {name}, line {line}: {type(exc).__name__}: "
+        if len(prefix) > _MAX_LINE - 5 - 40:  # a long path is shortened first (T7)
+            shown = shorten(name, max(20, len(name) - (len(prefix) - (_MAX_LINE - 5 - 40))))
+            prefix = f"template {shown}, line {line}: {type(exc).__name__}: "
         first = printable((str(exc).splitlines() or [""])[0])
         # one line of at most 200 with "dat: ": the message (which may quote the template's
         # own text) is cut to a short excerpt
@@ -1099,7 +1126,10 @@ def render_report(store: Store, partnership: str, template: str | None = None, *
     sandboxed, within ``limits``) for a partnership."""
     if template_file is not None:
         path = Path(template_file)
-        source = _read_user_template(path, limits)
+        try:
+            source = _read_user_template(path, limits)
+        except ReportError as exc:
+            raise _fit_error(exc, str(path)) from None
         context = build_context(store, partnership, period, year)
         return render_source(source, context, name=str(path), html=_is_html(path.name),
                              sandboxed=True, limits=limits)

@@ -822,6 +822,55 @@ def test_linked_indicators_are_protected_together():
     assert len(unlinked) == 6  # unlinked indicators are protected one by one (assumed independent)
 
 
+def test_linked_indicators_holding_different_cells_are_one_table():
+    """L1 / L1b (round 3): a total one linked indicator publishes is a known cell of the
+    other's relations. L1: the count holds dp2s1's quarters (3, 6, 7, 8), the percentage only
+    its year (24 of 100): Q1 = 24 - 6 - 7 - 8. L1b: the count holds dp2s1 3 and dp2s2 17, the
+    percentage only dp2 (20 of 100): dp2s1 = 20 - 17."""
+    from dat.core.exporter import ExportReport, _suppress
+
+    def rows(ind: str, unit: str, cells: list[tuple]) -> list[dict]:
+        return [{**_row(a, p, v, n, d), "indicator": ind, "_unit": unit, "_per": None} for a, p, v, n, d in cells]
+
+    def known_counts(out: list[dict]) -> dict:
+        known = {}
+        for r in out:
+            c = r["value"] if r["indicator"] == "L.COUNT" else r["numerator"]
+            if c not in (STAR, None, ""):
+                known[(r["_id"], r["period"])] = c
+        return known
+
+    links = {"L.COUNT": "people", "L.PCT": "people"}
+    count = rows("L.COUNT", "count", [("dp2s1", f"2009/10 Q{q}", v, None, None)
+                                      for q, v in zip(range(1, 5), (3, 6, 7, 8), strict=True)])
+    pct = rows("L.PCT", "percent", [("dp2s1", "2009/10", 24, 24, 100)])
+    out = list(_suppress(iter(count + pct), ExportReport(kind="observations"), CHILDREN, links))
+    known = known_counts(out)
+    assert ("dp2s1", "2009/10 Q1") not in known
+    parts = {("dp2s1", "2009/10"), *(("dp2s1", f"2009/10 Q{q}") for q in (2, 3, 4))}
+    assert not parts <= set(known), known  # Q1 = year - Q2 - Q3 - Q4 is not possible
+
+    count = rows("L.COUNT", "count", [("dp2s1", "2009/10", 3, None, None), ("dp2s2", "2009/10", 17, None, None)])
+    pct = rows("L.PCT", "percent", [("dp2", "2009/10", 20, 20, 100)])
+    out = list(_suppress(iter(count + pct), ExportReport(kind="observations"), CHILDREN, links))
+    known = known_counts(out)
+    assert ("dp2s1", "2009/10") not in known
+    assert not {("dp2", "2009/10"), ("dp2s2", "2009/10")} <= set(known), known  # dp2s1 = 20 - 17 is not possible
+
+
+def test_a_hidden_cell_is_not_credited_with_its_own_range():
+    """O3 (round 3): ak1 1.7% of 60, ak2 17% of 150, ap 12% of 210. Once ap is hidden it is
+    known only from what its row still publishes, so ak1 is protected and nothing is withheld."""
+    from dat.core.disclosure import protect
+
+    rows = [_row("ak1", "2009/10", 1.7, None, 60.0), _row("ak2", "2009/10", 17.0, None, 150.0),
+            _row("ap", "2009/10", 12.0, None, 210.0)]
+    out = protect(rows, unit="percent", children={"ap": ["ak1", "ak2"]})
+    assert out.unresolved == 0, out
+    assert _get(rows, "ak1")["value"] == STAR
+    assert sum(r["value"] == STAR for r in rows) == 2, rows  # one complement, not the table
+
+
 def test_rounded_percentages_with_denominators_mostly_publish():
     """O2: 8 areas of whole-number percentages with denominators and no numerators (a year,
     its quarters and ranges): a hidden cell's range comes from what is published, so the

@@ -10,6 +10,7 @@ cases measured on main run with the default limits as well.
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 import uuid
@@ -476,9 +477,37 @@ def test_cli_recursion_exits_1_one_line_no_traceback_no_file(backend, tmp_path):
         res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
         assert res.returncode == 1, res.stderr
         lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"dat: template {tpl}"), res.stderr
+        # the path is shortened in the middle when the line would pass 200 characters
+        assert len(lines) == 1 and len(lines[0]) <= 200, res.stderr
+        assert lines[0].startswith("dat: template /") and f"{fname}, line 1" in lines[0], res.stderr
         assert needle in lines[0] and "Traceback" not in res.stderr
         assert not out.exists() and res.stdout == ""
+    assert db_digest(db_url) == before
+
+
+def test_cli_error_line_fits_200_with_a_180_char_directory(backend, tmp_path):
+    """T7: a long path is shortened in the middle; the line number and error type stay."""
+    _store, db_url, before = backend
+    folder = tmp_path / ("d" * 180)
+    folder.mkdir()
+    cases = {
+        "limit.md.j2": ("{{ 'a'.ljust(10**9) }}", r", line 1: a template may not build a value with ljust\(\)"),
+        "type.md.j2": ("\n{{ [].pop() }}", r", line 2: IndexError: "),
+        "syntax.md.j2": ("{% if %}", r", line 1: "),
+        "recurse.md.j2": ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(0) }}", r"macros nested more than"),
+    }
+    for fname, (src, pattern) in cases.items():
+        tpl = folder / fname
+        tpl.write_text(src)
+        out = folder / "out.md"
+        res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+        assert res.returncode == 1, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and len(lines[0]) <= 200, (len(lines[0]), res.stderr)
+        assert lines[0].startswith("dat: template ") and "…" in lines[0], res.stderr
+        assert f"{fname}, line" in lines[0] or fname in lines[0], res.stderr
+        assert re.search(pattern, lines[0]), res.stderr
+        assert not out.exists() and "Traceback" not in res.stderr
     assert db_digest(db_url) == before
 
 
