@@ -161,13 +161,18 @@ def mask_text(text: str, url: str | None = None) -> str:
     return re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://\S+", lambda m: mask_url(m.group(0)), text)
 
 
-def default_url() -> str:
+def data_folder() -> Path:
+    """dat's data folder: ``DAT_DATA_DIR``, else the user data folder."""
     folder = os.environ.get("DAT_DATA_DIR")
     if not folder:
         from platformdirs import user_data_dir
 
         folder = user_data_dir("dat", appauthor=False)
-    return f"sqlite:///{Path(folder) / 'dat.sqlite3'}"
+    return Path(folder)
+
+
+def default_url() -> str:
+    return f"sqlite:///{data_folder() / 'dat.sqlite3'}"
 
 
 def resolve_url(url: str | None = None) -> tuple[str, bool]:
@@ -767,7 +772,7 @@ def sync_if_changed(engine: Engine, host: Any) -> None:
     one that sync left (nobody synced other data since); otherwise the registry is built and
     :func:`dat.core.sync.sync_plugins` decides as it always does."""
     from dat.core.models import Meta
-    from dat.core.sync import FINGERPRINT_KEY, database_state, recorded_refusals, sync_plugins
+    from dat.core.sync import FINGERPRINT_KEY, recorded_refusals
 
     quick = None if host.strict else plugin_sources(host)
     key = _sources_key()
@@ -778,12 +783,7 @@ def sync_if_changed(engine: Engine, host: Any) -> None:
             if mine is not None and synced is not None and mine.value == f"{quick} {synced.value}":
                 host.recorded_refusals, host.recorded_owners = recorded_refusals(s)
                 return
-        host.set_database_state(database_state(s))
-        sync_plugins(s, host.registry, versions=plugin_versions(host))
-        synced = s.get(Meta, FINGERPRINT_KEY)
-        if quick is not None and synced is not None:
-            s.merge(Meta(key=key, value=f"{quick} {synced.value}"))
-            s.commit()
+        _sync(s, host, quick)
 
 
 SYNC_MODES = ("auto", "explicit")
@@ -837,19 +837,25 @@ def check_plugins_synced(engine: Engine, host: Any) -> None:
 def sync_now(engine: Engine, host: Any, *, force: bool = False) -> Any:
     """``dat db sync``: bring the plugins' data in now, whatever the sync mode, and return
     the :class:`~dat.core.sync.SyncReport`."""
-    from dat.core.models import Meta
     from dat.core.roles import require_admin
-    from dat.core.sync import FINGERPRINT_KEY, database_state, sync_plugins
 
     with Session(engine) as s:
         require_admin(s.connection(), "sync plugin data")
-        host.set_database_state(database_state(s))
-        report = sync_plugins(s, host.registry, force=force, versions=plugin_versions(host))
-        quick = None if host.strict else plugin_sources(host)
-        synced = s.get(Meta, FINGERPRINT_KEY)
-        if quick is not None and synced is not None:
-            s.merge(Meta(key=_sources_key(), value=f"{quick} {synced.value}"))
-            s.commit()
+        return _sync(s, host, None if host.strict else plugin_sources(host), force=force)
+
+
+def _sync(s: Session, host: Any, quick: str | None, *, force: bool = False) -> Any:
+    """The one sync step both paths take: ownership as the database records it, the sync,
+    then this installation's record of the sources it synced (``quick``) for the shortcut."""
+    from dat.core.models import Meta
+    from dat.core.sync import FINGERPRINT_KEY, database_state, sync_plugins
+
+    host.set_database_state(database_state(s))
+    report = sync_plugins(s, host.registry, force=force, versions=plugin_versions(host))
+    synced = s.get(Meta, FINGERPRINT_KEY)
+    if quick is not None and synced is not None:
+        s.merge(Meta(key=_sources_key(), value=f"{quick} {synced.value}"))
+        s.commit()
     return report
 
 

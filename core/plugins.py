@@ -749,14 +749,9 @@ def _disabled_plugins(settings: dict[str, Any]) -> set[str]:
 
 
 def _health_file() -> Any:
-    from pathlib import Path
+    from dat.core.db import data_folder
 
-    folder = os.environ.get("DAT_DATA_DIR")
-    if not folder:
-        from platformdirs import user_data_dir
-
-        folder = user_data_dir("dat", appauthor=False)
-    return Path(folder) / "plugin-health.json"
+    return data_folder() / "plugin-health.json"
 
 
 def _health_key(host: PluginHost) -> str | None:

@@ -144,18 +144,16 @@ def forget_refusal(session: Session, slug: str) -> None:
         meta.value = json.dumps(data, sort_keys=True)
 
 
-def _sync_partnership(row: Partnership | None, part: Any, values: dict[str, Any]) -> str | None:
-    """What the sync does with one registered partnership: ``"add"``, ``"change"``, or
-    ``None`` (leave the row). An owned row changes only by its owner; a reference never
-    changes an owned row; a row nobody owns (a reference, or released by a purge) is taken
-    by the first plugin that registers it as its own."""
+def _may_sync_partnership(row: Partnership | None, part: Any) -> bool:
+    """Whether the sync adds or changes the row of one registered partnership. An owned row
+    changes only by its owner; a reference never changes an owned row; a row nobody owns (a
+    reference, or released by a purge) is taken by the first plugin that registers it as
+    its own."""
     if row is None:
-        return "add"
+        return True
     if not row.reference and row.plugin is not None:
-        return "change" if part.plugin == row.plugin and not part.reference else None
-    if not part.reference or row.plugin in (None, part.plugin):
-        return "change"
-    return None
+        return part.plugin == row.plugin and not part.reference
+    return not part.reference or row.plugin in (None, part.plugin)
 
 
 def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
@@ -184,7 +182,7 @@ def sync_plugins(session: Session, registry: Registry, *, force: bool = False,
             "description": part.description, "plugin": part.plugin, "reference": part.reference,
         }
         prow = parts.get(part.slug)
-        if _sync_partnership(prow, part, part_values) is None:
+        if not _may_sync_partnership(prow, part):
             continue
         if prow is None:
             prow = parts[part.slug] = Partnership(**part_values)
