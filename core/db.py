@@ -113,9 +113,17 @@ safe_url = mask_url
 
 def _userinfo_end(rest: str) -> int:
     """Where the userinfo of a URL (after ``scheme://``) ends, as masking sees it: the last
-    "@" (a password may hold "/", "?", "#" or an unencoded "@"); -1 without one. A query
-    value holding "@" makes more than the password masked, never less."""
-    return rest.rfind("@")
+    "@" (a password may hold "/", "?", "#" or an unencoded "@"), unless that "@" is in the
+    database name (``host/r3@db``: nothing after it has a "/"), when it is the last "@"
+    before the path; -1 without one. A query value holding "@" makes more than the password
+    masked, never less."""
+    last = rest.rfind("@")
+    if last < 0:
+        return last
+    slash = rest.find("/", rest.find("@"))
+    if slash < 0 or last < slash or "/" in rest[last + 1:].partition("?")[0]:
+        return last
+    return rest.rfind("@", 0, slash)
 
 
 def _secrets(url: str | None) -> list[str]:
@@ -225,10 +233,13 @@ def parse_url(url: str) -> URL:
         raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
     except Exception:
         raise UsageError(f"not a database URL: {shown!r} ({_EXAMPLES})") from None
-    authority = url.partition("://")[2].partition("?")[0]
-    if "@" in (parsed.host or "") or authority.count("@") > 1:
-        # the user name or password holds an "@": the driver would take part of it for the host
+    if ("@" in (parsed.host or "") or "@" in (parsed.username or "")
+            or ("@" in (parsed.database or "") and "/" in (parsed.database or ""))):
+        # the user name or password holds an "@": the driver would take part of it for the
+        # host or the database (a database name may hold "@", as in host/r3@db)
         raise UsageError(_UNENCODED_AT.format(shown=_short(shown)))
+    if parsed.drivername != parsed.drivername.lower():  # a URL's scheme is case-insensitive
+        parsed = parsed.set(drivername=parsed.drivername.lower())
     if parsed.host:
         try:
             parsed.host.encode("idna")  # what the driver does first to look it up

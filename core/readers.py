@@ -62,6 +62,8 @@ MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_XLSX_RATIO = 100
 #: the most members (files inside the zip) an .xlsx may have
 MAX_XLSX_MEMBERS = 1000
+#: the most cells one row of a sheet can have (column XFD)
+XLSX_MAX_CELLS_IN_ROW = 16_384
 #: the largest magnitude of a number (a figure, count or denominator); smaller non-zero
 #: magnitudes than 1/MAX_MAGNITUDE are refused too
 MAX_MAGNITUDE = 1e15
@@ -186,6 +188,8 @@ _NUM_COMMA = re.compile(r"([+-]?)(£?)([1-9][0-9]{0,2}(?:\.[0-9]{3})+|[0-9]*)(?:
 #: the only spaces allowed round a number (NBSP and other Unicode spaces are not: a number
 #: with one round it is refused, as one with it as a thousands mark is)
 NUMBER_SPACES = " \t"
+#: XML's white space, stripped from round a number saved in an .xlsx ``<v>`` (Excel does)
+XML_SPACES = " \t\r\n"
 
 
 def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, str]:
@@ -217,6 +221,8 @@ def parse_number_exact(text: str, decimal_comma: bool = False) -> tuple[float, i
             hint = " (use groups of three like 1,234,567, or --decimal-comma)"
         elif decimal_comma and re.fullmatch(r"[+-]?[0-9]+(?:[.,][0-9]+)*", s):
             hint = " (--decimal-comma reads 1.234,5 as 1234.5)"
+        elif "\n" in s or "\r" in s:
+            hint = " (a line break inside the cell)"
         elif s != s.strip():
             hint = " (a non-ASCII space round it)"
         raise NumberError(f"{quote(text)} is not a number{hint}")
@@ -686,8 +692,11 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
     from openpyxl.utils import coordinate_to_tuple, get_column_letter  # type: ignore[import-untyped]
     from openpyxl.utils.datetime import from_excel, from_ISO8601  # type: ignore[import-untyped]
     from openpyxl.worksheet._reader import (  # type: ignore[import-untyped]
+        CELL_TAG,
         FORMULA_TAG,
         INLINE_STRING,
+        MERGE_TAG,
+        ROW_TAG,
         VALUE_TAG,
         WorkSheetParser,
     )
@@ -697,6 +706,50 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         ``<v>`` text is read by :data:`_XLSX_NUMBER` (never Python's lenient ``int()`` and
         ``float()``); a cell dat cannot take as written is a :class:`_BadCell`, refused in
         whatever column it is; a cell given twice, or placed in another row, is refused."""
+
+        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:  # type: ignore[override]
+            """The rows, and the merged cells, and nothing else of the sheet: openpyxl's loop
+            builds each element whole before it looks at it, so one row of a million cells
+            (or a million ``<col>``) cost hundreds of MB before any rule ran. Here a row is
+            refused at its 16,385th cell, and every element that is not part of a row or of
+            the merged cells is dropped as soon as it ends."""
+            from xml.etree.ElementTree import iterparse
+
+            from openpyxl.worksheet.merge import MergeCells  # type: ignore[import-untyped]
+
+            stack: list[Any] = []
+            keep = 0  # inside a row or the merged cells: its children are needed whole
+            cells = row_no = 0
+            for event, element in iterparse(self.source, events=("start", "end")):
+                tag = element.tag
+                if event == "start":
+                    stack.append(element)
+                    if tag == ROW_TAG:
+                        keep += 1
+                        cells = 0
+                        r = element.get("r", "")
+                        row_no = int(r) if r.isascii() and r.isdigit() else self.row_counter + 1
+                    elif tag == MERGE_TAG:
+                        keep += 1
+                    elif tag == CELL_TAG:
+                        cells += 1
+                        if cells > XLSX_MAX_CELLS_IN_ROW:
+                            raise ImportRefused(
+                                f"{path}:{row_no}: a row of more than "
+                                f"{XLSX_MAX_CELLS_IN_ROW:,} cells (the most a sheet has); "
+                                "open and save the file in a spreadsheet program")
+                    continue
+                stack.pop()
+                if tag == ROW_TAG:
+                    keep -= 1
+                    yield self.parse_row(element)
+                elif tag == MERGE_TAG:
+                    keep -= 1
+                    self.merged_cells = MergeCells.from_tree(element)
+                elif keep:
+                    continue
+                if stack:  # let go of it whole (its parent holds only it)
+                    stack[-1].remove(element)
 
         def parse_row(self, row: Any) -> tuple[int, list[dict[str, Any]]]:
             n, cells = super().parse_row(row)
@@ -737,7 +790,7 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
 
         def value(self, kind: str, raw: str, style_id: int) -> Any:
             if kind == "n":
-                raw = raw.strip(NUMBER_SPACES)  # as round a number in CSV
+                raw = raw.strip(XML_SPACES)  # XML's white space round a number, as Excel reads it
                 if not _XLSX_NUMBER.fullmatch(raw):
                     return _bad(f"{quote(raw)} is not a number")
                 try:
@@ -902,9 +955,35 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
         def read_strings(self) -> None:
             self.shared_strings: list[str] = []
 
+        def read_worksheets(self) -> None:
+            """The sheets, as openpyxl's read-only mode lists them, without asking each its
+            size: openpyxl reads a sheet with no ``<dimension>`` whole to find it, and dat
+            never uses it."""
+            from openpyxl.worksheet._read_only import ReadOnlyWorksheet  # type: ignore[import-untyped]
+
+            class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+                def _get_size(self) -> None:
+                    pass
+
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+    import warnings
+
     try:
         reader = Reader(fh, read_only=True, data_only=True)
-        reader.read()
+        with warnings.catch_warnings():
+            # openpyxl's notes on what it does not read (styles, validation, extensions)
+            # say nothing about the figures dat reads
+            warnings.simplefilter("ignore", UserWarning)
+            reader.read()
         return reader.wb
     except MemoryError:
         raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None

@@ -139,6 +139,29 @@ def test_a_malformed_url_is_a_usage_error(url, fragment, tmp_path):
     assert sorted(os.listdir(tmp_path)) == before
 
 
+@pytest.mark.parametrize("url, password, database", [
+    ("postgres://dat:Pw1secret@dbhost/r3@db", "Pw1secret", "r3@db"),
+    ("POSTGRES://dat:Pw1secret@dbhost/db", "Pw1secret", "db"),
+    ("PostgreSQL+Psycopg://dat:Pw1secret@dbhost/db", "Pw1secret", "db"),
+    ("postgresql://dat:p/w1secret@dbhost:5/r3@db", "p/w1secret", "r3@db"),
+])
+def test_a_database_name_may_hold_an_at_and_a_scheme_any_case(url, password, database):
+    """r3 I6: an "@" in the database name is not one in the password (the host stays shown),
+    and a URL's scheme is case-insensitive."""
+    parsed = dbmod.parse_url(url)
+    assert (parsed.drivername, parsed.host, parsed.database) == ("postgresql+psycopg", "dbhost", database)
+    shown = dbmod.mask_url(url)
+    assert password not in shown and "dbhost" in shown, shown
+
+
+@pytest.mark.parametrize("url", ["postgresql://dat:pa@ss/x@dbhost/db", "postgresql://us@er:pw@dbhost/db",
+                                 "postgresql://dat:pa@ss@dbhost/db"])
+def test_an_unencoded_at_in_the_userinfo_is_still_refused(url):
+    with pytest.raises(UsageError, match="percent-encode it as %40"):
+        dbmod.parse_url(url)
+    assert "ss/x" not in dbmod.mask_url(url) and "pa@" not in dbmod.mask_url(url)
+
+
 def test_a_huge_url_is_cut_in_the_message():
     url = "postgresql+psycopg://u:SECRETPW@h:99x/" + "d" * 100_000
     result = invoke("--db", url, "partnerships")

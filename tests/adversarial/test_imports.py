@@ -241,6 +241,7 @@ REFUSALS = {
     "zero-width space": (H + "dud\u200bley,NTA.RET12,2007/08 Q1,5,,,\n", "control character ('\\u200b')", 2),
     "fullwidth indicator": (H + "dudley,NTA.RET１２,2007/08 Q1,5,,,\n", "unknown indicator", 2),
     "5000-char partnership": (H + "d" * 5000 + ",NTA.RET12,2007/08 Q1,5,,,\n", "…", 2),
+    "line break in a quoted value": (H + 'dudley,NTA.RET12,2007/08 Q1,"40\n",,,\n', "(a line break inside the cell)", 2),
     # Fingertips
     "fingertips misspelt Count": ("Indicator ID,Area Code,Time period,Value,Cuont,Denominator\n"
                                   "90244,E08000027,2009/10,5,1,20\n", "did you mean 'Count'?", 1),
@@ -820,6 +821,9 @@ XLSX_REFUSALS = {
     "date serial out of range": ([_xrow(2, '<c r="REF"><v>40</v></c>').replace(
         xlsx_inline("C2", "1960/61 Q1"), '<c r="C2" s="1"><v>99999999</v></c>')], {"styles": _DATE_STYLE},
         "period: '99999999' in a date format: a date outside Excel's range", 2),
+    # r3 F8: one row of a million cells is refused at its 16,385th, in little memory
+    "a row of 20,000 cells": ([_xrow(2, '<c r="REF"><v>40</v></c>', *["<c><v>1</v></c>"] * 20_000)], {},
+                              "a row of more than 16,384 cells", 2),
     # E5: %% multiplies by 10,000
     "a %% format": ([_xrow(2, '<c r="REF" s="1"><v>0.004</v></c>')], {"styles": xlsx_styles([(164, "0%%")], [0, 164])},
                     "a number format with 2 % signs", 2),
@@ -995,3 +999,40 @@ def test_any_stored_note_round_trips_through_csv(note):
         path.write_bytes(buf.getvalue().encode("utf-8"))
         _fmt, rows, rejects, _n = read_rows(path)
     assert not rejects and [r.note for r in rows] == [note]
+
+
+def test_xlsx_white_space_round_a_number_is_xml_white_space(mdb, tmp_path):
+    """r3 I4: XML collapses white space, and Excel reads ``<v>\\n  40 \\t</v>`` as 40; a
+    workbook whose styles.xml has no cell styles says nothing about openpyxl's default."""
+    sqlite_only(mdb)
+    accepted(mdb, tmp_path, raw_xlsx([_xrow(2, '<c r="REF"><v>\n  40 \t</v></c>', period="1961/62 Q1")]),
+             ("dudley", "NTA.RET12", "1961/62 Q1"), (40.0, None, None), name="ws.xlsx")
+    styles = xlsx_styles([], [0]).replace("<cellStyleXfs count=\"1\"><xf/></cellStyleXfs>", "")
+    _, res = run_import(mdb, tmp_path, raw_xlsx([_xrow(2, '<c r="REF"><v>41</v></c>', period="1961/62 Q2")],
+                                                styles=styles), name="nostyle.xlsx")
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.stderr
+    mdb["digest"] = None
+
+
+def test_a_sheet_without_its_size_is_read_once_in_little_memory(mdb, tmp_path):
+    """openpyxl read a sheet with no ``<dimension>`` whole just to learn its size; dat never
+    asks it, so a big sheet is parsed once, and a row of a million cells stops at once."""
+    sqlite_only(mdb)
+    import subprocess
+    import sys
+
+    import io
+
+    path = tmp_path / "wide.xlsx"
+    deflated = raw_xlsx([_xrow(2, '<c r="REF"><v>40</v></c>', *["<c><v>1</v></c>"] * 1_000_000)])
+    with zipfile.ZipFile(io.BytesIO(deflated)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():  # stored 1:1, as the attacker's was: within every zip limit
+            dst.writestr(info.filename, src.read(info))
+    code = ("import resource,sys;from pathlib import Path;from dat.core import readers\n"
+            "try:\n _f,rows,_r,_d=readers.stream_rows(Path(sys.argv[1]));list(rows)\n"
+            "except Exception as e: print(type(e).__name__, e)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    message, rss = out.stdout.strip().splitlines()
+    assert "a row of more than 16,384 cells" in message, out
+    assert int(rss) < 250_000, rss  # KB: the whole row was 600 MB and more
