@@ -110,8 +110,8 @@ def database_state(session: Session) -> DatabaseState:
         select(col(Partnership.slug), col(Partnership.plugin), col(Partnership.reference)))}
     return DatabaseState(
         owners=owners,
-        indicators=dict(session.execute(select(col(Indicator.code), col(Indicator.plugin))).tuples().all()),
-        streams=dict(session.execute(select(col(FundingStream.code), col(FundingStream.plugin))).tuples().all()))
+        indicators=dict(session.execute(select(col(Indicator.code), col(Indicator.plugin))).all()),
+        streams=dict(session.execute(select(col(FundingStream.code), col(FundingStream.plugin))).all()))
 
 
 def recorded_refusals(session: Session) -> tuple[dict[str, list[str]], dict[str, str]]:
