@@ -241,7 +241,8 @@ REFUSALS = {
     "zero-width space": (H + "dud\u200bley,NTA.RET12,2007/08 Q1,5,,,\n", "control character ('\\u200b')", 2),
     "fullwidth indicator": (H + "dudley,NTA.RET１２,2007/08 Q1,5,,,\n", "unknown indicator", 2),
     "5000-char partnership": (H + "d" * 5000 + ",NTA.RET12,2007/08 Q1,5,,,\n", "…", 2),
-    "line break in a quoted value": (H + 'dudley,NTA.RET12,2007/08 Q1,"40\n",,,\n', "(a line break inside the cell)", 2),
+    "line break in a quoted value": (H + 'dudley,NTA.RET12,2007/08 Q1,"40\n",,,\n',
+                                     "(a line break inside the cell)", 2),
     # Fingertips
     "fingertips misspelt Count": ("Indicator ID,Area Code,Time period,Value,Cuont,Denominator\n"
                                   "90244,E08000027,2009/10,5,1,20\n", "did you mean 'Count'?", 1),
@@ -1018,10 +1019,9 @@ def test_a_sheet_without_its_size_is_read_once_in_little_memory(mdb, tmp_path):
     """openpyxl read a sheet with no ``<dimension>`` whole just to learn its size; dat never
     asks it, so a big sheet is parsed once, and a row of a million cells stops at once."""
     sqlite_only(mdb)
+    import io
     import subprocess
     import sys
-
-    import io
 
     path = tmp_path / "wide.xlsx"
     deflated = raw_xlsx([_xrow(2, '<c r="REF"><v>40</v></c>', *["<c><v>1</v></c>"] * 1_000_000)])
