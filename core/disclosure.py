@@ -647,7 +647,7 @@ PROBE_VALUES = 8
 PROBE_RELATIONS = 400
 
 
-def bound_pinned(rels: list[tuple[dict[Key, int], Fraction]],
+def bound_pinned(rels: list[tuple[dict[Key, int], Any]],
                  bounds: dict[Key, tuple[Any, Any]], rounds: int = 25, *,
                  whole: bool = False, probe: Iterable[Key] = ()) -> set[Key]:
     """Unknowns whose interval collapses to one value under interval propagation through

@@ -707,7 +707,7 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         ``float()``); a cell dat cannot take as written is a :class:`_BadCell`, refused in
         whatever column it is; a cell given twice, or placed in another row, is refused."""
 
-        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:  # type: ignore[override]
+        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
             """The rows, and the merged cells, and nothing else of the sheet: openpyxl's loop
             builds each element whole before it looks at it, so one row of a million cells
             (or a million ``<col>``) cost hundreds of MB before any rule ran. Here a row is
@@ -961,7 +961,7 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
             never uses it."""
             from openpyxl.worksheet._read_only import ReadOnlyWorksheet  # type: ignore[import-untyped]
 
-            class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+            class Sheet(ReadOnlyWorksheet):
                 def _get_size(self) -> None:
                     pass
 
