@@ -435,12 +435,20 @@ def relations(cells: Iterable[Key], children: Mapping[Any, Sequence[Any]]) -> li
             for k in kids:
                 rel[(k, p)] = rel.get((k, p), 0) - 1
             out.append(rel)
+    spans = sorted(quarters.items(), key=lambda pq: repr(pq[0]))
+    # a span holding another is it and the quarters between (year = Q1-Q3 + Q4): the
+    # difference of two relations above, written out so that bounds see it too (a year equal
+    # to its Q1-Q3 leaves a Q4 of 0, and so every sub-area's Q4 is 0)
+    nested = [(p, r, [q for q in qs if q not in rs]) for p, qs in spans for r, rs in spans
+              if r != p and set(rs) < set(qs)]
     for a in sorted(areas, key=repr):
-        for p, qs in sorted(quarters.items(), key=lambda pq: repr(pq[0])):
+        for p, qs in spans:
             rel = {(a, p): 1}
             for q in qs:
                 rel[(a, q)] = -1
             out.append(rel)
+        for p, r, rest in nested:
+            out.append({(a, p): 1, (a, r): -1, **{(a, q): -1 for q in rest}})
     return _prune(out, present)
 
 
@@ -721,10 +729,11 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         return (SMALL_LOW, SMALL_HIGH) if k in primary else _granted(values[k])
 
     # cells an attacker knows whether hidden or not: a zero, and a count its own bounds fix
-    # (5 of a published denominator of 5, when a hidden count is granted "5 and over");
-    # hiding one protects nothing, and finding it is no leak unless it is small
+    # (5 of a published denominator of 5, when a hidden count is granted "5 and over") that
+    # is not itself to be protected (a complement of 1 below 6 is); hiding one protects
+    # nothing, and finding it is no leak
     zeros = {k for k in values if hidden_bounds(k)[0] == hidden_bounds(k)[1]
-             and (hidden_bounds(k)[0] == 0 or not is_small(hidden_bounds(k)[0]))}
+             and (hidden_bounds(k)[0] == 0 or (k not in primary and not is_small(hidden_bounds(k)[0])))}
     if not hidden:
         return hidden, 0
     vague = {k for k in ranges if k in values and ranges[k][0] != ranges[k][1]}
@@ -847,6 +856,8 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
         scored = []
         for cand in cands:
             new = [m for m in cand if m in values and m not in hidden]
+            if any(m in zeros for m in new):
+                continue  # a cell an attacker knows anyway protects nothing
             scored.append(((len(new), sum(exposes(m) for m in new), sum(values[m] == 0 for m in new),
                             sum(values[m] for m in new), sorted(sort_key(m) for m in new)), new))
         scored.sort(key=lambda t: t[0])
@@ -885,16 +896,15 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
             if k not in tried and rectangle(k):
                 touched.update(by_cell.get(k, ()))
                 continue
+            # a zero, or a cell its own row fixes, protects nothing: never one of those
             cands = [i for i in by_cell.get(k, ())
-                     if any(m in values and m not in hidden for m in rels[i])]
+                     if any(m in values and m not in hidden and m not in zeros for m in rels[i])]
             if not cands:
                 continue
             bad = set().union(*offending.values())
             best = min(cands, key=lambda i: (i not in bad, sum(1 for m in rels[i] if m in unknown), i))
-
-            # a zero protects nothing (an attacker is granted it): non-zero cells first
-            pick = min((m for m in rels[best] if m in values and m not in hidden),
-                       key=lambda m: (m in zeros, exposes(m), *sort_key(m)))
+            pick = min((m for m in rels[best] if m in values and m not in hidden and m not in zeros),
+                       key=lambda m: (exposes(m), *sort_key(m)))
             hidden.add(pick)
             touched.update(by_cell[pick])
             touched.update(by_cell.get(k, ()))
@@ -902,7 +912,7 @@ def protect_family(values: Mapping[Key, Fraction], hidden: set[Key], primary: se
             # nothing publishable shares a relation with the leaking cells: hide the smallest
             # published cell of any relation that has a hidden cell, else give up
             pool = {m for rel in rels if any(x in hidden for x in rel) for m in rel
-                    if m in values and m not in hidden}
+                    if m in values and m not in hidden and m not in zeros}
             if not pool:
                 return hidden, len(leaks)
             hidden.add(min(pool, key=sort_key))

@@ -615,6 +615,140 @@ def test_no_suppressed_cell_can_be_recovered(disc, db_url, lines):
     withheld = {n.split(":")[0] for n in report.notes if "rows withheld" in n}
     assert not any(r["indicator"] in withheld for r in rows)
     assert pinned == {}
+    assert _ilp_pinned(rows, truth) == {}
+
+
+def _ilp_pinned(rows: list[dict[str, str]], truth: dict) -> dict:
+    """What the integer-programme attacker (tests/ilp_attack.py) pins in each indicator."""
+    from ilp_attack import pinned
+
+    out = {}
+    for ind in sorted({r["indicator"] for r in rows}):
+        mine = [r for r in rows if r["indicator"] == ind]
+        cells = {}
+        for (slug, i, period), t in truth.items():
+            if i == ind:
+                count = t["value"] if ind == "DISC.COUNT" else t["numerator"]
+                den = t.get("den_true", t["denominator"])
+                cells[(slug, period)] = (None if count is None else round(count), None if den is None else round(den))
+        unit = {"DISC.COUNT": "count", "DISC.PCT": "percent", "DISC.RATE": "rate"}[ind]
+        out.update({(ind, *k): v for k, v in pinned(mine, cells, CHILDREN, unit=unit, scale=SCALE.get(ind),
+                                                    classes=False).items()})
+    return out
+
+
+# -- the fourth attack: rounded percentages over ranges, and denominators given away ------------
+
+#: the fourth attack's tree: a region, two counties, five districts
+X_TREE = {"xr": ["xc1", "xc2"], "xc1": ["xd1", "xd2", "xd3"], "xc2": ["xe1", "xe2"]}
+
+
+@st.composite
+def rounded_tables(draw):
+    """Whole-number percentages published as value and denominator only (no numerator)
+    over the X tree: every district's quarters, every area's Q1-Q2, Q1-Q3 and year, some
+    rows left out (a quarter of no one is no row at all: its denominator is 0)."""
+    leaves = ["xd1", "xd2", "xd3", "xe1", "xe2"]
+    below = {"xr": leaves, "xc1": leaves[:3], "xc2": leaves[3:], **{x: [x] for x in leaves}}
+    quarter: dict[tuple[str, int], tuple[int, int]] = {}
+    for leaf in leaves:
+        for q in range(1, 5):
+            d = draw(st.one_of(st.just(0), st.integers(1, 8), st.integers(9, 60)))
+            n = draw(st.integers(0, d))
+            quarter[(leaf, q)] = (n, d)
+    truth: dict[tuple[str, str], tuple[int, int]] = {}
+    for area, members in below.items():
+        for p, qs in (("2005/06", (1, 2, 3, 4)), ("2005/06 Q1-Q2", (1, 2)), ("2005/06 Q1-Q3", (1, 2, 3)),
+                      *((f"2005/06 Q{q}", (q,)) for q in range(1, 5))):
+            if area not in leaves and "-" not in p and " Q" in p:
+                continue
+            truth[(area, p)] = (sum(quarter[(m, q)][0] for m in members for q in qs),
+                                sum(quarter[(m, q)][1] for m in members for q in qs))
+    drop = draw(st.sets(st.sampled_from(sorted(truth)), max_size=6))
+    rows = [_row(a, p, round(100 * n / d), None, d) for (a, p), (n, d) in sorted(truth.items())
+            if (a, p) not in drop and d > 0]
+    return rows, truth
+
+
+@settings(max_examples=40, deadline=None)
+@given(table=rounded_tables())
+def test_rounded_percentages_never_give_a_count_to_an_integer_programme(table):
+    """r4 F01/F02: an attacker solving integer programmes over the rounded values, the
+    denominators (a quarter's given away as its range's less the other quarter's, so a 0
+    that forces its numerator to 0) and the additive relations pins no hidden small count."""
+    from ilp_attack import pinned
+
+    from dat.core.disclosure import protect
+
+    rows, truth = table
+    if protect(rows, unit="percent", children=X_TREE).unresolved:
+        return  # the indicator is withheld: nothing is published
+    assert pinned(rows, truth, X_TREE, unit="percent", scale=100, classes=False) == {}
+
+
+#: the fourth attack's two leaking tables (X.PCT, 2005/06): area:period:numerator/denominator,
+#: "!" for a row the file did not hold; xd2 and xd3 have no row at all for a quarter of no one
+R4_F01 = ("xc1:Y:71/167 xc1:Q1:4/6 xc1:Q1-Q2:22/42 xc1:Q1-Q3:48/87 xc1:Q2:18/36 xc1:Q3:26/45 xc1:Q4:23/80 "
+          "xc2:Y:123/245 xc2:Q1:31/59 xc2:Q1-Q2:68/100 xc2:Q1-Q3:100/167 xc2:Q2:37/41 xc2:Q3:32/67 xc2:Q4:23/78 "
+          "xd1:Y:20/38 xd1:Q1:0/2! xd1:Q1-Q2:0/13 xd1:Q1-Q3:20/36 xd1:Q2:0/11 xd1:Q3:20/23 xd1:Q4:0/2 "
+          "xd2:Y:44/85 xd2:Q1-Q2:18/25 xd2:Q1-Q3:21/43 xd2:Q2:18/25 xd2:Q3:3/18 xd2:Q4:23/42 xd3:Y:7/44 "
+          "xd3:Q1:4/4 xd3:Q1-Q2:4/4 xd3:Q1-Q3:7/8! xd3:Q3:3/4 xd3:Q4:0/36 xe1:Y:67/127! xe1:Q1:12/15 "
+          "xe1:Q1-Q2:35/41 xe1:Q1-Q3:44/50 xe1:Q2:23/26 xe1:Q3:9/9 xe1:Q4:23/77 xe2:Y:56/118 xe2:Q1:19/44 "
+          "xe2:Q1-Q2:33/59 xe2:Q1-Q3:56/117! xe2:Q2:14/15 xe2:Q3:23/58 xe2:Q4:0/1 xr:Y:194/412 xr:Q1:35/65 "
+          "xr:Q1-Q2:90/142 xr:Q1-Q3:148/254 xr:Q2:55/77! xr:Q3:58/112 xr:Q4:46/158")
+R4_F02 = ("xc1:Y:158/423 xc1:Q1:51/139 xc1:Q1-Q2:78/259 xc1:Q1-Q3:124/325 xc1:Q2:27/120 xc1:Q3:46/66 "
+          "xc1:Q4:34/98 xc2:Y:133/339 xc2:Q1:24/70 xc2:Q1-Q2:68/176 xc2:Q1-Q3:117/287 xc2:Q2:44/106 "
+          "xc2:Q3:49/111 xc2:Q4:16/52 xd1:Y:45/133 xd1:Q1:14/48 xd1:Q1-Q2:32/106 xd1:Q1-Q3:36/111 xd1:Q2:18/58 "
+          "xd1:Q3:4/5 xd1:Q4:9/22 xd2:Y:73/145 xd2:Q1:16/18 xd2:Q1-Q2:22/77 xd2:Q1-Q3:51/122 xd2:Q2:6/59 "
+          "xd2:Q3:29/45 xd2:Q4:22/23 xd3:Y:40/145 xd3:Q1:21/73 xd3:Q1-Q2:24/76! xd3:Q1-Q3:37/92 xd3:Q2:3/3 "
+          "xd3:Q3:13/16 xd3:Q4:3/53 xe1:Y:60/156 xe1:Q1:7/22 xe1:Q1-Q2:27/100 xe1:Q1-Q3:47/130 xe1:Q2:20/78 "
+          "xe1:Q3:20/30 xe1:Q4:13/26 xe2:Y:73/183 xe2:Q1:17/48 xe2:Q1-Q2:41/76 xe2:Q1-Q3:70/157 xe2:Q2:24/28 "
+          "xe2:Q3:29/81 xe2:Q4:3/26 xr:Y:291/762 xr:Q1:75/209 xr:Q1-Q2:146/435 xr:Q1-Q3:241/612 xr:Q2:71/226 "
+          "xr:Q3:95/177 xr:Q4:50/150")
+
+
+def _r4_table(text: str) -> tuple[list[dict], dict]:
+    rows, truth = [], {}
+    for item in text.split():
+        area, per, frac = item.split(":")
+        period = "2005/06" if per == "Y" else f"2005/06 {per}"
+        n, d = (int(x) for x in frac.rstrip("!").split("/"))
+        truth[(area, period)] = (n, d)
+        if not frac.endswith("!"):
+            rows.append(_row(area, period, round(100 * n / d), None, d))
+    return rows, truth
+
+
+@pytest.mark.parametrize("table, cell", [(R4_F01, ("xd2", "2005/06 Q3")), (R4_F02, ("xd1", "2005/06 Q3"))])
+def test_the_fourth_attacks_leaks_are_closed(table, cell):
+    """r4 F01: xd2's Q1 denominator is 25 - 25 = 0, so its numerator is 0 and Q3 = 21 - 18 =
+    3; F02: 32% of 111 less 30% of 106 leaves xd1's Q3 3 or 4, and the county's other
+    rounded ranges close it to 4. Both were pinned by an integer programme."""
+    from ilp_attack import pinned
+
+    from dat.core.disclosure import protect
+
+    rows, truth = _r4_table(table)
+    assert protect(rows, unit="percent", children=X_TREE).unresolved == 0
+    assert _get(rows, *cell)["value"] == STAR
+    assert pinned(rows, truth, X_TREE, unit="percent", scale=100) == {}
+
+
+def test_exact_reduction_modulo_a_prime_agrees_with_fractions():
+    """``determined`` reduces modulo 2^61 - 1; on random +-1 systems it fixes exactly the
+    unknowns the rational reduction fixes."""
+    import random
+
+    from dat.core.disclosure import Fraction as F
+    from dat.core.disclosure import _reduce, determined
+
+    rng = random.Random(4)
+    for _ in range(300):
+        n = rng.randint(1, 12)
+        rows = [{k: F(rng.choice((1, -1))) for k in rng.sample(range(n), rng.randint(1, n))}
+                for _ in range(rng.randint(1, 14))]
+        rational = {pk for pk, row, _ in _reduce((r, F(0)) for r in rows) if len(row) == 1}
+        assert determined(rows) == rational, rows
 
 
 # -- the leaks of the second attack (D1-D4) and its over-suppression (O1) ------------------------
