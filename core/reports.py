@@ -799,7 +799,13 @@ def _sandbox_classes() -> Any:
             return self._env.dat_dict(*args, **kwargs)
 
         def fromkeys(self, iterable: Any, value: Any = None) -> dict[Any, Any]:
-            return self._env.dat_dict((k, value) for k in iterable)
+            env = self._env
+            env.dat_tick()
+            keys = _materialized(env.dat_state, iterable)
+            nesting = env.dat_state.limits.nesting
+            if _depth(keys, nesting) > nesting + 1 or _depth(value, nesting) >= nesting:
+                raise _nesting_error(nesting)
+            return env.dat_built(dict.fromkeys(keys, value))
 
         def __repr__(self) -> str:
             return "<class 'dict'>"
