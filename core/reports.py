@@ -224,6 +224,9 @@ TEMPLATE_MAX_RANGE = 100_000
 TEMPLATE_MAX_ITERATIONS = 1_000_000
 #: characters and items of every value the template builds, added up over the render
 TEMPLATE_MAX_BUILT = 20_000_000
+#: characters ``|wordwrap`` may copy cutting runs of white space longer than its width
+#: (the square of the longest run over the width; 10**10 is about 1.5 s)
+WORDWRAP_MAX_WORK = 10_000_000_000
 #: the largest integer a template may compute, in bits
 TEMPLATE_MAX_INT_BITS = 4096
 #: lists, tuples, dicts and namespaces nested in one another in any value a template builds,
@@ -586,8 +589,16 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
         width = max(_int_arg(_arg(rest, kwargs, 0, "width", 79)), 1)
         wrap = _arg(rest, kwargs, 2, "wrapstring", None)
         wlen = len(wrap) if isinstance(wrap, str) else 1
-        gaps = len(re.findall(r"\s+", text))
+        runs = re.findall(r"\s+", text)
+        gaps = len(runs)
         predicted = len(text) + (2 * gaps + len(text) // width + 2) * wlen
+        # textwrap cuts a run of white space longer than the width a width at a time, copying
+        # the rest each time: 400,000 spaces at width 5 took 4.4 s in one call
+        longest = max((len(r) + 7 * r.count("\t") for r in runs), default=0)
+        if longest * longest // width > WORDWRAP_MAX_WORK:
+            raise TemplateLimitError(f"|wordwrap({width:,}) of a run of {longest:,} spaces would "
+                                     f"take too long (at most {WORDWRAP_MAX_WORK:,} characters "
+                                     f"copied) {_LIMIT}")
     elif name == "format":
         fmt_args = kwargs or rest
         _printf_size(str(value), fmt_args, limit)
