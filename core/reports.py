@@ -224,8 +224,26 @@ TEMPLATE_MAX_RANGE = 100_000
 TEMPLATE_MAX_ITERATIONS = 1_000_000
 #: characters and items of every value the template builds, added up over the render
 TEMPLATE_MAX_BUILT = 20_000_000
+#: characters ``|wordwrap`` may copy cutting runs of white space longer than its width
+#: (the square of the longest run over the width; 10**10 is about 1.5 s)
+WORDWRAP_MAX_WORK = 10_000_000_000
 #: the largest integer a template may compute, in bits
 TEMPLATE_MAX_INT_BITS = 4096
+#: lists, tuples, dicts and namespaces nested in one another in any value a template builds,
+#: prints, compares or hashes (CPython hashes a tuple recursively in C without a guard: a
+#: tuple nested 200,000 deep crashed dat); also blocks and brackets nested in the source
+TEMPLATE_MAX_NESTING = 100
+#: tags (``{% ... %}`` and ``{{ ... }}``) of the source, counted with Jinja's lexer before it
+#: is parsed (parsing and compiling 36,000 empty macros took over a minute and 1 GB)
+TEMPLATE_MAX_TAGS = 10_000
+#: tokens (names, numbers, operators, strings...) inside the tags of the source
+TEMPLATE_MAX_TOKENS = 100_000
+#: codecs ``encode``/``decode`` may use: the linear ones (``punycode`` and ``idna`` take
+#: quadratic time, 20,000 characters took 32 s in one call)
+TEMPLATE_CODECS = frozenset({
+    "utf-8", "utf-8-sig", "ascii", "iso8859-1", "utf-16", "utf-16-le", "utf-16-be",
+    "utf-32", "utf-32-le", "utf-32-be",
+})
 
 
 @dataclass(frozen=True)
@@ -240,6 +258,9 @@ class TemplateLimits:
     range: int = TEMPLATE_MAX_RANGE
     iterations: int = TEMPLATE_MAX_ITERATIONS
     built: int = TEMPLATE_MAX_BUILT
+    nesting: int = TEMPLATE_MAX_NESTING
+    tags: int = TEMPLATE_MAX_TAGS
+    tokens: int = TEMPLATE_MAX_TOKENS
 
 
 class TemplateLimitError(ReportError):
@@ -306,9 +327,45 @@ def _text_size(value: Any, limit: int) -> int:
 
 
 _CONTAINERS = (list, tuple, dict, set, frozenset, *_VIEWS)
+_NESTING = (list, tuple, dict, set, frozenset)
 
 
-def _check_text(value: Any, limit: int, compare: bool = False) -> Any:
+def _depth(value: Any, limit: int) -> int:
+    """How deep lists, tuples, dicts, sets and namespaces are nested in ``value`` (a string
+    or number is 0, ``[1]`` is 1), found without recursion; stops at ``limit + 1`` (a list
+    that holds itself is as deep as that). Each container is walked once per depth it is
+    reached at, so a list shared many times costs what it holds, not what it prints."""
+    if not isinstance(value, _NESTING) and not _is_namespace(value):
+        return 0
+    deepest, seen = 0, dict[int, int]()
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if _is_namespace(v):
+            v = object.__getattribute__(v, "_Namespace__attrs")
+        if d > deepest:
+            deepest = d
+            if deepest > limit:
+                return deepest
+        if seen.get(id(v), 0) >= d:
+            continue
+        seen[id(v)] = d
+        children = [*v.keys(), *v.values()] if isinstance(v, dict) else v
+        kinds = set(map(type, children))  # at C speed: most values hold only strings, numbers
+        if not any(issubclass(k, _NESTING) or k.__name__ == "Namespace" for k in kinds):
+            continue
+        stack.extend((c, d + 1) for c in children
+                     if isinstance(c, _NESTING) or _is_namespace(c))
+    return deepest
+
+
+def _nesting_error(limit: int) -> TemplateLimitError:
+    return TemplateLimitError(f"a template may not build a list, tuple or dict nested more "
+                              f"than {limit} deep {_LIMIT}")
+
+
+def _check_text(value: Any, limit: int, compare: bool = False,
+                nesting: int = TEMPLATE_MAX_NESTING) -> Any:
     """Refuse ``value`` if printing it (or, with ``compare``, comparing or hashing it) would
     go through more than ``limit`` characters or parts: a list nested in itself twenty times
     has 2**20 parts although it was built from two-item lists."""
@@ -321,6 +378,8 @@ def _check_text(value: Any, limit: int, compare: bool = False) -> Any:
                                          f"itself?) {_LIMIT}")
             raise TemplateLimitError(f"a template may not print a value longer than {limit:,} "
                                      f"characters (a list or dict printed whole) {_LIMIT}")
+        if _depth(value, nesting) > nesting:  # hashing a deep tuple recurses in C unguarded
+            raise _nesting_error(nesting)
     return value
 
 
@@ -335,8 +394,13 @@ class _State:
         self.iterations = self.built = self.written = self.depth = 0
 
 
+def _count(n: int) -> str:
+    """``n`` as a message shows it: 1,000,000, or about 10**40 for a number too long to read."""
+    return f"{n:,}" if abs(n) < 10**24 else f"about 10**{n.bit_length() * 30103 // 100000}"
+
+
 def _too_big(size: int, limit: int, what: str = "a value") -> TemplateLimitError:
-    return TemplateLimitError(f"a template may not build {what} of {size:,} items "
+    return TemplateLimitError(f"a template may not build {what} of {_count(size)} items "
                               f"(limit {limit:,}) {_LIMIT}")
 
 
@@ -389,7 +453,10 @@ def _printf_size(fmt: str, values: Any, limit: int) -> int:
 
 def _spec_check(spec: str, limit: int) -> None:
     for digits in re.findall(r"\d+", spec):
-        if len(digits) > 18 or int(digits) > limit:
+        if len(digits) > 18:
+            raise TemplateLimitError(f"a format width or precision of {len(digits):,} digits "
+                                     f"is too large (limit {limit:,}) {_LIMIT}")
+        if int(digits) > limit:
             raise TemplateLimitError(f"a format width or precision of {int(digits):,} is too "
                                      f"large (limit {limit:,}) {_LIMIT}")
 
@@ -478,6 +545,9 @@ _COMPARING_METHODS = frozenset({
     "issuperset", "isdisjoint",
 })
 
+#: methods that copy a string into new strings (their list is counted when it is made)
+_SPLITTING = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
+
 _GUARDED_METHODS = frozenset({
     "center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate",
     "append", "insert", "add", "setdefault", "extend", "update", "union", "fromkeys",
@@ -519,8 +589,16 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
         width = max(_int_arg(_arg(rest, kwargs, 0, "width", 79)), 1)
         wrap = _arg(rest, kwargs, 2, "wrapstring", None)
         wlen = len(wrap) if isinstance(wrap, str) else 1
-        gaps = len(re.findall(r"\s+", text))
+        runs = re.findall(r"\s+", text)
+        gaps = len(runs)
         predicted = len(text) + (2 * gaps + len(text) // width + 2) * wlen
+        # textwrap cuts a run of white space longer than the width a width at a time, copying
+        # the rest each time: 400,000 spaces at width 5 took 4.4 s in one call
+        longest = max((len(r) + 7 * r.count("\t") for r in runs), default=0)
+        if longest * longest // width > WORDWRAP_MAX_WORK:
+            raise TemplateLimitError(f"|wordwrap({width:,}) of a run of {longest:,} spaces would "
+                                     f"take too long (at most {WORDWRAP_MAX_WORK:,} characters "
+                                     f"copied) {_LIMIT}")
     elif name == "format":
         fmt_args = kwargs or rest
         _printf_size(str(value), fmt_args, limit)
@@ -631,7 +709,7 @@ def _sandbox_classes() -> Any:
             self.write(")")
 
         def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
-            self.write("{")
+            self.write("environment.dat_nest({")
             for idx, item in enumerate(node.items):
                 if idx:
                     self.write(", ")
@@ -639,7 +717,38 @@ def _sandbox_classes() -> Any:
                 self.visit(item.key, frame)
                 self.write("): ")
                 self.visit(item.value, frame)
-            self.write("}")
+            self.write("})")
+
+        def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+            if not isinstance(node.arg, nodes.Slice):
+                super().visit_Getitem(node, frame)
+                return
+            # Jinja writes a slice as Python's own s[a:b], past environment.getitem: a slice
+            # builds a new string or list and is counted there like any other value (F01)
+            self.write("environment.getitem(")
+            self.visit(node.node, frame)
+            self.write(", slice(")
+            for idx, part in enumerate((node.arg.start, node.arg.stop, node.arg.step)):
+                if idx:
+                    self.write(", ")
+                if part is None:
+                    self.write("None")
+                else:
+                    self.visit(part, frame)
+            self.write("))")
+
+        def visit_List(self, node: nodes.List, frame: Frame) -> None:
+            self.write("environment.dat_nest(")  # a list literal may not nest too deep
+            super().visit_List(node, frame)
+            self.write(")")
+
+        def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+            if node.ctx != "load":  # an assignment's target
+                super().visit_Tuple(node, frame)
+                return
+            self.write("environment.dat_nest(")
+            super().visit_Tuple(node, frame)
+            self.write(")")
 
         def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
             if frame.eval_ctx.volatile:
@@ -690,6 +799,28 @@ def _sandbox_classes() -> Any:
     class LimitedEscapeFormatter(SpecCheck, SandboxedEscapeFormatter):
         pass
 
+    class LimitedDict:
+        """The ``dict`` global: ``dict(...)`` and ``dict.fromkeys(...)`` with their items
+        counted and their keys measured before they are hashed."""
+
+        def __init__(self, env: Any) -> None:
+            self._env = env
+
+        def __call__(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+            return self._env.dat_dict(*args, **kwargs)
+
+        def fromkeys(self, iterable: Any, value: Any = None) -> dict[Any, Any]:
+            env = self._env
+            env.dat_tick()
+            keys = _materialized(env.dat_state, iterable)
+            nesting = env.dat_state.limits.nesting
+            if _depth(keys, nesting) > nesting + 1 or _depth(value, nesting) >= nesting:
+                raise _nesting_error(nesting)
+            return env.dat_built(dict.fromkeys(keys, value))
+
+        def __repr__(self) -> str:
+            return "<class 'dict'>"
+
     class LimitedSandbox(SandboxedEnvironment):
         """Jinja2's sandbox with the limits of :class:`TemplateLimits`."""
 
@@ -701,6 +832,7 @@ def _sandbox_classes() -> Any:
             self.dat_state = _State(limits)
             self.globals["range"] = self.dat_range
             self.globals["lipsum"] = self.dat_lipsum
+            self.globals["dict"] = LimitedDict(self)
 
         # -- budgets
         def dat_tick(self) -> None:
@@ -708,16 +840,30 @@ def _sandbox_classes() -> Any:
                 raise TemplateLimitError(f"took longer than {_seconds(self.dat_state.limits.seconds)} "
                                          f"{_LIMIT}")
 
+        def dat_count(self, n: int) -> None:
+            """``n`` more characters or items built (before they are, where that is known)."""
+            state = self.dat_state
+            state.built += n
+            if state.built > state.limits.built:
+                raise TemplateLimitError(f"built more than {state.limits.built:,} characters "
+                                         f"and items in all {_LIMIT}")
+
         def dat_built(self, value: Any) -> Any:
             n = _size_of(value)
             if n is not None:
                 state = self.dat_state
                 if n > state.limits.size:
                     raise _too_big(n, state.limits.size)
-                state.built += n
-                if state.built > state.limits.built:
-                    raise TemplateLimitError(f"built more than {state.limits.built:,} characters "
-                                             f"and items in all {_LIMIT}")
+                self.dat_count(n)
+                if not isinstance(value, (str, bytes, bytearray)):
+                    self.dat_nest(value)
+            return value
+
+        def dat_nest(self, value: Any) -> Any:
+            """A list, tuple or dict built: refused if nested past the nesting limit."""
+            limit = self.dat_state.limits.nesting
+            if _depth(value, limit) > limit:
+                raise _nesting_error(limit)
             return value
 
         def dat_wrote(self, chunk: Any) -> None:
@@ -732,11 +878,13 @@ def _sandbox_classes() -> Any:
 
         def dat_cmp(self, value: Any) -> Any:
             """An operand of a comparison or a dict key: measured when it is a container."""
-            return _check_text(value, self.dat_state.limits.size, compare=True)
+            limits = self.dat_state.limits
+            return _check_text(value, limits.size, compare=True, nesting=limits.nesting)
 
         def dat_finalize(self, value: Any) -> Any:
             """Every ``{{ value }}``: a list or dict is checked before it is printed."""
-            return _check_text(value, self.dat_state.limits.size)
+            limits = self.dat_state.limits
+            return _check_text(value, limits.size, nesting=limits.nesting)
 
         def dat_buffer(self) -> Buffer:
             buf = Buffer()
@@ -774,10 +922,27 @@ def _sandbox_classes() -> Any:
         def dat_range(self, *args: int) -> range:
             rng = range(*args)
             limit = self.dat_state.limits.range
-            if len(rng) > limit:
-                raise TemplateLimitError(f"range of {len(rng):,} items is too large "
+            # len() of range(10**30) overflows a C ssize_t: count it in Python's ints
+            step = rng.step
+            n = max(0, (rng.stop - rng.start + step - (1 if step > 0 else -1)) // step)
+            if n > limit:
+                raise TemplateLimitError(f"range of {_count(n)} items is too large "
                                          f"(limit {limit:,}) {_LIMIT}")
             return rng
+
+        def dat_dict(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+            """``dict()``: its items counted and their keys measured before they are hashed."""
+            self.dat_tick()
+            limits = self.dat_state.limits
+            if args and not hasattr(args[0], "keys"):
+                items = _materialized(self.dat_state, args[0])
+                if _depth(items, limits.nesting) > limits.nesting + 2:  # [(key, value)...]
+                    raise _nesting_error(limits.nesting)
+                args = (items, *args[1:])
+            size = (len(args[0]) if args else 0) + len(kwargs)
+            if size > limits.size:
+                raise _too_big(size, limits.size, "a dict")
+            return self.dat_built(dict(*args, **kwargs))
 
         def dat_lipsum(self, n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
             words = _int_arg(n) * builtins.max(_int_arg(min), _int_arg(max), 0)
@@ -797,6 +962,10 @@ def _sandbox_classes() -> Any:
                 return value
             name = getattr(value, "__name__", "")
             obj = getattr(value, "__self__", None)
+            if name in ("encode", "decode") and isinstance(obj, (str, bytes, bytearray)):
+                return _codec_guard(self, value, name, obj)
+            if name in _SPLITTING and isinstance(obj, (str, bytes, bytearray)):
+                self.dat_count(len(obj))  # the new strings: at most the whole text again
             container = isinstance(obj, (list, tuple, dict, set, frozenset))
             if not container and (name not in _GUARDED_METHODS
                                   or not isinstance(obj, (str, bytes, bytearray))):
@@ -804,13 +973,19 @@ def _sandbox_classes() -> Any:
             state = self.dat_state
 
             def guarded(*args: Any, **kwargs: Any) -> Any:
-                if name in _COMPARING_METHODS:  # list.index, dict.get, set.add... compare
-                    limit = state.limits.size  # or hash: measured first
-                    for a in (*args, *kwargs.values()):
-                        _check_text(a, limit, compare=True)
-                    if name in ("sort", "index", "count", "remove"):
-                        _check_text(obj, limit, compare=True)
                 args, kwargs = _method_check(state, obj, name, args, kwargs)
+                if name == "update":  # its keys are hashed: a dict's are already, pairs' are
+                    nesting = state.limits.nesting  # not (only their depth matters: their
+                    for a in args:  # size was checked above)
+                        if not isinstance(a, dict) and _depth(a, nesting) > nesting + 2:
+                            raise _nesting_error(nesting)
+                elif name in _COMPARING_METHODS:  # list.index, dict.get, set.add... compare
+                    limit = state.limits.size  # or hash: measured first (an iterable
+                    nesting = state.limits.nesting  # argument is a list by now)
+                    for a in (*args, *kwargs.values()):
+                        _check_text(a, limit, compare=True, nesting=nesting)
+                    if name in ("sort", "index", "count", "remove"):
+                        _check_text(obj, limit, compare=True, nesting=nesting)
                 return self.dat_built(value(*args, **kwargs))
 
             guarded.dat_guarded = True  # type: ignore[attr-defined]
@@ -823,8 +998,18 @@ def _sandbox_classes() -> Any:
 
         def getitem(self, obj: Any, argument: Any) -> Any:
             self.dat_tick()
+            limits = self.dat_state.limits
             if isinstance(argument, tuple):  # hashed: measured first
-                _check_text(argument, self.dat_state.limits.size, compare=True)
+                _check_text(argument, limits.size, compare=True, nesting=limits.nesting)
+            if isinstance(argument, slice) and isinstance(obj, (str, bytes, bytearray, list, tuple)):
+                # a slice is a new string or list: counted before it is built (F01)
+                try:
+                    n = len(range(*argument.indices(len(obj))))
+                except (TypeError, ValueError):
+                    n = 0  # Python's own slicing says what is wrong
+                if n > limits.size:
+                    raise _too_big(n, limits.size, "a slice")
+                self.dat_count(n)
             return self.dat_guard(super().getitem(obj, argument))
 
         def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
@@ -887,6 +1072,37 @@ def _sandbox_classes() -> Any:
                 loop.iter = nodes.Call(nodes.EnvironmentAttribute("dat_iter"), [loop.iter], [],
                                        None, None, lineno=loop.iter.lineno)
             return tree
+
+    def _codec_guard(env: LimitedSandbox, method: Any, name: str, obj: Any) -> Any:
+        import codecs
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            env.dat_tick()
+            encoding = _arg(args, kwargs, 0, "encoding", "utf-8")
+            errors = _arg(args, kwargs, 1, "errors", "strict")
+            if not isinstance(encoding, str) or not isinstance(errors, str):
+                raise TypeError(f"{name}() encoding and errors must be strings")
+            try:
+                canonical = codecs.lookup(encoding).name
+            except LookupError:
+                raise LookupError(f"unknown encoding: {printable(encoding)[:40]}") from None
+            if canonical not in TEMPLATE_CODECS:
+                raise TemplateLimitError(f"a template may {name} only with utf-8, utf-16, utf-32, "
+                                         f"ascii or latin-1, not {printable(encoding)[:40]} "
+                                         f"{_LIMIT}")
+            limit = env.dat_state.limits.size
+            # what one character can become with these error handlers: \U0010ffff, &#1114111;
+            # or its Unicode name (\N{...}, up to about 90); otherwise at most 4 bytes, and
+            # the result is measured (and counted) when it is made
+            worst = {"namereplace": 90, "backslashreplace": 10,
+                     "xmlcharrefreplace": 10}.get(errors, 1)
+            if len(obj) * worst > limit:
+                raise _too_big(len(obj) * worst, limit, f"a value with {name}()")
+            return env.dat_built(method(*args, **kwargs))
+
+        guarded.dat_guarded = True  # type: ignore[attr-defined]
+        guarded.__name__ = guarded.__qualname__ = name
+        return guarded
 
     def guard_filter(env: LimitedSandbox, name: str, func: Any) -> Any:
         passes = getattr(func, "jinja_pass_arg", None) is not None
@@ -988,6 +1204,63 @@ def render_source(source: str, context: dict[str, Any], *, name: str, html: bool
         raise _fit_error(exc, name) from None
 
 
+#: tags that open a block closed by an ``end...`` tag (``set`` too, when it has no ``=``)
+_BLOCK_TAGS = frozenset({"for", "if", "macro", "call", "filter", "block", "with", "autoescape"})
+
+
+def _structure_check(env: Any, source: str, name: str, limits: TemplateLimits) -> None:
+    """Refuse a source with more tags or tokens than the limits, or blocks or brackets nested
+    deeper, counted with Jinja's own lexer before anything is parsed or compiled (parsing and
+    compiling cannot be stopped by the deadline: 36,000 empty macros took over a minute)."""
+    from jinja2.exceptions import TemplateSyntaxError
+
+    tags = tokens = blocks = brackets = 0
+    first: str | None = None
+    assigns = False
+    try:
+        for lineno, kind, value in env.lex(source, name):
+            if kind in ("block_begin", "variable_begin", "raw_begin"):
+                tags += 1
+                first, assigns = None, False
+                if tags > limits.tags:
+                    raise TemplateLimitError(f"template {name}, line {lineno}: more than "
+                                             f"{limits.tags:,} tags ({{% %}} and {{{{ }}}}) "
+                                             f"{_LIMIT}")
+                continue
+            if kind in ("whitespace", "data", "comment", "comment_begin", "comment_end",
+                        "linecomment", "raw_end", "variable_end"):
+                continue
+            if kind == "block_end":
+                if first in _BLOCK_TAGS or (first == "set" and not assigns):
+                    blocks += 1
+                elif first is not None and first.startswith("end"):
+                    blocks -= 1
+                first = None
+            else:
+                tokens += 1
+                if tokens > limits.tokens:
+                    raise TemplateLimitError(f"template {name}, line {lineno}: more than "
+                                             f"{limits.tokens:,} names, numbers and operators "
+                                             f"in its tags {_LIMIT}")
+                if first is None and kind == "name":
+                    first = value
+                elif kind == "operator":
+                    if value in "([{":
+                        brackets += 1
+                    elif value in ")]}":
+                        brackets -= 1
+                    elif value == "=":
+                        assigns = True
+                if first is None:
+                    first = ""
+            if blocks > limits.nesting or brackets > limits.nesting:
+                raise TemplateLimitError(f"template {name}, line {lineno}: nested too deeply "
+                                         f"(blocks or brackets more than {limits.nesting} deep) "
+                                         f"{_LIMIT}")
+    except TemplateSyntaxError:
+        return  # parsing reports it, with its line
+
+
 def _render_source(source: str, context: dict[str, Any], *, name: str, html: bool,
                    sandboxed: bool, limits: TemplateLimits | None = None) -> str:
     import jinja2
@@ -1008,6 +1281,7 @@ def _render_source(source: str, context: dict[str, Any], *, name: str, html: boo
     if "\x00" in source:
         raise ReportError(f"template {name}: contains a NUL character; is it a text file?")
     env = _environment(True, html, _single_loader(name, source), limits)
+    _structure_check(env, source, name, limits)
     out: list[str] = []
     try:
         try:
@@ -1015,6 +1289,7 @@ def _render_source(source: str, context: dict[str, Any], *, name: str, html: boo
         except (SyntaxError, MemoryError):  # Python's compiler on absurdly nested source
             raise TemplateLimitError(f"template {name}: nested too deeply to compile "
                                      f"{_LIMIT}") from None
+        env.dat_tick()  # the clock started before parsing and compiling
         for chunk in template.generate(**context):
             env.dat_wrote(chunk)
             out.append(chunk)
@@ -1030,6 +1305,12 @@ def _render_source(source: str, context: dict[str, Any], *, name: str, html: boo
     except MemoryError:  # before Exception, which it is a subclass of
         out.clear()
         raise TemplateLimitError(f"template {name}: ran out of memory {_LIMIT}") from None
+    except OverflowError as exc:  # a huge int where Python wants a C size: 'a'.ljust(10**30)...
+        line = _error_line(exc, name)
+        where = f"template {name}" + (f", line {line}" if line != "?" else "")
+        first = printable((str(exc).splitlines() or [""])[0])[:60]
+        raise TemplateLimitError(f"{where}: a number too large for a template ({first}) "
+                                 f"{_LIMIT}") from None
     except Exception as exc:
         raise _render_error(exc, name) from None
     return _controls("".join(out))
@@ -1037,12 +1318,13 @@ def _render_source(source: str, context: dict[str, Any], *, name: str, html: boo
 
 #: C0 controls other than tab and newline, DEL and the C1 controls: a template's output
 #: never carries them (an escape sequence would reach a terminal, .docx cannot hold them)
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _controls(text: str) -> str:
     """``text`` with every control character but tab and newline replaced by U+FFFD, as the
-    .xlsx renderer writes them."""
+    .xlsx renderer writes them, and every lone surrogate (``"\\ud800"``, which no UTF-8
+    file or terminal can take) as well."""
     return _CONTROLS.sub("\ufffd", text)
 
 
@@ -1160,7 +1442,10 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
     renderer = find_renderer(store, path.suffix)
     if template_file is not None:
         tpath = Path(template_file)
-        source = _read_user_template(tpath, limits)
+        try:
+            source = _read_user_template(tpath, limits)
+        except ReportError as exc:  # a long path is shortened to fit the line (F07)
+            raise _fit_error(exc, str(tpath)) from None
         name, sandboxed, title = str(tpath), True, tpath.name
     else:
         spec = find_template(store, partnership, template or "scorecard")

@@ -173,12 +173,14 @@ def report_cmd(ctx: click.Context, partnership: str, template: str | None,
         import os
         import stat
 
+        # a long path is shortened in the middle: the line stays within 200 characters
+        shown = shorten(template_file, 160)
         try:  # a FIFO, a device (/dev/zero) or a folder is never read
             mode = os.stat(template_file).st_mode
         except OSError:
-            fail(f"{template_file}: no such template file", 1)
+            fail(f"{shown}: no such template file", 1)
         if not stat.S_ISREG(mode):
-            fail(f"{template_file}: is not a regular file", 1)
+            fail(f"{shown}: is not a regular file", 1)
     if force and output is None:
         fail("--force is for -o FILE: it replaces an existing file", 2)
     if output is not None and not list_only:

@@ -796,3 +796,292 @@ def test_a_template_that_is_not_a_regular_file_is_never_read(backend, tmp_path):
         with pytest.raises(ReportError, match="is not a regular file"):
             _read_user_template(f, None)
     assert db_digest(db_url) == before
+
+
+# -- fourth attack (r4): the sandbox ------------------------------------------------------------
+
+S = "{% set s = 'a' * 10000 %}{% set keep = [] %}"
+L = "{% set b = range(2000)|list %}{% set keep = [] %}"
+
+
+def _keep(expr: str, times: int = 40) -> str:
+    return f"{{% for i in range({times}) %}}{{% set _ = keep.append({expr}) %}}{{% endfor %}}"
+
+
+BUILT = r"built more than [\d,]+ characters and items in all"
+#: the list cases measure every item they sort or hash: a lower total keeps them quick
+SMALL_BUILT = TemplateLimits(source=200_000, output=200_000, seconds=1.5, depth=30, size=100_000,
+                             range=10_000, iterations=5_000, built=60_000)
+#: F01: every operation that builds a new string, bytes, list or tuple counts against "built"
+BUILT_CASES = [
+    ("slice", S + _keep("s[1:]"), BUILT),
+    ("slice-reverse", S + _keep("s[::-1]"), BUILT),
+    ("slice-huge-bounds", S + _keep("s[-(10**30):10**30]"), BUILT),
+    ("encode", S + _keep("s.encode('utf-8')"), BUILT),
+    ("decode", S + "{% set e = s.encode() %}" + _keep("e.decode()"), BUILT),
+    ("upper", S + _keep("s.upper()"), BUILT),
+    ("casefold-growth", "{% set s = '\u00df' * 4000 %}{% set keep = [] %}" + _keep("s.upper()"), BUILT),
+    ("swapcase", S + _keep("s.swapcase()"), BUILT),
+    ("translate", S + _keep("s.translate({98: 'c'})"), BUILT),
+    ("expandtabs", S + _keep("s.expandtabs()"), BUILT),
+    ("splitlines", "{% set s = 'a\\n' * 5000 %}{% set keep = [] %}" + _keep("s.splitlines()"), BUILT),
+    ("split", "{% set s = 'a ' * 5000 %}{% set keep = [] %}" + _keep("s.split()"), BUILT),
+    ("partition", S + _keep("s.partition('b')"), BUILT),
+    ("list-filter", S + _keep("s|list"), BUILT),
+    ("reverse-filter", S + _keep("s|reverse"), BUILT),
+]
+LIST_CASES = [
+    ("slice-list", L + _keep("b[1:]"), BUILT),
+    ("dict-global", L + _keep("dict(b|batch(2))"), BUILT),
+    ("sort-filter", L + _keep("b|sort"), BUILT),
+    ("map-list", L + _keep("b|map('abs')|list"), BUILT),
+    ("unique-list", L + _keep("b|unique|list"), BUILT),
+]
+
+
+def test_r4_f01_everything_built_counts_toward_the_total(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, BUILT_CASES, cls=TemplateLimitError, limits=SMALL_BUILT)
+
+
+def test_r4_f01_lists_built_count_toward_the_total(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, LIST_CASES, cls=TemplateLimitError, limits=SMALL_BUILT)
+
+
+DEEP = "{% set ns = namespace(t=1) %}"
+NEST = r"a template may not build a list, tuple or dict nested more than 100 deep"
+#: F02: no value nested deeper than 100 can be built (hashing a deep tuple crashed CPython)
+NESTING_CASES = [
+    ("tuple-literal", DEEP + "{% for i in range(200) %}{% set ns.t = (ns.t,) %}{% endfor %}", NEST),
+    ("list-literal", DEEP + "{% for i in range(200) %}{% set ns.t = [ns.t] %}{% endfor %}", NEST),
+    ("dict-literal", DEEP + "{% for i in range(200) %}{% set ns.t = {'k': ns.t} %}{% endfor %}", NEST),
+    ("dictsort-pairs", DEEP + "{% for i in range(300) %}{% set ns.t = {'a': ns.t}|dictsort|first %}{% endfor %}",
+     NEST),
+    ("batch", DEEP + "{% for i in range(200) %}{% set ns.t = [ns.t]|batch(1)|list %}{% endfor %}", NEST),
+    ("items-first", DEEP + "{% for i in range(300) %}{% set ns.t = {'a': ns.t}.items()|first %}{% endfor %}",
+     NEST),
+    ("dict-global", DEEP + "{% for i in range(200) %}{% set ns.t = dict(a=ns.t) %}{% endfor %}", NEST),
+    ("append-chain-compared", "{% set l = [] %}{% set ns = namespace(c=l) %}{% for i in range(300) %}"
+     "{% set n = [] %}{% set _ = ns.c.append(n) %}{% set ns.c = n %}{% endfor %}{{ l == l }}", NEST),
+    ("append-chain-printed", "{% set l = [] %}{% set ns = namespace(c=l) %}{% for i in range(300) %}"
+     "{% set n = [] %}{% set _ = ns.c.append(n) %}{% set ns.c = n %}{% endfor %}{{ l }}", NEST),
+]
+
+
+def test_r4_f02_nothing_nested_past_100_can_be_built(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, NESTING_CASES, cls=TemplateLimitError, limits=DEFAULT)
+
+
+def test_r4_f02_nesting_up_to_the_limit_still_works():
+    from dat.core.reports import render_source
+
+    src = (DEEP + "{% for i in range(99) %}{% set ns.t = (ns.t,) %}{% endfor %}"
+           "{{ {ns.t: 1}|length }} {{ [ns.t]|unique|list|length }} {{ {}.get(ns.t, 'no') }}")
+    assert render_source(src, {}, name="n.md.j2", html=False, sandboxed=True) == "1 1 no"
+
+
+CODEC = r"a template may (en|de)code only with utf-8, utf-16, utf-32, ascii or latin-1, not "
+#: F03: only the linear codecs (punycode took 32 s in one call)
+CODEC_CASES = [
+    ("punycode", "{{ 'é'.encode('punycode') }}", CODEC + "punycode"),
+    ("punycode-upper", "{{ 'é'.encode(encoding='PUNYCODE') }}", CODEC + "PUNYCODE"),
+    ("idna", "{{ 'a.b'.encode('idna') }}", CODEC + "idna"),
+    ("idna-decode", "{{ 'a'.encode().decode('idna') }}", CODEC + "idna"),
+    ("utf-7", "{{ 'a'.encode('utf-7') }}", CODEC + "utf-7"),
+    ("unicode-escape", "{{ 'a'.encode('unicode_escape') }}", CODEC + "unicode_escape"),
+    ("cp1252", "{{ 'a'.encode('cp1252') }}", CODEC + "cp1252"),
+    ("namereplace", "{{ ('\\ufdfa' * 20000).encode('ascii', 'namereplace') }}",
+     r"encode\(\) of 1,800,000 items \(limit 100,000\)"),
+    ("xmlcharrefreplace", "{{ ('\\u00e9' * 20000).encode('ascii', 'xmlcharrefreplace') }}",
+     r"encode\(\) of 200,000 items"),
+]
+
+
+def test_r4_f03_only_linear_codecs(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, CODEC_CASES, cls=TemplateLimitError)
+
+
+def test_r4_f03_wordwrap_of_a_long_space_run_is_refused_before_it_runs():
+    """textwrap cuts a run of spaces longer than the width a width at a time, copying the
+    rest each time: 400,000 spaces at width 5 took 4.4 s in one call (found after r4)."""
+    from dat.core.reports import render_source
+
+    for src, run in (("{{ (' ' * 400000)|wordwrap(5) }}", "400,000"),
+                     ("{{ ('\\t ' * 100000)|wordwrap(5) }}", "900,000")):
+        start = time.perf_counter()
+        with pytest.raises(TemplateLimitError, match=rf"\|wordwrap\(5\) of a run of {run} spaces would take too long"):
+            render_source(src, {}, name="w.md.j2", html=False, sandboxed=True)
+        assert time.perf_counter() - start < 0.5
+    assert render_source("{{ ('a ' * 1000)|wordwrap(5)|length }}", {}, name="w.md.j2", html=False,
+                         sandboxed=True) == "1999"
+
+
+def test_r4_f03_linear_codecs_still_work():
+    from dat.core.reports import render_source
+
+    src = ("{{ 'é'.encode('utf-8')|length }} {{ 'é'.encode('UTF8')|length }} {{ 'é'.encode('latin1')|length }} "
+           "{{ 'é'.encode('utf_16_le')|length }} {{ 'é'.encode('utf-32')|length }} {{ 'a'.encode('ascii')|length }} "
+           "{{ 'é'.encode().decode('utf-8') }} {{ 'é'.encode('ascii', 'replace')|length }}")
+    assert render_source(src, {}, name="c.md.j2", html=False, sandboxed=True) == "2 2 1 2 8 1 é 1"
+
+
+STRUCTURE_CASES = [
+    ("tags", "{{ 1 }}" * 10_001, r"line 1: more than 10,000 tags \(\{% %\} and \{\{ \}\}\)"),
+    ("macros", "{%macro a()%}{%endmacro%}" * 5001, r"more than 10,000 tags"),
+    ("blocks", "".join(f"{{%block b{i}%}}{{%endblock%}}" for i in range(5001)), r"more than 10,000 tags"),
+    ("tokens", "{{ [" + "1," * 50_001 + "] }}", r"more than 100,000 names, numbers and operators in its tags"),
+    ("nested-ifs", "{% if 1 %}" * 101 + "x" + "{% endif %}" * 101,
+     r"nested too deeply \(blocks or brackets more than 100 deep\)"),
+    ("nested-brackets", "{{ " + "[" * 101 + "]" * 101 + " }}", r"nested too deeply \(blocks or brackets"),
+    ("nested-set-blocks", "{% set a %}" * 101 + "{% endset %}" * 101, r"nested too deeply"),
+]
+
+
+def test_r4_f08_f12_structure_bounded_before_compiling(backend, tmp_path):
+    """Refused by the lexer before anything is parsed or compiled: timed without tracemalloc
+    (which makes the lexer's many small strings several times slower); the memory of the
+    1 MB attack sources is bounded in the subprocess test below."""
+    from dat.core import reports
+
+    store, url, before = backend
+    if url not in _CONTEXTS:
+        _CONTEXTS[url] = reports.build_context(store, "dudley")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reports, "build_context", lambda *_a, **_k: _CONTEXTS[url])
+        for i, (case_id, source, pattern) in enumerate(STRUCTURE_CASES):
+            tpl, out = tmp_path / f"s{i}.md.j2", tmp_path / f"s{i}.md"
+            tpl.write_text(source, encoding="utf-8")
+            start = time.perf_counter()
+            with pytest.raises(TemplateLimitError) as info:
+                reports.write_report(store, "dudley", out, template_file=tpl)
+            seconds = time.perf_counter() - start
+            message = str(info.value)
+            assert re.search(pattern, message) and "\n" not in message, (case_id, message)
+            assert len(message) <= 195 and seconds < MAX_SECONDS, (case_id, seconds, message)
+            assert not out.exists()
+    assert db_digest(url) == before
+
+
+def test_r4_f08_f12_structure_at_the_limits_compiles_in_time():
+    from dat.core.reports import render_source
+
+    start = time.perf_counter()
+    src = "{%macro a()%}{%endmacro%}" * 4000 + "{{ 1 }}" * 1998 + "{% set x = 1 %}{{ x }}"
+    assert render_source(src, {}, name="m.md.j2", html=False, sandboxed=True) == "1" * 1999
+    assert time.perf_counter() - start < 3.0
+
+
+OVERFLOW_CASES = [
+    ("range", "{{ range(10**30)|length }}", r"range of about 10\*\*30 items is too large \(limit 10,000\)"),
+    ("range-step", "{{ range(0, 10**40, 3)|length }}", r"range of about 10\*\*39 items is too large"),
+    ("range-negative", "{{ range(10**30, 0, -1)|length }}", r"range of about 10\*\*30 items"),
+    ("str-repeat", "{{ 'a' * 10**30 }}", r"value of about 10\*\*30 items \(limit 100,000\)"),
+    ("list-repeat", "{{ [0] * 10**30 }}", r"value of about 10\*\*30 items"),
+    ("format-width", "{{ '{:10000000000000000000}'.format(1) }}", r"format width or precision of 20 digits"),
+    ("ljust", "{{ 'a'.ljust(10**30) }}", r"ljust\(\) of about 10\*\*30 items"),
+    ("float-division", "{% set n = 2**100 %}{{ (n*n*n*n*n*n*n*n*n*n*n) / 3 }}",
+     r"a number too large for a template \(integer division result too large for a float\)"),
+]
+
+
+def test_r4_f11_huge_ints_name_the_limit(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, OVERFLOW_CASES, cls=TemplateLimitError)
+    (tmp_path / "x").mkdir()
+    message = _refusal(backend, tmp_path / "x", "{{ [1][10**30] }}", r"has no element")[0]
+    assert "ssize_t" not in message and "Overflow" not in message
+
+
+def _capped():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2_000_000_000, 2_000_000_000))
+
+
+def _dat_capped(db_url: str, *args: str, timeout: float = 20) -> tuple:
+    """The real dat in a subprocess under a 2 GB address-space cap; (result, seconds)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("dat")
+    start = time.perf_counter()
+    res = subprocess.run([str(exe), "--db", db_url, *args], capture_output=True, text=True, timeout=timeout,
+                         preexec_fn=_capped)
+    return res, time.perf_counter() - start
+
+
+HEAVY = {
+    "f02": ("{% set ns = namespace(t=1) %}{% for i in range(100000) %}{% set ns.t = (ns.t,) %}"
+            "{% set ns.t = (ns.t,) %}{% endfor %}{{ {ns.t: 1} }}", NEST),
+    "f03": ("{% set s = '\u00e9' * 20000 %}{{ s.encode('punycode')|length }}",
+            r"encode only with utf-8"),
+    "f08": ("{%macro a()%}{%endmacro%}" * 36_000, r"more than 10,000 tags"),
+    "f12": ("".join(f"{{%block b{i}%}}{{%endblock%}}" for i in range(41_000)), r"more than 10,000 tags"),
+    "f01": ('{% set s = "a" * 1000000 %}{% set keep = [] %}{% for i in range(2500) %}'
+            "{% set _ = keep.append(s[1:]) %}{% endfor %}{{ keep|length }}",
+            r"built more than 20,000,000 characters and items in all"),
+}
+
+
+@pytest.mark.parametrize("keys", [("f02", "f03", "f01"), ("f08", "f12")], ids=["values", "source"])
+def test_r4_cli_heavy_cases_are_refused_fast_in_bounded_memory(backend, tmp_path, keys):
+    """The attack's own repros (F02 200,000-deep tuple hashed, F03 punycode of 20,000 characters,
+    F08 36,000 macros, F12 41,000 blocks, F01 2,500 slices of 1M): one line, exit 1, in seconds,
+    under a 2 GB cap (a crash would be exit -11)."""
+    _store, db_url, before = backend
+    for key in keys:
+        src, pattern = HEAVY[key]
+        tpl = tmp_path / f"{key}.md.j2"
+        tpl.write_text(src[:1_000_000], encoding="utf-8")
+        out = tmp_path / f"{key}.md"
+        res, seconds = _dat_capped(db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+        assert res.returncode == 1, (key, res.returncode, res.stderr[-300:])
+        line = _one_clean_line(res, "dat: template ")
+        assert len(line) <= 200 and re.search(pattern, line), (key, line)
+        assert seconds < 8, (key, seconds)
+        assert not out.exists()
+    assert db_digest(db_url) == before
+
+
+def test_r4_f09_lone_surrogates_are_written_as_replacement(backend, tmp_path):
+    """A lone surrogate ("\\ud800", a legal Jinja escape) is U+FFFD in every output, never an
+    internal error or a renderer failure."""
+    _store, db_url, before = backend
+    (tmp_path / "s.md.j2").write_text('# a{{ "\\ud800" }}b {{ "\\udfff" }}\n', encoding="utf-8")
+    (tmp_path / "s.html.j2").write_text('<p>a{{ "\\ud800" }}b</p>\n', encoding="utf-8")
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tmp_path / "s.md.j2"))
+    assert res.returncode == 0 and "a\ufffdb \ufffd" in res.stdout, res.stderr
+    out = tmp_path / "out.html"
+    res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(tmp_path / "s.html.j2"), "-o", str(out))
+    assert res.returncode == 0 and "a\ufffdb" in out.read_text(encoding="utf-8"), res.stderr
+    for suffix in (".md", ".docx", ".xlsx"):  # the renderers, through the API
+        outcome, _seconds, _peak, out = _render(backend, tmp_path, '# a{{ "\\ud800" }}b\n', limits=DEFAULT,
+                                                suffix=suffix)
+        assert isinstance(outcome, dict) and out.exists(), (suffix, outcome)
+        if suffix == ".md":
+            assert "a\ufffdb" in out.read_text(encoding="utf-8")
+    assert db_digest(db_url) == before
+
+
+@pytest.mark.parametrize("extra", [(), ("-o", "out.md")], ids=["stdout", "-o"])
+def test_r4_f07_template_file_errors_with_a_long_path_fit_200(backend, tmp_path, extra):
+    """Missing, not UTF-8, over 1 MB, a FIFO: one line of at most 200 characters with a
+    200-character folder name, with and without -o; the path shortened in the middle."""
+    import os
+
+    _store, db_url, before = backend
+    folder = tmp_path / ("d" * 200)
+    folder.mkdir()
+    (folder / "latin1.md.j2").write_bytes(b"caf\xe9")
+    (folder / "big.md.j2").write_text("x" * 1_000_001)
+    os.mkfifo(folder / "fifo.md.j2")
+    cases = {"missing.md.j2": "no such template file", "latin1.md.j2": "not UTF-8 text",
+             "big.md.j2": "larger than 1 MB of source", "fifo.md.j2": "is not a regular file"}
+    extra = tuple(str(tmp_path / a) if a == "out.md" else a for a in extra)
+    for fname, needle in cases.items():
+        res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(folder / fname), *extra,
+                      timeout=30)
+        assert res.returncode == 1, res.stderr
+        line = _one_clean_line(res, "dat: ")
+        assert len(line) <= 200 and "…" in line and needle in line, (len(line), line)
+        assert fname in line, line
+        assert not (tmp_path / "out.md").exists()
+    assert db_digest(db_url) == before
