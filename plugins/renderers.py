@@ -19,7 +19,8 @@ from dat.core.api import DataError, hookimpl, safe_cell
 #: parsing: markdown-it reads its worst input, ``![`` repeated, at about 100,000 characters a
 #: second, so this bounds any parse to a few seconds)
 OFFICE_MAX_MARKDOWN = 500_000
-#: the most paragraphs, headings, list items and tables a .docx report may hold
+#: the most paragraphs, headings, list items, tables, code blocks and thematic breaks a .docx
+#: report may hold (the message keeps its shorter wording)
 DOCX_MAX_BLOCKS = 20_000
 #: the most table cells (rows x columns, all tables together) a .docx report may hold
 DOCX_MAX_TABLE_CELLS = 50_000

@@ -262,3 +262,9 @@ def test_markdown_worst_cases_parse_in_bounded_time(pattern):
     start = time.perf_counter()
     _md().render(text)
     assert time.perf_counter() - start < 4.0
+
+
+def test_docx_code_blocks_and_rules_count_as_blocks(db_url, tmp_path):
+    """Code blocks and thematic breaks are written now, so they count toward the block limit."""
+    res, _out, _ = _report(db_url, tmp_path, '{{ "***\\n\\n" * 20001 }}', ".docx")
+    _refused(res, tmp_path, "20,001 paragraphs, headings, list items", "at most 20,000")
