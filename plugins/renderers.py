@@ -317,16 +317,18 @@ class _DocxWriter:
         self.sect = self.body.find(_W + "sectPr")
         if self.sect is not None:
             self.body.remove(self.sect)
-        self.make = self.body.makeelement
+        from lxml.etree import SubElement
+
+        self.subelement = SubElement
 
     def finish(self) -> None:
         if self.sect is not None:
             self.body.append(self.sect)
 
     def _sub(self, parent: Any, tag: str, **attrs: str) -> Any:
-        el = self.make(_W + tag, {_W + k: v for k, v in attrs.items()})
-        parent.append(el)
-        return el
+        # made in its parent's document: an element made apart carries its own namespace
+        # declaration, and moving thousands of those into the body is quadratic in lxml
+        return self.subelement(parent, _W + tag, {_W + k: v for k, v in attrs.items()})
 
     def paragraph(self, style: str | None = None, *, indent: int = 0, rule: bool = False,
                   parent: Any = None) -> Any:
@@ -427,15 +429,15 @@ class _DocxWriter:
         width = max(len(r) for r in rows)
         tbl = self.new_tbl(len(rows), width, self.width)
         tblpr = tbl.find(_W + "tblPr")
-        style = self.make(_W + "tblStyle", {_W + "val": "TableGrid"})
-        tblpr.insert(0, style)
+        tblpr.insert(0, self._sub(tblpr, "tblStyle", val="TableGrid"))
         if indent:
-            ind = self.make(_W + "tblInd", {_W + "w": str(indent), _W + "type": "dxa"})
-            tblpr.insert(2, ind)
+            tblpr.insert(2, self._sub(tblpr, "tblInd", w=str(indent), type="dxa"))
+        # into the body before its cells are written: lxml moves a finished tree between
+        # documents in time quadratic in its size
+        self.body.append(tbl)
         for r, (tr, row) in enumerate(zip(tbl.iterchildren(_W + "tr"), rows, strict=True)):
             for tc, cell in zip(tr.iterchildren(_W + "tc"), row, strict=False):
                 self.inline(tc.find(_W + "p"), cell, bold=r == 0)
-        self.body.append(tbl)
 
 
 def _docx_list_style(kind: str, level: int) -> tuple[str, int]:
