@@ -15,10 +15,12 @@ from typing import Any
 
 from dat.core.api import DataError, hookimpl, safe_cell
 
-#: the most Markdown characters the .docx and .xlsx renderers read (checked before parsing,
-#: which alone takes seconds a megabyte)
+#: the most Markdown characters the .html, .docx and .xlsx renderers read (checked before
+#: parsing: markdown-it reads its worst input, ``![`` repeated, at about 100,000 characters a
+#: second, so this bounds any parse to a few seconds)
 OFFICE_MAX_MARKDOWN = 500_000
-#: the most paragraphs, headings, list items and tables a .docx report may hold
+#: the most paragraphs, headings, list items, tables, code blocks and thematic breaks a .docx
+#: report may hold (the message keeps its shorter wording)
 DOCX_MAX_BLOCKS = 20_000
 #: the most table cells (rows x columns, all tables together) a .docx report may hold
 DOCX_MAX_TABLE_CELLS = 50_000
@@ -26,6 +28,9 @@ DOCX_MAX_TABLE_CELLS = 50_000
 XLSX_MAX_CELLS = 100_000
 #: Excel's own limit of columns in a sheet
 XLSX_MAX_COLUMNS = 16_384
+#: the most tables a .xlsx report may hold: each becomes a sheet, and openpyxl checks every new
+#: sheet's title against all the others (10,000 one-cell tables took 21 s)
+XLSX_MAX_TABLES = 250
 
 RAG_COLOURS = {"R": "#c0392b", "A": "#e67e22", "G": "#2e7d32"}
 RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
@@ -204,6 +209,8 @@ def _rag_words_in_tables(body: str) -> str:
 
 
 def render_html(*, markdown: str, context: dict, path: Path, title: str) -> None:
+    if len(markdown) > OFFICE_MAX_MARKDOWN:  # before parsing: 4 MB of "![" took 49 s
+        raise _over(".html", "characters of Markdown", len(markdown), OFFICE_MAX_MARKDOWN, instead=".md")
     body = _rag_words_in_tables(_md().render(markdown))
     doc = (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -217,9 +224,9 @@ class RenderLimitError(DataError):
     """A report too large for its renderer: counted before anything is built (exit 1)."""
 
 
-def _over(fmt: str, what: str, count: int, limit: int) -> RenderLimitError:
+def _over(fmt: str, what: str, count: int, limit: int, instead: str = ".md or .html") -> RenderLimitError:
     return RenderLimitError(f"the report has {count:,} {what}; a {fmt} report may have at most "
-                            f"{limit:,} (the limit for the {fmt} renderer; write .md or .html instead)")
+                            f"{limit:,} (the limit for the {fmt} renderer; write {instead} instead)")
 
 
 def _parse_office(fmt: str, markdown: str) -> list:
@@ -246,7 +253,8 @@ def _tables(tokens: list) -> list[tuple[int, int]]:
 
 
 def _docx_check(tokens: list) -> None:
-    blocks = sum(1 for t in tokens if t.type in ("heading_open", "list_item_open", "table_open")
+    blocks = sum(1 for t in tokens if t.type in ("heading_open", "list_item_open", "table_open", "fence",
+                                                 "code_block", "html_block", "hr")
                  or (t.type == "paragraph_open" and not t.hidden))
     if blocks > DOCX_MAX_BLOCKS:
         raise _over(".docx", "paragraphs, headings, list items and tables", blocks, DOCX_MAX_BLOCKS)
@@ -257,6 +265,8 @@ def _docx_check(tokens: list) -> None:
 
 def _xlsx_check(tokens: list) -> None:
     tables = _tables(tokens)
+    if len(tables) > XLSX_MAX_TABLES:
+        raise _over(".xlsx", "tables (a sheet each)", len(tables), XLSX_MAX_TABLES)
     widest = max((w for _, w in tables), default=0)
     if widest > XLSX_MAX_COLUMNS:
         raise _over(".xlsx", "columns in one table", widest, XLSX_MAX_COLUMNS)
@@ -268,11 +278,182 @@ def _xlsx_check(tokens: list) -> None:
 # -- Word -------------------------------------------------------------------------------------
 
 def _inline_text(token) -> str:
-    return "".join(c.content for c in (token.children or []) if c.type in ("text", "code_inline", "softbreak")
-                   ) if token.children else token.content
+    """The plain text of an inline token: text, code, line breaks, link text and image alt text
+    (what a table cell or a sheet cell holds)."""
+    if not token.children:
+        return token.content
+    out = []
+    for c in token.children:
+        if c.type in ("text", "code_inline", "html_inline"):
+            out.append(c.content)
+        elif c.type == "softbreak":
+            out.append(" ")
+        elif c.type == "hardbreak":
+            out.append("\n")
+        elif c.type == "image":
+            out.append(_inline_text(c) or str(c.attrGet("src") or ""))
+    return "".join(out)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_MONO = "Courier New"
+
+
+class _DocxWriter:
+    """Writes the Markdown's blocks straight into the document body as WordprocessingML.
+
+    python-docx's own ``add_paragraph``/``add_table``/``add_run`` look for the insertion point
+    among every existing sibling and resolve style names by scanning all styles, each call: a
+    report at the .docx limits took 30 s that way. Here the body's closing ``sectPr`` is set
+    aside while writing, elements are appended, and style ids are written directly."""
+
+    def __init__(self, doc: Any) -> None:
+        from docx.oxml.table import CT_Tbl
+
+        self.new_tbl = CT_Tbl.new_tbl
+        self.width = doc._block_width  # once: it looks up the last section every time
+        self.body = doc.element.body
+        self.sect = self.body.find(_W + "sectPr")
+        if self.sect is not None:
+            self.body.remove(self.sect)
+        from lxml.etree import SubElement
+
+        self.subelement = SubElement
+
+    def finish(self) -> None:
+        if self.sect is not None:
+            self.body.append(self.sect)
+
+    def _sub(self, parent: Any, tag: str, **attrs: str) -> Any:
+        # made in its parent's document: an element made apart carries its own namespace
+        # declaration, and moving thousands of those into the body is quadratic in lxml
+        return self.subelement(parent, _W + tag, {_W + k: v for k, v in attrs.items()})
+
+    def paragraph(self, style: str | None = None, *, indent: int = 0, rule: bool = False,
+                  parent: Any = None) -> Any:
+        p = self._sub(self.body if parent is None else parent, "p")
+        if style or indent or rule:
+            ppr = self._sub(p, "pPr")
+            if style:
+                self._sub(ppr, "pStyle", val=style)
+            if rule:  # a thematic break: a paragraph with a bottom border
+                bdr = self._sub(ppr, "pBdr")
+                self._sub(bdr, "bottom", val="single", sz="6", space="1", color="auto")
+            if indent:
+                self._sub(ppr, "ind", left=str(indent), hanging="360")
+        return p
+
+    def run(self, p: Any, text: str, *, bold: bool = False, italic: bool = False, mono: bool = False) -> None:
+        if not text:
+            return
+        r = self._sub(p, "r")
+        if bold or italic or mono:
+            rpr = self._sub(r, "rPr")
+            if mono:
+                self._sub(rpr, "rFonts", ascii=_MONO, hAnsi=_MONO, cs=_MONO)
+            if bold:
+                self._sub(rpr, "b")
+            if italic:
+                self._sub(rpr, "i")
+        for n, line in enumerate(text.split("\n")):
+            if n:
+                self._sub(r, "br")
+            for m, part in enumerate(line.split("\t")):
+                if m:
+                    self._sub(r, "tab")
+                if part:
+                    t = self._sub(r, "t")
+                    t.text = part
+                    t.set(_XML_SPACE, "preserve")
+
+    def inline(self, p: Any, token: Any, *, bold: bool = False, prefix: str = "") -> None:
+        """Write an inline token's children as runs: bold, italic and code kept, a link's
+        address after its text, an image as its alt text and address (nothing dropped)."""
+        self.run(p, prefix)
+        if not token.children:
+            self.run(p, token.content, bold=bold)
+            return
+        strong, em, buf, fmt = 0, 0, [], (bold, False, False)
+        link_text: list[str] = []
+        hrefs: list[str] = []
+
+        def flush() -> None:
+            if buf:
+                self.run(p, "".join(buf), bold=fmt[0], italic=fmt[1], mono=fmt[2])
+                buf.clear()
+
+        def put(text: str, mono: bool = False) -> None:
+            nonlocal fmt
+            want = (bold or strong > 0, em > 0, mono)
+            if want != fmt:
+                flush()
+                fmt = want
+            buf.append(text)
+            if hrefs:
+                link_text.append(text)
+
+        for c in token.children:
+            kind = c.type
+            if kind == "text" or kind == "html_inline":
+                put(c.content)
+            elif kind == "code_inline":
+                put(c.content, mono=True)
+            elif kind == "softbreak":
+                put(" ")
+            elif kind == "hardbreak":
+                put("\n")
+            elif kind == "strong_open":
+                strong += 1
+            elif kind == "strong_close":
+                strong -= 1
+            elif kind == "em_open":
+                em += 1
+            elif kind == "em_close":
+                em -= 1
+            elif kind == "link_open":
+                hrefs.append(str(c.attrGet("href") or ""))
+                link_text.clear()
+            elif kind == "link_close":
+                href = hrefs.pop() if hrefs else ""
+                if href and href != "".join(link_text).strip():
+                    put(f" ({href})")
+            elif kind == "image":
+                alt, src = _inline_text(c), str(c.attrGet("src") or "")
+                put(f"{alt} ({src})" if alt and src else alt or src)
+            elif c.content:  # anything else markdown-it may add is written as its text
+                put(c.content)
+        flush()
+
+    def table(self, rows: list[list[Any]], *, indent: int = 0) -> None:
+        width = max(len(r) for r in rows)
+        tbl = self.new_tbl(len(rows), width, self.width)
+        tblpr = tbl.find(_W + "tblPr")
+        tblpr.insert(0, self._sub(tblpr, "tblStyle", val="TableGrid"))
+        if indent:
+            tblpr.insert(2, self._sub(tblpr, "tblInd", w=str(indent), type="dxa"))
+        # into the body before its cells are written: lxml moves a finished tree between
+        # documents in time quadratic in its size
+        self.body.append(tbl)
+        for r, (tr, row) in enumerate(zip(tbl.iterchildren(_W + "tr"), rows, strict=True)):
+            for tc, cell in zip(tr.iterchildren(_W + "tc"), row, strict=False):
+                self.inline(tc.find(_W + "p"), cell, bold=r == 0)
+
+
+def _docx_list_style(kind: str, level: int) -> tuple[str, int]:
+    """The paragraph style of a list item ``level`` deep (1 = outermost) and, past the three
+    levels Word's default styles have, the left indent (twips) that shows the deeper level."""
+    base = {"bullet": "ListBullet", "ordered": "List", "continue": "ListContinue"}[kind]
+    style = base + (str(min(level, 3)) if level > 1 else "")
+    return style, (360 * (level + 1) if level > 3 else 0)
 
 
 def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None:
+    """Every block of the Markdown, nested ones included: headings, paragraphs (bold, italic,
+    code), bullet and numbered lists to any depth markdown-it allows (List Bullet / List
+    2, 3 styles, indented past three levels; numbers written as text, so every list starts
+    where the Markdown says), tables (also inside lists and quotes), code blocks, quotes and
+    thematic breaks. Links keep their address and images their alt text and address."""
     from docx import Document
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -281,76 +462,90 @@ def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None
     doc.core_properties.title = ILLEGAL_CHARACTERS_RE.sub("\ufffd", title)
     tokens = _parse_office(".docx", ILLEGAL_CHARACTERS_RE.sub("\ufffd", markdown))
     _docx_check(tokens)
-    i = 0
-    while i < len(tokens):
+    w = _DocxWriter(doc)
+    lists: list[list[Any]] = []  # [kind, next number] of each open list
+    items: list[list[Any]] = []  # [marked, level, kind, number] of each open list item
+    quotes = 0
+
+    def block_style() -> tuple[str | None, int, str]:
+        """The style, indent and prefix of the next block: an open list item's first block
+        carries its bullet or number; later ones continue it."""
+        if items:
+            item = items[-1]
+            if not item[0]:
+                item[0] = True
+                style, indent = _docx_list_style(item[2], item[1])
+                return style, indent, (f"{item[3]}. " if item[2] == "ordered" else "")
+            style, indent = _docx_list_style("continue", item[1])
+            return style, indent, ""
+        return ("Quote" if quotes else None), 0, ""
+
+    def mark_item() -> None:
+        """A list item whose first block is not text (empty, a code block, a table, a nested
+        list) gets its bullet or number on a paragraph of its own first."""
+        if items and not items[-1][0]:
+            style, indent, prefix = block_style()
+            w.run(w.paragraph(style, indent=indent), prefix)
+
+    i, n = 0, len(tokens)
+    while i < n:
         t = tokens[i]
-        if t.type == "heading_open":
-            level = int(t.tag[1])
-            doc.add_heading(_inline_text(tokens[i + 1]), level=min(level, 4) if level > 1 else 0)
+        kind = t.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            mark_item()
+            start = t.attrGet("start")
+            lists.append(["ordered" if kind == "ordered_list_open" else "bullet",
+                          int(start) if start is not None else 1])
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            lst = lists[-1]
+            items.append([False, len(lists), lst[0], lst[1]])
+            lst[1] += 1
+        elif kind == "list_item_close":
+            mark_item()
+            items.pop()
+        elif kind == "blockquote_open":
+            quotes += 1
+        elif kind == "blockquote_close":
+            quotes -= 1
+        elif kind == "heading_open":
+            if items:
+                style, indent, prefix = block_style()
+                w.inline(w.paragraph(style, indent=indent), tokens[i + 1], bold=True, prefix=prefix)
+            else:
+                level = int(t.tag[1])
+                w.inline(w.paragraph("Title" if level == 1 else f"Heading{min(level, 4)}"), tokens[i + 1])
             i += 3
             continue
-        if t.type == "paragraph_open":
-            para = doc.add_paragraph()
-            for child in tokens[i + 1].children or []:
-                if child.type in ("text", "code_inline"):
-                    para.add_run(child.content)
-                elif child.type == "softbreak":
-                    para.add_run(" ")
-            _bold_runs(para, tokens[i + 1])
+        elif kind == "paragraph_open":
+            style, indent, prefix = block_style()
+            w.inline(w.paragraph(style, indent=indent), tokens[i + 1], prefix=prefix)
             i += 3
             continue
-        if t.type == "list_item_open":
-            j = i + 1
-            while tokens[j].type != "inline":
-                j += 1
-            doc.add_paragraph(_inline_text(tokens[j]), style="List Bullet")
-            while tokens[i].type != "list_item_close":
-                i += 1
-            i += 1
-            continue
-        if t.type == "table_open":
-            rows, cur = [], None
+        elif kind in ("fence", "code_block"):
+            mark_item()
+            style, indent, _ = block_style()
+            w.run(w.paragraph(style, indent=indent), t.content.rstrip("\n"), mono=True)
+        elif kind == "html_block":
+            style, indent, prefix = block_style()
+            w.run(w.paragraph(style, indent=indent), prefix + t.content.rstrip("\n"))
+        elif kind == "hr":
+            mark_item()
+            w.paragraph(rule=True)
+        elif kind == "table_open":
+            mark_item()
+            rows: list[list[Any]] = []
             while tokens[i].type != "table_close":
                 if tokens[i].type == "tr_open":
-                    cur = []
+                    rows.append([])
                 elif tokens[i].type == "inline":
-                    cur.append(_inline_text(tokens[i]))
-                elif tokens[i].type == "tr_close":
-                    rows.append(cur)
+                    rows[-1].append(tokens[i])
                 i += 1
-            width = max(len(r) for r in rows)
-            table = doc.add_table(rows=len(rows), cols=width)
-            table.style = "Table Grid"
-            for r, (row_obj, row) in enumerate(zip(table.rows, rows, strict=True)):
-                row_cells = row_obj.cells  # once a row: table.cell() walks the whole table
-                for c, text in enumerate(row):
-                    row_cells[c].text = text
-                    if r == 0:
-                        for run in row_cells[c].paragraphs[0].runs:
-                            run.bold = True
-            i += 1
-            continue
+            w.table(rows, indent=360 * len(items))
         i += 1
+    w.finish()
     doc.save(str(path))
-
-
-def _bold_runs(para, inline) -> None:
-    """Re-apply **bold** spans: markdown-it marks them with strong_open/close around text."""
-    children = inline.children or []
-    if not any(c.type == "strong_open" for c in children):
-        return
-    for run in list(para.runs):
-        run._element.getparent().remove(run._element)
-    bold = False
-    for c in children:
-        if c.type == "strong_open":
-            bold = True
-        elif c.type == "strong_close":
-            bold = False
-        elif c.type in ("text", "code_inline"):
-            para.add_run(c.content).bold = bold
-        elif c.type == "softbreak":
-            para.add_run(" ")
 
 
 # -- Excel ------------------------------------------------------------------------------------
