@@ -326,6 +326,10 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout = closed_stdout()
     _catch_termination()
+    for var in ("DAT_QUIET", "DAT_STRICT_PLUGINS"):  # click's message names only the option
+        value = os.environ.get(var, "").strip().lower()
+        if value and value not in ("1", "0", "true", "false", "yes", "no", "on", "off", "t", "f", "y", "n"):
+            _stop(f"{var} is {os.environ[var][:20]!r}; give 1 or 0 (true/false, yes/no, on/off)", EXIT_USAGE)
     try:
         cli.main(args=argv, prog_name="dat", standalone_mode=True)
     except SystemExit as exc:

@@ -197,6 +197,9 @@ def resolve_url(url: str | None = None) -> tuple[str, bool]:
         return env, env != default
     folder = os.environ.get("DAT_DATA_DIR")
     if folder and not Path(folder).is_dir():  # named explicitly: a typo must not become a folder
+        if Path(folder).exists():
+            raise UsageError(f"DAT_DATA_DIR names {_short(folder, 100)}, which is not a folder; "
+                             "name a folder or fix the variable")
         raise UsageError(f"DAT_DATA_DIR names the folder {_short(folder, 100)}, which does not exist; "
                          "create it first or fix the variable")
     return default, False
@@ -248,6 +251,12 @@ def parse_url(url: str) -> URL:
                              f"({_short(parsed.host, 40)!r})") from None
     if parsed.drivername in ("postgres", "postgresql"):  # what users type: dat's driver, psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.port is not None:
+        rest = url.partition("://")[2]
+        hostport = rest[_userinfo_end(rest) + 1:].split("/", 1)[0].split("?", 1)[0]
+        port_text = hostport.rpartition("]")[2].rpartition(":")[2]
+        if not (port_text.isascii() and port_text.lstrip("+-").isdigit()):  # int() reads "٥٤٣٢" as 5432
+            raise UsageError(f"the database URL {shown!r} has a port that is not a number")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
         raise UsageError(f"the database URL '{_short(shown)}' has port {parsed.port}, out of range 1-65535")
     backend = parsed.get_backend_name()

@@ -28,6 +28,7 @@ from dat.core.readers import (  # noqa: F401 - re-exported: these were defined h
     quote,
     read_rows,
     stream_rows,
+    written_beyond,
 )
 
 # -- checking and writing -----------------------------------------------------------------------
@@ -209,7 +210,8 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
             no(row, "value", f"a £ sign on a {unit} indicator ({row.indicator}); £ is only for money")
             continue
         if value is not None:
-            if unit == "percent" and not 0 <= value <= 100:
+            if unit == "percent" and (not 0 <= value <= 100 or (
+                    value == 100 and row.written and written_beyond(row.written[0], 100))):
                 no(row, "value", f"{row.shown(0, value)} is not a percentage (0-100)")
                 continue
             if unit == "count" and (value < 0 or "value" in fractions):
@@ -273,7 +275,8 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
         if first is not None:
             # the exact values of the first row are kept (never a hash: hash(-1) == hash(-2))
             if first[1] != values:
-                no(row, "row", f"duplicate of line {first[0]} with a different value")
+                what = "note" if first[1][:5] == values[:5] else "value"
+                no(row, "row", f"duplicate of line {first[0]} with a different {what}")
             continue
         seen[key] = (row.line, values)
         yield row, key, values

@@ -199,18 +199,18 @@ def quarter_of(d: date) -> Period:
 _FY = r"(?:fy\s*)?(\d{4})\s*[/\-]\s*(\d{2}|\d{4})"
 _Q = r"q([0-9])"
 _RANGE = r"q([0-9])\s*-\s*q?([0-9])"
-_RE_YEAR = re.compile(rf"^{_FY}$")
-_RE_FY_Q = re.compile(rf"^{_FY}\s*{_Q}$")
-_RE_Q_FY = re.compile(rf"^{_Q}\s+{_FY}$")
-_RE_FY_R = re.compile(rf"^{_FY}\s*{_RANGE}$")
-_RE_R_FY = re.compile(rf"^{_RANGE}\s+{_FY}$")
-_RE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_RE_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_RE_TEXT_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})$")
-_RE_BARE_YEAR = re.compile(r"^(?:fy\s*)?(\d{4})$")
+_RE_YEAR = re.compile(rf"^{_FY}$", re.ASCII)
+_RE_FY_Q = re.compile(rf"^{_FY}\s*{_Q}$", re.ASCII)
+_RE_Q_FY = re.compile(rf"^{_Q}\s+{_FY}$", re.ASCII)
+_RE_FY_R = re.compile(rf"^{_FY}\s*{_RANGE}$", re.ASCII)
+_RE_R_FY = re.compile(rf"^{_RANGE}\s+{_FY}$", re.ASCII)
+_RE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_RE_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+_RE_TEXT_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})$", re.ASCII)
+_RE_BARE_YEAR = re.compile(r"^(?:fy\s*)?(\d{4})$", re.ASCII)
 _MONTH_NAMES = {**MONTHS, "sept": 9, **{name: i for i, name in enumerate(
     "january february march april may june july august september october november december".split(), 1)}}
-_RE_MONTH_YEAR = re.compile(r"^([a-z]+)\s+(\d{4})$")
+_RE_MONTH_YEAR = re.compile(r"^([a-z]+)\s+(\d{4})$", re.ASCII)
 
 
 def _fy(text: str, a: str, b: str) -> int:
@@ -238,7 +238,10 @@ def _date(text: str, y: int, m: int, d: int) -> Period:
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> Period:
-    s = re.sub(r"\s+", " ", text.strip().lower().replace("\u2013", "-").replace("\u2014", "-"))
+    # ASCII digits and white space only: other scripts' digits and U+00A0 are refused, as in
+    # a number (the en and em dashes are the one allowance: typed by word processors)
+    s = re.sub(r"\s+", " ", text.strip(" \t\r\n\f\v").lower().replace("\u2013", "-").replace("\u2014", "-"),
+               flags=re.ASCII)
     if not s:
         raise _err(text, "it is empty")
     if m := _RE_YEAR.match(s):

@@ -199,6 +199,22 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
     return value, decimals, mark
 
 
+def written_beyond(text: str, limit: int) -> bool:
+    """Whether the number ``text`` writes is more than ``limit`` although it reads as the
+    float ``limit`` (``100.00000000000000001`` is more than 100): the text, not the float,
+    decides a bound. Either separator rule is tried, as one of them read the cell."""
+    from decimal import Decimal
+
+    s = text.strip(NUMBER_SPACES)
+    for rule, sep in ((_NUM_POINT, ","), (_NUM_COMMA, ".")):
+        m = rule.fullmatch(s)
+        if m is not None and (m[3] or m[4]):
+            sign, _cur, whole, frac, exp, _pct = m.groups()
+            exact = Decimal(f"{sign}{whole.replace(sep, '') or '0'}.{frac or '0'}" + (f"e{exp}" if exp else ""))
+            return exact > limit
+    return False
+
+
 def parse_number_exact(text: str, decimal_comma: bool = False) -> tuple[float, int, str, bool]:
     """Read one cell as a number: ``(value, decimals written, mark, whole)``; ``whole`` is
     decided by the text, not the float (``5.0000000000000001`` is not whole, ``5.00`` is).
@@ -331,6 +347,9 @@ def _check_start(path: Path, fh: IO[bytes]) -> bytes:
     if len(head) <= _HEAD and not head.strip():
         raise ImportRefused(f"{path}: the file is empty")
     if head.startswith(b"PK\x03\x04"):
+        if str(path) == "-" or not path.suffix:
+            raise ImportRefused(f"{path}: this is a zip/xlsx workbook; standard input and names without "
+                                "a suffix are read as CSV: save it to a file named .xlsx and import that")
         raise ImportRefused(f"{path}: this is a zip/xlsx file; give it an .xlsx suffix")
     if head.startswith(_OLE2):
         raise ImportRefused(f"{path}: this is an Excel .xls or password-protected workbook, not CSV; "
@@ -401,7 +420,7 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
             if not raw:
                 return
             n += 1
-            if len(raw) > limit:
+            if len(raw) > limit and raw[limit:] not in (b"\n", b"\r\n", b"\r"):
                 raise ImportRefused(f"{path}:{n}: the line is longer than {MAX_LINE_CHARS:,} characters")
             if b"\x00" in raw:
                 raise ImportRefused(f"{path}:{n}: a NUL byte in the line; this is not a CSV text file")
@@ -412,7 +431,7 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
             if n == 1 and line.startswith("\ufeff"):
                 line = line[1:]
             if len(line) > MAX_CELL_CHARS:
-                if len(line) > MAX_LINE_CHARS:
+                if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:  # the line end is not counted
                     raise ImportRefused(f"{path}:{n}: the line is longer than {MAX_LINE_CHARS:,} characters")
                 long_line[0] = n
             bad = _CONTROL.search(line)
@@ -438,6 +457,9 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
     def fail(exc: BaseException, start: int) -> ImportRefused:
         if isinstance(exc, ImportRefused):
             return exc
+        if "new-line character seen in unquoted field" in str(exc):  # csv's advice is for programmers
+            return ImportRefused(f"{path}:{start}: malformed CSV: a carriage return (CR) inside an unquoted "
+                                 "field; save the file with one kind of line end (CRLF or LF)")
         return ImportRefused(f"{path}:{start}: malformed CSV ({exc}; an unbalanced quote?)")
 
     def cells_ok(rec: list[str], start: int, every: bool = False) -> None:
@@ -753,6 +775,9 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
 
         def parse_row(self, row: Any) -> tuple[int, list[dict[str, Any]]]:
             n, cells = super().parse_row(row)
+            if not 1 <= n <= 1_048_576:
+                raise ImportRefused(f"{path}: a row numbered {n:,} in the sheet's XML (a sheet's rows are "
+                                    "1 to 1,048,576); open and save the file in a spreadsheet program")
             seen: set[int] = set()
             for c in cells:
                 ref = f"{get_column_letter(c['column'])}{c['row']}"

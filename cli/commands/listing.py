@@ -131,17 +131,19 @@ def _set_disabled(name: str, disabled: bool) -> None:
     from dat.core.errors import shorten
     from dat.core.files import write_text
     from dat.core.plugins import ENTRY_POINT_GROUP, load_settings, settings_file
+    from dat.core.readers import quote
 
     installed = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
     settings, problem = load_settings()
     if problem:  # never overwrite what the user wrote and dat cannot read
         fail(f"{problem}: not changed; fix or delete it first", 1)
     current = [str(n) for n in settings.get("disabled_plugins", []) if isinstance(n, str)]
+    shown = quote(name, 40)
     if disabled and name not in installed:
-        fail(f"no installed plugin {name!r}; installed: {', '.join(installed) or 'none'} "
+        fail(f"no installed plugin {shown}; installed: {', '.join(installed) or 'none'} "
              "(the built-in national and renderers plugins cannot be disabled)", 2)
     if not disabled and name not in current:
-        click.echo(f"dat: plugin {name!r} is not disabled", err=True)
+        click.echo(f"dat: plugin {shown} is not disabled", err=True)
         return
     settings["disabled_plugins"] = sorted(set(current) | {name}) if disabled else [n for n in current if n != name]
     path = settings_file()
@@ -153,7 +155,7 @@ def _set_disabled(name: str, disabled: bool) -> None:
                 f"cannot be created ({exc.strerror or exc})"
             fail(f"the settings folder {shorten(path.parent)} (DAT_CONFIG_DIR) {what}; cannot save the setting", 1)
     write_text(path, json.dumps(settings, indent=2, sort_keys=True) + "\n", force=True)
-    click.echo(f"dat: plugin {name!r} {'disabled' if disabled else 'enabled'} for you ({shorten(path)})", err=True)
+    click.echo(f"dat: plugin {shown} {'disabled' if disabled else 'enabled'} for you ({shorten(path)})", err=True)
 
 
 @plugins_cmd.command("purge")

@@ -243,6 +243,19 @@ REFUSALS = {
     "5000-char partnership": (H + "d" * 5000 + ",NTA.RET12,2007/08 Q1,5,,,\n", "…", 2),
     "line break in a quoted value": (H + 'dudley,NTA.RET12,2007/08 Q1,"40\n",,,\n',
                                      "(a line break inside the cell)", 2),
+    # r4 F1: the text, not the float, decides the 0-100 bound
+    "percentage a hair over 100": (H + "dudley,NTA.RET12,2007/08 Q1,100.00000000000000001,,,\n",
+                                   "100.00000000000000001 is not a percentage (0-100)", 2),
+    # r4 F2: a period in ASCII digits and spaces only, as a number
+    "arabic-indic period": (H + "dudley,NTA.RET12,\u0662\u0660\u0661\u0660/\u0661\u0661,40,,,\n", "is not a period", 2),
+    "fullwidth period": (H + "dudley,NTA.RET12,\uff12\uff10\uff11\uff10/11,40,,,\n", "is not a period", 2),
+    "no-break space in a period": (H + "dudley,NTA.RET12,2010/11\u00a0Q1,40,,,\n", "is not a period", 2),
+    # r4 I8: which of the two differs
+    "duplicate with another note": (H + "dudley,NTA.RET12,2007/08 Q1,40,,,a\ndudley,NTA.RET12,2007/08 Q1,40,,,b\n",
+                                    "duplicate of line 2 with a different note", 3),
+    # r4 I3: Python's csv advice is not the officer's
+    "lone CR inside a CRLF file": (H.replace("\n", "\r\n") + "dudley,NTA.RET12,2007/08 Q1,4\r0,,,\r\n",
+                                   "a carriage return (CR) inside an unquoted field", None),
     # Fingertips
     "fingertips misspelt Count": ("Indicator ID,Area Code,Time period,Value,Cuont,Denominator\n"
                                   "90244,E08000027,2009/10,5,1,20\n", "did you mean 'Count'?", 1),
@@ -258,7 +271,7 @@ READ_ONLY = {name for name, (_c, _f, line, *_a) in REFUSALS.items() if line in (
     "NUL byte", "control character", "cell over 10,000 chars", "zero-width space", "bare quote in a note",
     "bare quote at a note's end", "bare quote in a partnership", "C1 control NEL", "C1 control CSI",
     "RLO bidi override", "LRI bidi isolate", "RLM in an indicator", "zero-width joiner", "BOM inside a note",
-    "line separator"}
+    "line separator", "lone CR inside a CRLF file"}
 
 
 def sqlite_only(mdb) -> None:
@@ -1036,3 +1049,41 @@ def test_a_sheet_without_its_size_is_read_once_in_little_memory(mdb, tmp_path):
     message, rss = out.stdout.strip().splitlines()
     assert "a row of more than 16,384 cells" in message, out
     assert int(rss) < 250_000, rss  # KB: the whole row was 600 MB and more
+
+
+def test_a_line_of_exactly_the_limit_is_read_whatever_its_line_end(mdb, tmp_path):
+    """r4 I7: the line end is not counted: a line of 100,000 characters is within the limit
+    with LF or CRLF; one more character is not."""
+    sqlite_only(mdb)
+    from dat.core.readers import MAX_LINE_CHARS
+
+    row = "dudley,NTA.RET12,1962/63 Q1,40,,,"
+    line = row + "n" * (MAX_LINE_CHARS - len(row))
+    assert len(line) == MAX_LINE_CHARS
+    for end in ("\n", "\r\n"):
+        content = (H + line + end).replace("\n", end) if end == "\r\n" else H + line + end
+        _, res = run_import(mdb, tmp_path, content)
+        assert "the line is longer than" not in res.stderr, res.stderr[:300]
+        assert "cell longer than 10,000" in res.stderr  # the note: refused as a cell, not a line
+    refused(mdb, tmp_path, H + line + "n\n", "the line is longer than 100,000 characters", 2)
+
+
+def test_a_workbook_on_standard_input_says_what_to_do(mdb, tmp_path):
+    """r4 I1: standard input is read as CSV: a workbook piped in is told to be saved as .xlsx."""
+    sqlite_only(mdb)
+    import subprocess
+    import sys
+
+    content = raw_xlsx([_xrow(2, '<c r="REF"><v>40</v></c>')])
+    out = subprocess.run([sys.executable, "-m", "dat.cli.main", "--db", mdb["url"], "import", "-"],
+                         input=content, capture_output=True, timeout=60)
+    err = out.stderr.decode()
+    assert out.returncode == 1 and "save it to a file named .xlsx" in err and len(err.splitlines()[0]) <= 200, err
+
+
+def test_an_xlsx_row_numbered_outside_the_sheet_is_refused(mdb, tmp_path):
+    """r4 I5: rows are 1 to 1,048,576: row 0 is not "after row 1"."""
+    sqlite_only(mdb)
+    for n in (0, 1_048_577):
+        row = _xrow(2, '<c r="REF"><v>40</v></c>').replace('<row r="2">', f'<row r="{n}">')
+        refused(mdb, tmp_path, raw_xlsx([row]), f"a row numbered {n:,} in the sheet's XML", None, name="r.xlsx")
