@@ -1048,7 +1048,7 @@ def test_a_sheet_without_its_size_is_read_once_in_little_memory(mdb, tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     message, rss = out.stdout.strip().splitlines()
     assert "a row of more than 16,384 cells" in message, out
-    assert int(rss) < 250_000, rss  # KB: the whole row was 600 MB and more
+    assert int(rss) < 400_000, rss  # KB: the whole row took 650 MB; 190-290 MB now, by machine
 
 
 def test_a_line_of_exactly_the_limit_is_read_whatever_its_line_end(mdb, tmp_path):
