@@ -962,6 +962,23 @@ def _hull(lo: Fraction, hi: Fraction) -> tuple[Any, Any]:
     return _granted(lo)[0], _granted(hi)[1]
 
 
+def _upper_bounds(values: Mapping[Key, Fraction], children: Mapping[Any, Sequence[Any]]) -> dict[Key, Any]:
+    """The most each cell of the relations can be, given the published ``values`` and that
+    no cell is negative (interval propagation): a published cell is its value; a quarter's
+    denominator is at most its range's less the other quarter's, and two sub-areas whose
+    parent's Q4 is all in a third are 0 (r4v). Cells with no finite bound are left out."""
+    rels = relations(values, children)
+    keys = {k for rel in rels for k in rel} | set(values)
+    whole = all(Fraction(v).denominator == 1 for v in values.values())
+    lo: dict[Key, Any] = {k: 0 for k in keys}
+    hi: dict[Key, Any] = {k: INF for k in keys}
+    for k, v in values.items():
+        lo[k] = hi[k] = int(v) if whole else v
+    if not _propagate([(rel, 0) for rel in rels], lo, hi, whole):
+        return dict(values)  # figures that do not add up: only what is published is known
+    return {k: Fraction(h) for k, h in hi.items() if h != INF}
+
+
 def denominator_range(value: float | Fraction, numerator: float | Fraction, scale: int) -> tuple[int, Any]:
     """Every whole denominator a published ``value`` (at its rounding) of ``numerator``
     can stand for, as (lowest, highest; INF when unbounded): 71.4% of 10 is 14 only."""
@@ -1114,9 +1131,8 @@ def protect(rows: list[dict[str, Any]], *, unit: str | None, per: int | None = N
     # every denominator an attacker knows exactly: those published, and those they give
     # away (a quarter's is its range's less the other quarter's: 25 - 25 = 0), each an
     # upper bound on its count, which a count the file does not hold gets too (r4 F01)
-    known_den = {k: v for k, v in dens.items()
-                 if k not in hidden_dens and k not in derived_den and k not in den_ranges}
-    known_den.update(implied(known_den, children))
+    known_den = _upper_bounds({k: v for k, v in dens.items()
+                               if k not in hidden_dens and k not in derived_den and k not in den_ranges}, children)
     bounds: dict[Key, tuple[Any, Any]] = {}
     for k, v in counts.items():
         b = _hull(*ranges[k]) if k in ranges else _granted(v)

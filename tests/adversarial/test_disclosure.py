@@ -4,6 +4,8 @@ must never pin down a suppressed cell; and what is safe is still published."""
 
 from __future__ import annotations
 
+import os
+
 import csv
 import importlib
 import io
@@ -670,7 +672,7 @@ def rounded_tables(draw):
     return rows, truth
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=int(os.environ.get('DAT_ILP_EXAMPLES', '40')), deadline=None)
 @given(table=rounded_tables())
 def test_rounded_percentages_never_give_a_count_to_an_integer_programme(table):
     """r4 F01/F02: an attacker solving integer programmes over the rounded values, the
