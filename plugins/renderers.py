@@ -10,6 +10,7 @@ always shown as a word as well as a colour; a print stylesheet keeps tables whol
 from __future__ import annotations
 
 import html as htmllib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,17 @@ XLSX_MAX_COLUMNS = 16_384
 #: the most tables a .xlsx report may hold: each becomes a sheet, and openpyxl checks every new
 #: sheet's title against all the others (10,000 one-cell tables took 21 s)
 XLSX_MAX_TABLES = 250
+#: Excel's own limit of characters in a cell (openpyxl would silently cut a longer one)
+XLSX_MAX_CELL_CHARS = 32_767
+
+#: what XML 1.0 cannot carry (C0 controls but tab, newline and CR; lone surrogates; the
+#: noncharacters U+FFFE and U+FFFF, which lxml and openpyxl refuse): written as U+FFFD in
+#: every .html, .docx and .xlsx (U+FDD0-U+FDEF and U+1FFFE... are legal XML and kept)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 RAG_COLOURS = {"R": "#c0392b", "A": "#e67e22", "G": "#2e7d32"}
 RAG_WORDS = {"R": "Red", "A": "Amber", "G": "Green"}
@@ -50,10 +62,18 @@ def _md():
         if state.level >= limit:
             line = state.skipEmptyLines(start)
             if line < end and state.sCount[line] >= state.blkIndent:
+                # markdown-it counts a list (and its item) as two levels: say what the user wrote
+                lists = quotes = 0
+                for t in state.tokens:
+                    if t.type in ("bullet_list_open", "ordered_list_open", "bullet_list_close",
+                                  "ordered_list_close"):
+                        lists += t.nesting
+                    elif t.type in ("blockquote_open", "blockquote_close"):
+                        quotes += t.nesting
                 raise RenderLimitError(
-                    f"the report has Markdown (block quotes or lists) nested deeper than {limit} "
-                    f"levels, line {line + 1}; the .html, .docx and .xlsx renderers stop there "
-                    "(write .md instead)")
+                    f"the report has Markdown nested too deeply at line {line + 1}: {lists} lists and "
+                    f"{quotes} block quotes inside each other reach the limit of {limit} levels (a list "
+                    "counts 2, a quote 1); write .md instead")
         tokenize(state, start, end)
 
     md.block.tokenize = checked  # type: ignore[method-assign]
@@ -79,6 +99,8 @@ details{margin:.5rem 0}.charts h2{margin-top:2.5rem}
 
 
 def _esc(x: Any) -> str:
+    if isinstance(x, str):
+        x = _xml_text(x)
     return htmllib.escape("" if x is None else str(x))
 
 
@@ -211,7 +233,7 @@ def _rag_words_in_tables(body: str) -> str:
 def render_html(*, markdown: str, context: dict, path: Path, title: str) -> None:
     if len(markdown) > OFFICE_MAX_MARKDOWN:  # before parsing: 4 MB of "![" took 49 s
         raise _over(".html", "characters of Markdown", len(markdown), OFFICE_MAX_MARKDOWN, instead=".md")
-    body = _rag_words_in_tables(_md().render(markdown))
+    body = _rag_words_in_tables(_md().render(_xml_text(markdown)))
     doc = (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
            f"<title>{_esc(title)}</title><style>{CSS}"
@@ -455,12 +477,11 @@ def render_docx(*, markdown: str, context: dict, path: Path, title: str) -> None
     where the Markdown says), tables (also inside lists and quotes), code blocks, quotes and
     thematic breaks. Links keep their address and images their alt text and address."""
     from docx import Document
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     doc = Document()
-    # control characters XML cannot carry are written as U+FFFD, as .xlsx does
-    doc.core_properties.title = ILLEGAL_CHARACTERS_RE.sub("\ufffd", title)
-    tokens = _parse_office(".docx", ILLEGAL_CHARACTERS_RE.sub("\ufffd", markdown))
+    # characters XML cannot carry (controls, U+FFFE, U+FFFF) are written as U+FFFD, as .xlsx does
+    doc.core_properties.title = _xml_text(title)
+    tokens = _parse_office(".docx", _xml_text(markdown))
     _docx_check(tokens)
     w = _DocxWriter(doc)
     lists: list[list[Any]] = []  # [kind, next number] of each open list
@@ -602,14 +623,17 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
         if tokens[i].type == "table_open":
             n += 1
             sheet = wb.create_sheet(_sheet_name(f"{n} {heading}", wb.sheetnames))
-            cur = None
+            cur: list[Any] = []
             while tokens[i].type != "table_close":
                 if tokens[i].type == "tr_open":
                     cur = []
                 elif tokens[i].type == "inline":
                     cur.append(_cell_value(_inline_text(tokens[i])))
                 elif tokens[i].type == "tr_close":
-                    _append(sheet, cur)
+                    _append(sheet, [v[0] if isinstance(v, tuple) else v for v in cur])
+                    for col, v in enumerate(cur, 1):
+                        if isinstance(v, tuple):
+                            sheet.cell(sheet._current_row, col).number_format = v[1]
                 i += 1
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
@@ -619,12 +643,15 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
 
 def _append(ws: Any, values: list[Any]) -> None:
     """Append a row whose text cells are neutralised (``safe_cell``) and typed as text, so
-    nothing from the data becomes a live formula; control characters that XML cannot carry
-    are written as U+FFFD."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
-               for v in (safe_cell(v, separators=False) for v in values)])
+    nothing from the data becomes a live formula; characters that XML cannot carry are written
+    as U+FFFD; a cell over Excel's 32,767 characters is refused, never cut."""
+    texts = [_xml_text(v) if isinstance(v, str) else v for v in (safe_cell(v, separators=False) for v in values)]
+    for v in texts:
+        if isinstance(v, str) and len(v) > XLSX_MAX_CELL_CHARS:
+            raise RenderLimitError(
+                f"the report has a cell of {len(v):,} characters on sheet {ws.title!r}; Excel allows at "
+                f"most {XLSX_MAX_CELL_CHARS:,} in a cell (write .md, .html or .docx instead)")
+    ws.append(texts)
     row = ws._current_row  # not ws.max_row / ws[row]: both scan every cell of the sheet
     for col in range(1, len(values) + 1):
         cell = ws._cells.get((row, col))
@@ -632,19 +659,46 @@ def _append(ws: Any, values: list[Any]) -> None:
             cell.data_type = "s"
 
 
+#: the most significant digits a table cell may have to become a number (Excel keeps 15)
+XLSX_MAX_DIGITS = 15
+
+
 def _cell_value(text: str) -> Any:
-    s = text.strip().replace(",", "").replace("£", "")
-    try:
-        return int(s) if s.isdigit() else float(s) if s.replace(".", "", 1).lstrip("-").isdigit() else text
-    except ValueError:
+    """A report table cell as a number only when its text is unambiguously one number that
+    Excel shows back as written: the strict rule of the importers (``_NUM_POINT``: ASCII
+    digits, an optional sign, thousands separators only in groups of three, an optional
+    decimal part, an optional leading ``£``) without an exponent or ``%``, no leading zeros
+    (but ``0.5``), not ``-0`` and at most 15 significant digits. Returns ``(value, number
+    format)`` for a number (the format keeps the decimals, separators and £ written), else the
+    text as it is."""
+    from dat.core.readers import _NUM_POINT
+
+    m = _NUM_POINT.fullmatch(text.strip())
+    if m is None:
         return text
+    sign, cur, whole, frac, exp, pct = m.groups()
+    if exp is not None or pct or not whole or (whole != "0" and whole.startswith("0")):
+        return text
+    digits = (whole.replace(",", "") + (frac or "")).lstrip("0")
+    if len(digits) > XLSX_MAX_DIGITS or (sign == "-" and not digits):
+        return text
+    literal = f"{sign}{whole.replace(',', '')}" + (f".{frac}" if frac else "")
+    value: Any = float(literal) if frac else int(literal)
+    fmt = ("#,##0" if "," in whole else "0") + (f".{'0' * len(frac)}" if frac else "")
+    if cur:
+        fmt = f'"£"{fmt}'
+    return value, fmt
 
 
 def _sheet_name(name: str, existing: list[str]) -> str:
-    clean = "".join(ch for ch in name if ch not in '[]:*?/\\')[:31] or "Sheet"
+    """A sheet name Excel accepts: none of ``[]:*?/\\``, no characters XML cannot carry, not
+    starting or ending with ``'``, 1-31 characters, unique ignoring case, not "History"."""
+    clean = _xml_text("".join(ch for ch in name if ch not in '[]:*?/\\'))[:31].strip("'") or "Sheet"
+    taken = {e.casefold() for e in existing} | {"history"}
     base, k = clean, 2
-    while clean in existing:
-        clean = f"{base[:28]} {k}"
+    while clean.casefold() in taken:
+        suffix = f" {k}"
+        clean = (base[:31 - len(suffix)].strip("'") or "Sheet") + suffix
         k += 1
     return clean
 

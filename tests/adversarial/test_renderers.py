@@ -247,7 +247,7 @@ def test_html_markdown_over_the_limit_is_one_line_before_parsing(db_url, tmp_pat
 
 def test_html_nesting_limit_applies(db_url, tmp_path):
     res, _out, _ = _report(db_url, tmp_path, "> " * 30 + "deep\n", ".html")
-    _refused(res, tmp_path, "nested deeper than 20")
+    _refused(res, tmp_path, "nested too deeply", "0 lists and 20 block quotes", "limit of 20 levels")
 
 
 @pytest.mark.parametrize("pattern", ["![", "[", "*", "<", "`", "[a](", "*_", "**a", "\\", "&",
@@ -280,3 +280,95 @@ def test_docx_long_table_of_formatted_cells_renders_quickly(db_url, tmp_path):
     assert seconds < 12, seconds  # about 1.5 s measured
     _paragraphs, tables = _docx(out)
     assert len(tables[0]) == 8001 and tables[0][-1] == ["x7999 y\tz", "c w"]
+
+
+# -- fourth attack, verification: .xlsx cells, sheet names, XML-illegal characters, nesting message --
+
+def test_xlsx_cell_over_excels_limit_is_refused_not_cut(db_url, tmp_path):
+    res, _out, _ = _report(db_url, tmp_path, "|a|\n|-|\n|{{ 'x' * 40000 }}|\n", ".xlsx")
+    _refused(res, tmp_path, "40,000 characters", "at most 32,767")
+
+
+def test_xlsx_cell_at_excels_limit_is_written_whole(db_url, tmp_path):
+    res, out, _ = _report(db_url, tmp_path, "|a|\n|-|\n|{{ 'x' * 32767 }}|\n", ".xlsx")
+    _ok(res)
+    assert list(_xlsx_tables(out).values())[0][1] == ("x" * 32767,)
+
+
+def test_xlsx_only_unambiguous_numbers_become_numbers(db_url, tmp_path):
+    texts = ["1,2,3", "0001234", "٣", "12345678901234567890", "1234567890123456", "1e5", "12%", "0x1F",
+             "1,23", "12,3456", "1_000", ".5", "5.", "00.5", "1-1", "£-5", "1 000", "１２"]
+    numbers = {"1,234,567": 1234567, "0.5": 0.5, "-12.25": -12.25, "£1,234.50": 1234.5, "7": 7,
+               "123456789012345": 123456789012345, "+3": 3, "-£5": -5}
+    header = "|" + "|".join(f"c{i}" for i in range(len(texts) + len(numbers))) + "|\n"
+    sep = "|" + "-|" * (len(texts) + len(numbers)) + "\n"
+    res, out, _ = _report(db_url, tmp_path, header + sep + "|" + "|".join([*texts, *numbers]) + "|\n", ".xlsx")
+    _ok(res)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out).worksheets[3]
+    row = [c.value for c in ws[2]]
+    assert row[:len(texts)] == texts
+    assert row[len(texts):] == list(numbers.values())
+    formats = {c.value: c.number_format for c in ws[2][len(texts):]}
+    assert formats[1234567] == "#,##0" and formats[1234.5] == '"£"#,##0.00' and formats[-12.25] == "0.00"
+
+
+def test_xlsx_negative_zero_stays_text(db_url, tmp_path):
+    res, out, _ = _report(db_url, tmp_path, "|a|b|\n|-|-|\n|-0|0|\n", ".xlsx")
+    _ok(res)
+    row = list(_xlsx_tables(out).values())[0][1]
+    assert row[0] in ("-0", "'-0") and row[1] == 0
+
+
+def test_xlsx_sheet_names_follow_excels_rules(db_url, tmp_path):
+    source = ("# {{ 'a' * 28 }}'\n\n|a|\n|-|\n|1|\n\n# ''quoted''\n\n|a|\n|-|\n|1|\n\n"
+              "# History\n\n|a|\n|-|\n|1|\n\n"
+              + "".join(f"# {'B' * 40}\n\n|a|\n|-|\n|1|\n\n# {'b' * 40}\n\n|a|\n|-|\n|1|\n\n" for _ in range(6)))
+    res, out, _ = _report(db_url, tmp_path, source, ".xlsx")
+    _ok(res)
+    from openpyxl import load_workbook
+
+    names = load_workbook(out).sheetnames
+    assert len(names) == 3 + 15
+    assert len({n.casefold() for n in names}) == len(names)
+    for n in names:
+        assert 1 <= len(n) <= 31 and not n.startswith("'") and not n.endswith("'"), n
+        assert not set(n) & set("[]:*?/\\") and n.casefold() != "history", n
+
+
+def test_xlsx_sheet_name_is_never_history():
+    from dat.plugins.renderers import _sheet_name
+
+    assert _sheet_name("History", ["Scorecard"]).casefold() != "history"
+    assert _sheet_name("HISTORY", []) == "HISTORY 2"
+    assert _sheet_name("'''", []) == "Sheet"
+    assert _sheet_name("x" * 40, ["x" * 31] + [f"{'x' * (31 - len(str(k)) - 1)} {k}" for k in range(2, 12)]) \
+        == f"{'x' * 28} 12"
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff"])
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx", ".html"])
+def test_xml_illegal_noncharacters_are_written_as_replacement(db_url, tmp_path, char, suffix):
+    esc = "\\u" + f"{ord(char):04x}"
+    source = f'# T{{{{ "{esc}" }}}}\n\npara {{{{ "{esc}" }}}}\n\n|a{{{{ "{esc}" }}}}|\n|-|\n|{{{{ "{esc}" }}}}|\n'
+    res, out, _ = _report(db_url, tmp_path, source, suffix)
+    _ok(res)
+    if suffix == ".docx":
+        paras, tables = _docx(out)
+        assert ("Normal", "para \ufffd") in paras and tables == [[["a\ufffd"], ["\ufffd"]]]
+    elif suffix == ".xlsx":
+        assert list(_xlsx_tables(out).values())[0] == [("a\ufffd",), ("\ufffd",)]
+    else:
+        text = out.read_text(encoding="utf-8")
+        assert char not in text and "para \ufffd" in text
+
+
+def test_nesting_message_counts_lists_as_the_user_wrote_them(db_url, tmp_path):
+    nine = "".join(f"{' ' * 2 * i}- l{i}\n" for i in range(9))
+    res, out, _ = _report(db_url, tmp_path, nine, ".html")
+    _ok(res)
+    out.unlink()
+    ten = "".join(f"{' ' * 2 * i}- l{i}\n" for i in range(10))
+    res, _out, _ = _report(db_url, tmp_path, ten, ".html")
+    _refused(res, tmp_path, "10 lists and 0 block quotes", "limit of 20 levels (a list counts 2")
