@@ -28,8 +28,10 @@ Filters: ``money`` (£1,234), ``num`` (1,234 / 0.6), ``pct`` (57%), ``rag`` (``R
 from __future__ import annotations
 
 import builtins
+import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -675,6 +677,64 @@ def _limited_binop(op: str, left: Any, right: Any, limit: int = TEMPLATE_MAX_SIZ
     return result
 
 
+def _has_non_finite(value: Any) -> bool:
+    """Whether a constant Jinja folded holds inf, -inf or nan (found without recursion)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return True
+        elif type(v) in (list, tuple):
+            stack.extend(v)
+        elif type(v) is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+    return False
+
+
+def _py_literal(value: Any) -> str:
+    """Python source for a folded constant, with inf, -inf and nan written as float('...')."""
+    if isinstance(value, float):
+        return f"float({repr(value)!r})" if not math.isfinite(value) else str(value)
+    if type(value) is list:
+        return "[" + ", ".join(_py_literal(v) for v in value) + "]"
+    if type(value) is tuple:
+        return "(" + "".join(_py_literal(v) + ", " for v in value) + ")"
+    if type(value) is dict:
+        return "{" + ", ".join(f"{_py_literal(k)}: {_py_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _folded_size(value: Any) -> int:
+    """What a list, tuple or dict constant costs each time it is built: its containers and
+    their items (measured once, when the template is compiled)."""
+    total, stack = 0, [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            total += _CONTAINER_COST + len(v)
+            stack.extend(i for i in v if isinstance(i, (list, tuple, dict)))
+        elif isinstance(v, dict):
+            total += _CONTAINER_COST + 2 * len(v)
+            stack.extend(i for i in (*v.keys(), *v.values()) if isinstance(i, (list, tuple, dict)))
+    return total
+
+
+#: filters whose items are new lists or tuples (|slice and |batch yield lists, |items and
+#: |dictsort pairs, |groupby groups): what those hold counts as built, as each is made (F01)
+_FRESH_ITEMS = frozenset({"slice", "batch", "items", "dictsort", "groupby"})
+#: a new list or tuple counts this many items besides what it holds (an empty list is 56
+#: bytes: 100,000 of them from []|slice(100000) were kept 200 times in 1.5 GB)
+_CONTAINER_COST = 4
+
+
+def _fresh_size(name: str, item: Any) -> int:
+    if name == "groupby" and isinstance(item, tuple) and len(item) == 2:
+        return 2 * _CONTAINER_COST + 2 + (_size_of(item[1]) or 0)
+    return _CONTAINER_COST + (_size_of(item) or 0)
+
+
 @lru_cache(maxsize=1)
 def _sandbox_classes() -> Any:
     """The limited sandbox (built on first use so that jinja2 stays off ``dat --help``)."""
@@ -736,6 +796,22 @@ def _sandbox_classes() -> Any:
                 else:
                     self.visit(part, frame)
             self.write("))")
+
+        def visit_Const(self, node: nodes.Const, frame: Frame) -> None:
+            # Jinja writes a folded float as str(value): "1e999"|float became the Python name
+            # inf, and the template failed with "NameError: name 'inf' is not defined" (F07)
+            val = node.as_const(frame.eval_ctx)
+            # a folded list ([]|slice(100000)|list) is a literal built again each time it is
+            # evaluated: counted each time, as the filters that made it would be (F01)
+            folded = isinstance(val, (list, tuple, dict)) and len(val) > 0
+            if folded:
+                self.write("environment.dat_folded(")
+            if isinstance(val, (float, list, tuple, dict)) and _has_non_finite(val):
+                self.write(_py_literal(val))
+            else:
+                super().visit_Const(node, frame)
+            if folded:
+                self.write(f", {_folded_size(val)})")
 
         def visit_List(self, node: nodes.List, frame: Frame) -> None:
             self.write("environment.dat_nest(")  # a list literal may not nest too deep
@@ -916,6 +992,20 @@ def _sandbox_classes() -> Any:
                 if state.iterations > limit:
                     raise TemplateLimitError(f"loops ran more than {limit:,} steps in all {_LIMIT}")
                 if time.monotonic() > state.deadline:
+                    self.dat_tick()
+                yield item
+
+        def dat_folded(self, value: Any, size: int) -> Any:
+            """A list, tuple or dict constant built anew (``size``: :func:`_folded_size`)."""
+            self.dat_count(size)
+            return value
+
+        def dat_counted(self, name: str, items: Iterator[Any]) -> Iterator[Any]:
+            """The items of a filter's generator, each new list or tuple counted as built
+            when it is made (before whatever keeps it can)."""
+            for n, item in enumerate(items):
+                self.dat_count(_fresh_size(name, item))
+                if n % 1024 == 1023:
                     self.dat_tick()
                 yield item
 
@@ -1122,7 +1212,13 @@ def _sandbox_classes() -> Any:
                                         f"(not {type(item).__name__}) to {type(start).__name__}")
                     total.extend(item)
                 return env.dat_built(total if isinstance(start, list) else tuple(total))
-            return env.dat_built(func(*head, *rest, **kwargs))
+            result = func(*head, *rest, **kwargs)
+            if name in _FRESH_ITEMS:
+                if isinstance(result, list):
+                    env.dat_count(sum(_fresh_size(name, item) for item in result))
+                elif isinstance(result, Iterator):
+                    result = env.dat_counted(name, result)
+            return env.dat_built(result)
 
         return guarded
 
@@ -1309,6 +1405,9 @@ def _render_source(source: str, context: dict[str, Any], *, name: str, html: boo
         line = _error_line(exc, name)
         where = f"template {name}" + (f", line {line}" if line != "?" else "")
         first = printable((str(exc).splitlines() or [""])[0])[:60]
+        if "infinity" in first:  # int("1e999"|float), "%d" % inf, range(inf|int)...
+            raise ReportError(f"{where}: a number that is not finite (inf or -inf) cannot be "
+                              "made an integer") from None
         raise TemplateLimitError(f"{where}: a number too large for a template ({first}) "
                                  f"{_LIMIT}") from None
     except Exception as exc:

@@ -1085,3 +1085,88 @@ def test_r4_f07_template_file_errors_with_a_long_path_fit_200(backend, tmp_path,
         assert fname in line, line
         assert not (tmp_path / "out.md").exists()
     assert db_digest(db_url) == before
+
+
+# -- fourth attack, verification (r4v): filters' generators, folded constants, inf ------------
+
+#: r4v F01: |slice and |batch yield new lists, |items and |dictsort new pairs, |groupby new
+#: groups; what they hold counts toward "built" as each is made, and so does a list Jinja folded
+#: at compile time ([]|slice(100000)|list became a literal built again on every evaluation)
+FRESH_CASES = [
+    ("slice-filter", L + _keep("b|slice(1)|list"), BUILT),
+    ("batch-filter", L + _keep("b|batch(2000)|list"), BUILT),
+    ("slice-empty-folded", "{% set keep = [] %}" + _keep("[]|slice(2000)|list"), BUILT),
+    ("batch-folded", "{% set keep = [] %}" + _keep("[1, 2]|batch(1, 0)|list", times=5000), BUILT),
+    ("items-filter", "{% set d = dict.fromkeys(range(2000)) %}{% set keep = [] %}" + _keep("d|items|list"), BUILT),
+    ("dictsort-filter", "{% set d = dict.fromkeys(range(2000)) %}{% set keep = [] %}" + _keep("d|dictsort"), BUILT),
+    ("groupby-filter", L + _keep("b|groupby('real')"), BUILT),
+]
+
+
+def test_r4v_f01_filters_that_make_new_lists_count_what_they_hold(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, FRESH_CASES, cls=TemplateLimitError, limits=SMALL_BUILT)
+
+
+def test_r4v_f01_slice_batch_groupby_still_work_within_the_total():
+    from dat.core.reports import render_source
+
+    src = ("{% for c in range(7)|slice(3) %}{{ c }}{% endfor %}|{{ range(5)|batch(2, 'x')|list }}|"
+           "{{ []|slice(2)|list }}|{{ {'b': 1, 'a': 2}|dictsort }}|{{ {'a': 1}|items|list }}|"
+           "{% for g in [1, 2, 1]|groupby('real') %}{{ g.grouper }}{{ g.list }}{% endfor %}")
+    out = render_source(src, {}, name="t", html=False, sandboxed=True)
+    assert out == ("[0, 1, 2][3, 4][5, 6]|[[0, 1], [2, 3], [4, 'x']]|[[], []]|[('a', 2), ('b', 1)]|"
+                   "[('a', 1)]|1[1, 1]2[2]")
+
+
+HEAVY["r4v-f01"] = ("{% set l = range(100000)|list %}{% set k = [] %}{% for i in range(1500) %}"
+                    "{% set _ = k.append(l|batch(100000)|list) %}{% set _ = k.append(l|slice(1)|list) %}"
+                    "{% endfor %}{{ k|length }}", r"built more than 20,000,000 characters and items in all")
+HEAVY["r4v-f01-empty"] = ("{% set k = [] %}{% for i in range(400) %}{% set _ = k.append([]|slice(50000)|list) %}"
+                          "{% endfor %}{{ k|length }}", r"built more than 20,000,000 characters and items in all")
+
+
+@pytest.mark.parametrize("key", ["r4v-f01", "r4v-f01-empty"])
+def test_r4v_f01_cli_slice_batch_refused_fast_in_bounded_memory(backend, tmp_path, key):
+    """The attack's repro (1.24-1.48 GB and rc 0 before): one line, exit 1, under a 2 GB cap."""
+    _store, db_url, before = backend
+    src, pattern = HEAVY[key]
+    tpl = tmp_path / "t.md.j2"
+    tpl.write_text(src, encoding="utf-8")
+    out = tmp_path / "t.md"
+    res, seconds = _dat_capped(db_url, "report", "dudley", "--template-file", str(tpl), "-o", str(out))
+    assert res.returncode == 1, (res.returncode, res.stderr[-300:])
+    line = _one_clean_line(res, "dat: template ")
+    assert re.search(pattern, line), line
+    assert seconds < 4, seconds
+    assert not out.exists()
+    assert db_digest(db_url) == before
+
+
+INF = r"line 1: a number that is not finite \(inf or -inf\) cannot be made an integer$"
+#: r4v F07: a folded inf was written as the Python name inf ("NameError: name 'inf' is not defined")
+INF_CASES = [
+    ("folded-int", '{{ "1e999"|float|int }}', INF),
+    ("runtime-int", '{% set s = "1e999" %}{{ s|float|int }}', INF),
+    ("minus-inf", '{{ "-inf"|float|int }}', INF),
+    ("round-int", '{{ "1e999"|float|round|int }}', INF),
+    ("overflowed-product", "{{ (1e308 * 10)|int }}", INF),
+    ("percent-d", '{{ "%d" % ("1e999"|float) }}', INF),
+    ("format-d", '{{ "%d"|format("inf"|float) }}', INF),
+    ("range", '{{ range("inf"|float|int) }}', INF),
+    ("index", '{{ [1, 2][("inf"|float)|int] }}', INF),
+    ("nan-percent-d", '{{ "%d" % ("nan"|float) }}', r"line 1: ValueError: cannot convert float NaN to integer$"),
+]
+
+
+def test_r4v_f07_infinite_numbers_to_int_say_so(backend, tmp_path):
+    _assert_all_refused(backend, tmp_path, INF_CASES)  # the patterns end the line: no NameError
+
+
+def test_r4v_f07_non_finite_floats_still_print():
+    from dat.core.reports import render_source
+
+    src = ('{{ "1e999"|float }} {{ "-inf"|float }} {{ "nan"|float }} {{ "nan"|float|int }} '
+           '{{ "1e999"|float|round(2) }} {{ ["inf"|float, 1]|list }} {{ {"a": "-inf"|float}|dictsort }} '
+           '{{ 1e308|int|string|length }}')
+    out = render_source(src, {}, name="t", html=False, sandboxed=True)
+    assert out == "inf -inf nan 0 inf [inf, 1] [('a', -inf)] 309"
