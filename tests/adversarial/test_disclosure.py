@@ -4,11 +4,10 @@ must never pin down a suppressed cell; and what is safe is still published."""
 
 from __future__ import annotations
 
-import os
-
 import csv
 import importlib
 import io
+import os
 from fractions import Fraction
 
 import pytest
