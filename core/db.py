@@ -635,10 +635,47 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision`` with Alembic."""
     from alembic import command
 
+    if engine.dialect.name == "sqlite":
+        _migrate_sqlite(engine, revision)
+        return
     with engine.begin() as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def _migrate_sqlite(engine: Engine, revision: str) -> None:
+    """SQLite's migration, all or nothing: pysqlite runs DDL outside any transaction, and a
+    batch step (copy a table, drop the old one, rename) with foreign keys enforced failed
+    half-way on a database holding data, leaving ``_alembic_tmp_*`` behind and every later
+    command failing (r5 F02). Here dat opens the transaction itself, so the DDL rolls back
+    with the rest; foreign keys are off while tables are rebuilt (SQLite's own advice), then
+    checked whole before the commit."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        level = raw.isolation_level
+        raw.isolation_level = None  # no implicit BEGIN/COMMIT: dat's own below
+        try:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                cfg = alembic_config(engine)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise DatabaseError(f"the upgrade would leave {len(broken)} rows whose references are "
+                                        f"missing (first in table {broken[0][0]}); nothing was changed")
+                conn.exec_driver_sql("COMMIT")
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            raw.isolation_level = level
 
 
 def check_schema(engine: Engine, url: str, *, adopt: bool = False) -> str | None:

@@ -278,6 +278,9 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
     stem, tail = _fitted(stem, tail)
     _remove_stale(path.parent, stem, tail, folder_kind=folder)
     prefix = f".{stem}.{os.getpid()}."
+    # a terminating signal (SIGTERM, SIGHUP...) is held back from the moment the file is made
+    # until the block that removes it is entered: one landing in between left it behind
+    held = _hold_signals()
     try:
         if folder:
             tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=tail))
@@ -291,8 +294,10 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
             os.close(fd)
             tmp = Path(name)
     except OSError as exc:
+        _let_signals_through(held)
         raise OutputError(f"cannot write {shorten(path)}: {exc.strerror or exc}") from None
     try:
+        _let_signals_through(held)  # one held back is raised here, where the file is removed
         yield tmp
     except OSError as exc:
         _release(exc)
@@ -304,6 +309,28 @@ def _temporary(path: Path, stem: str, tail: str, *, folder: bool) -> Iterator[Pa
         _release(exc)
         _remove(tmp)
         raise
+
+
+def _hold_signals() -> Any:
+    """Block the signals dat ends on (see cli.main's TERMINATING) in this thread; the old
+    mask, or None where that cannot be done (Windows, not the main thread)."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    wanted = {getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+              if hasattr(signal, n)}
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    except (ValueError, OSError):
+        return None
+
+
+def _let_signals_through(held: Any) -> None:
+    if held is not None:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 #: the longest file name, in bytes, on the file systems dat writes to (Linux, macOS, Windows)

@@ -245,6 +245,11 @@ def _check(rows: Iterable[Row], name: str, parts: dict[str, int], inds: dict[str
             no(row, "numerator", f"{row.shown(1, num)} is not the value {row.shown(0, value)}; "
                                  "a count's numerator is the count itself")
             continue
+        if unit == "count" and num is None and value is not None and den is not None and value > den:
+            # a count is its own numerator: 12 of 10 is refused with the column left empty too
+            no(row, "value", f"{row.shown(0, value)} is larger than the denominator {row.shown(2, den)}; "
+                             "a count is at most its denominator")
+            continue
         if num is not None and den is not None:
             if num > den:
                 no(row, "numerator", f"{row.shown(1, num)} is larger than the denominator {row.shown(2, den)}")

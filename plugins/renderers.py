@@ -663,6 +663,12 @@ def _append(ws: Any, values: list[Any]) -> None:
 XLSX_MAX_DIGITS = 15
 
 
+#: a report table cell that is one number Excel shows back as written: an optional sign and
+#: £, ASCII digits with thousands separators only in groups of three and no leading zero
+#: (but a lone 0), an optional decimal part; no exponent, no %
+_CELL_NUMBER = re.compile(r"([+-]?)(£?)([1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*|0)(?:\.([0-9]+))?")
+
+
 def _cell_value(text: str) -> Any:
     """A report table cell as a number only when its text is unambiguously one number that
     Excel shows back as written: the strict rule of the importers (``_NUM_POINT``: ASCII
@@ -670,15 +676,12 @@ def _cell_value(text: str) -> Any:
     decimal part, an optional leading ``£``) without an exponent or ``%``, no leading zeros
     (but ``0.5``), not ``-0`` and at most 15 significant digits. Returns ``(value, number
     format)`` for a number (the format keeps the decimals, separators and £ written), else the
-    text as it is."""
-    from dat.core.readers import _NUM_POINT
-
-    m = _NUM_POINT.fullmatch(text.strip())
+    text as it is. (The importers' rule is dat.core's; a plugin uses only dat.core.api, so the
+    stricter subset it needs is written out here as :data:`_CELL_NUMBER`.)"""
+    m = _CELL_NUMBER.fullmatch(text.strip())
     if m is None:
         return text
-    sign, cur, whole, frac, exp, pct = m.groups()
-    if exp is not None or pct or not whole or (whole != "0" and whole.startswith("0")):
-        return text
+    sign, cur, whole, frac = m.groups()
     digits = (whole.replace(",", "") + (frac or "")).lstrip("0")
     if len(digits) > XLSX_MAX_DIGITS or (sign == "-" and not digits):
         return text

@@ -149,3 +149,36 @@ def test_revision_files_form_one_linear_chain():
     assert _linear_chain() == chain
     assert sorted(Path(s.path).name for s in _scripts().walk_revisions()) == [p.name for p in files]
 
+
+
+# -- (e) an old database holding data upgrades whole, or not at all ----------------------------
+
+def test_a_revision_0003_sqlite_database_with_data_upgrades_whole(tmp_path):
+    """r5 F02: revision 0004 rebuilds ``partnership`` (copy, drop, rename). With foreign keys
+    enforced and pysqlite running DDL outside a transaction, a database holding figures failed
+    half-way, left ``_alembic_tmp_partnership`` behind, and every later command failed. The
+    fixture is the dump of a real revision-0003 database (19 partnerships, 140 figures)."""
+    import gzip
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = tmp_path / "old.sqlite3"
+    with gzip.open(Path(__file__).with_name("data") / "rev0003_with_data.sql.gz", "rt", encoding="utf-8") as fh:
+        sql = fh.read()
+    con = sqlite3.connect(path)
+    con.executescript(sql)
+    con.close()
+    url = f"sqlite:///{path}"
+    assert current_revision(get_engine(url)) == "0003"
+    res = subprocess.run([sys.executable, "-m", "dat.cli.main", "--db", url, "partnerships"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
+        assert con.execute("SELECT name FROM sqlite_master WHERE name LIKE '_alembic_tmp%'").fetchall() == []
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert con.execute("SELECT count(*) FROM observation").fetchone() == (140,)
+    finally:
+        con.close()

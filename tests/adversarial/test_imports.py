@@ -250,6 +250,9 @@ REFUSALS = {
     "arabic-indic period": (H + "dudley,NTA.RET12,\u0662\u0660\u0661\u0660/\u0661\u0661,40,,,\n", "is not a period", 2),
     "fullwidth period": (H + "dudley,NTA.RET12,\uff12\uff10\uff11\uff10/11,40,,,\n", "is not a period", 2),
     "no-break space in a period": (H + "dudley,NTA.RET12,2010/11\u00a0Q1,40,,,\n", "is not a period", 2),
+    # r5 F01: a count is its own numerator, so at most its denominator with the column empty too
+    "count over its denominator, numerator empty": (H + "dudley,NI40,2007/08,12,,10,\n",
+                                                    "12 is larger than the denominator 10", 2),
     # r4 I8: which of the two differs
     "duplicate with another note": (H + "dudley,NTA.RET12,2007/08 Q1,40,,,a\ndudley,NTA.RET12,2007/08 Q1,40,,,b\n",
                                     "duplicate of line 2 with a different note", 3),

@@ -10,6 +10,7 @@ cases measured on main run with the default limits as well.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import tracemalloc
@@ -647,21 +648,25 @@ def test_signal_mid_render_leaves_no_temporary_file(backend, tmp_path, signame, 
     tpl.write_text("{% for i in range(19999) %}para **{{ i }}** text\n\n{% endfor %}")
     out = tmp_path / "out.docx"
     exe = Path(sys.executable).with_name("dat")
-    proc = subprocess.Popen([str(exe), "--db", db_url, "report", "dudley", "--template-file", str(tpl),
-                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".out.*.tmp.docx")):  # the renderer is writing
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no temporary file appeared"
-            time.sleep(0.01)
-        # the temporary file lives about 1.3 s now that the .docx writer is quick: signal at once
-        proc.send_signal(getattr(signal, signame))
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+    for _attempt in range(3):  # a loaded machine may finish the write before the signal lands
+        proc = subprocess.Popen([str(exe), "--db", db_url, "report", "dudley", "--template-file", str(tpl),
+                                 "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not list(tmp_path.glob(".out.*.tmp.docx")):  # the renderer is writing
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "no temporary file appeared"
+                time.sleep(0.01)
+            # the temporary file lives about 1.3 s now that the .docx writer is quick: signal at once
+            proc.send_signal(getattr(signal, signame))
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if proc.returncode != 0:
+            break
+        out.unlink()  # finished first: a whole file, no litter; try again
     assert proc.returncode == code, stderr
     assert stderr.strip() == f"dat: stopped by {signame}" and stdout == "", stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.md.j2"]  # no output, no litter
@@ -714,12 +719,12 @@ def test_markdown_nested_past_the_renderer_is_refused_not_dropped(backend, tmp_p
     assert res.returncode == 1, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and len(lines[0]) <= 200 and "Traceback" not in res.stderr, res.stderr
-    assert "nested deeper than 20 levels" in lines[0], lines[0]
+    assert "nested too deeply" in lines[0] and "the limit of 20 levels" in lines[0], lines[0]
     assert not out.exists()
     lazy = tmp_path / "lazy.md.j2"  # deep quotes with lazy continuation lines
     lazy.write_text("{{ '>' * 2000 }} a\n{% for i in range(50) %}line {{ i }}\n{% endfor %}")
     res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(lazy), "-o", str(out))
-    assert res.returncode == 1 and "nested deeper than 20" in res.stderr and not out.exists(), res.stderr
+    assert res.returncode == 1 and "the limit of 20 levels" in res.stderr and not out.exists(), res.stderr
     ok = tmp_path / "ok.md.j2"
     ok.write_text("{{ '>' * 19 }} kept\n")
     res = run_dat("--db", db_url, "report", "dudley", "--template-file", str(ok), "-o", str(out))
@@ -1104,7 +1109,9 @@ FRESH_CASES = [
 
 
 def test_r4v_f01_filters_that_make_new_lists_count_what_they_hold(backend, tmp_path):
-    _assert_all_refused(backend, tmp_path, FRESH_CASES, cls=TemplateLimitError, limits=SMALL_BUILT)
+    # a clock of 1.5 s can run out first on a loaded machine: the built limit must decide
+    _assert_all_refused(backend, tmp_path, FRESH_CASES, cls=TemplateLimitError,
+                        limits=dataclasses.replace(SMALL_BUILT, seconds=30))
 
 
 def test_r4v_f01_slice_batch_groupby_still_work_within_the_total():
@@ -1137,7 +1144,7 @@ def test_r4v_f01_cli_slice_batch_refused_fast_in_bounded_memory(backend, tmp_pat
     assert res.returncode == 1, (res.returncode, res.stderr[-300:])
     line = _one_clean_line(res, "dat: template ")
     assert re.search(pattern, line), line
-    assert seconds < 4, seconds
+    assert seconds < 15, seconds  # about 1-3 s alone; the memory cap is the point
     assert not out.exists()
     assert db_digest(db_url) == before
 
