@@ -15,7 +15,9 @@ FORMATS = ("table", "csv", "json", "markdown")
 
 class OutputPath(click.Path):
     """A ``-o`` file: like ``click.Path(dir_okay=False)``, and a name that ends in a slash
-    names a folder, so it is refused (exit 2) before ``Path`` drops the slash."""
+    names a folder, so it is refused (exit 2) before ``Path`` drops the slash. Both folder
+    refusals are one ``dat:`` line (a :class:`~dat.core.errors.UsageError`), like every other
+    ``-o`` refusal, not Click's usage block."""
 
     def __init__(self) -> None:
         super().__init__(dir_okay=False, path_type=__import__("pathlib").Path)
@@ -23,9 +25,15 @@ class OutputPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         import os
 
+        from dat.core.errors import UsageError, shorten
+
         text = os.fsdecode(value) if isinstance(value, (str, bytes)) else str(value)
-        if text.endswith(("/", os.sep)):
-            self.fail(f"{text!r} ends in a slash, so it names a folder; give a file name", param, ctx)
+        if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
+            raise UsageError(f"cannot write {shorten(text)}: it ends in a slash, so it names a folder; "
+                             "give a file name")
+        if os.path.isdir(text):
+            raise UsageError(f"cannot write {shorten(text)}: is a directory (-o names a folder); "
+                             "give a file name")
         return super().convert(value, param, ctx)
 
 

@@ -317,6 +317,41 @@ def _inline_text(token) -> str:
     return "".join(out)
 
 
+def _link_suffix(href: str, text: str) -> str:
+    """What follows a link's text in .docx and .xlsx: `` (address)``, unless the text is the address."""
+    return f" ({href})" if href and href != text.strip() else ""
+
+
+def _image_text(token) -> str:
+    """An image as .docx and .xlsx write it: its alt text and address."""
+    alt, src = _inline_text(token), str(token.attrGet("src") or "")
+    return f"{alt} ({src})" if alt and src else alt or src
+
+
+def _cell_text(token) -> str:
+    """A sheet cell's text: :func:`_inline_text`, but a link's address written after its text
+    and an image as its alt text and address, as the .docx writes them (nothing dropped)."""
+    if not token.children:
+        return token.content
+    out: list[str] = []
+    links: list[tuple[str, int]] = []  # (address, where its text starts in out)
+    for c in token.children:
+        if c.type == "link_open":
+            links.append((str(c.attrGet("href") or ""), len(out)))
+        elif c.type == "link_close":
+            href, start = links.pop() if links else ("", len(out))
+            out.append(_link_suffix(href, "".join(out[start:])))
+        elif c.type == "image":
+            out.append(_image_text(c))
+        elif c.type == "softbreak":
+            out.append(" ")
+        elif c.type == "hardbreak":
+            out.append("\n")
+        elif c.content:  # text, code and anything else markdown-it may add: its text
+            out.append(c.content)
+    return "".join(out)
+
+
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _MONO = "Courier New"
@@ -438,11 +473,10 @@ class _DocxWriter:
                 link_text.clear()
             elif kind == "link_close":
                 href = hrefs.pop() if hrefs else ""
-                if href and href != "".join(link_text).strip():
-                    put(f" ({href})")
+                if suffix := _link_suffix(href, "".join(link_text)):
+                    put(suffix)
             elif kind == "image":
-                alt, src = _inline_text(c), str(c.attrGet("src") or "")
-                put(f"{alt} ({src})" if alt and src else alt or src)
+                put(_image_text(c))
             elif c.content:  # anything else markdown-it may add is written as its text
                 put(c.content)
         flush()
@@ -628,7 +662,7 @@ def render_xlsx(*, markdown: str, context: dict, path: Path, title: str) -> None
                 if tokens[i].type == "tr_open":
                     cur = []
                 elif tokens[i].type == "inline":
-                    cur.append(_cell_value(_inline_text(tokens[i])))
+                    cur.append(_cell_value(_cell_text(tokens[i])))
                 elif tokens[i].type == "tr_close":
                     _append(sheet, [v[0] if isinstance(v, tuple) else v for v in cur])
                     for col, v in enumerate(cur, 1):
@@ -663,16 +697,18 @@ def _append(ws: Any, values: list[Any]) -> None:
 XLSX_MAX_DIGITS = 15
 
 
-#: a report table cell that is one number Excel shows back as written: an optional sign and
-#: £, ASCII digits with thousands separators only in groups of three and no leading zero
+#: a report table cell that is one number Excel shows back as written: an optional ``-`` and
+#: £ (a written ``+`` keeps the cell text: Excel would show ``+5`` as ``5``), ASCII digits
+#: with thousands separators only in groups of three and no leading zero
 #: (but a lone 0), an optional decimal part; no exponent, no %
-_CELL_NUMBER = re.compile(r"([+-]?)(£?)([1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*|0)(?:\.([0-9]+))?")
+_CELL_NUMBER = re.compile(r"(-?)(£?)([1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*|0)(?:\.([0-9]+))?")
 
 
 def _cell_value(text: str) -> Any:
     """A report table cell as a number only when its text is unambiguously one number that
     Excel shows back as written: the strict rule of the importers (``_NUM_POINT``: ASCII
-    digits, an optional sign, thousands separators only in groups of three, an optional
+    digits, an optional ``-`` (a leading ``+`` keeps the cell text: Excel shows no ``+``),
+    thousands separators only in groups of three, an optional
     decimal part, an optional leading ``£``) without an exponent or ``%``, no leading zeros
     (but ``0.5``), not ``-0`` and at most 15 significant digits. Returns ``(value, number
     format)`` for a number (the format keeps the decimals, separators and £ written), else the

@@ -188,7 +188,7 @@ def test_xlsx_keeps_tables_nested_in_lists_and_quotes(db_url, tmp_path):
     rows = list(sheets.values())
     assert rows[0] == [("x", "y"), ("TABLE-CELL", "bold cell")]
     assert rows[1] == [("q",), ("QUOTED-CELL",)]
-    assert rows[2] == [("img",), ("ALT-TEXT",)]
+    assert rows[2] == [("img",), ("ALT-TEXT (p.png)",)]  # alt text and address, as .docx (fifth attack)
 
 
 # -- F04: .xlsx made a sheet per table with no limit ----------------------------------------------
@@ -299,7 +299,7 @@ def test_xlsx_only_unambiguous_numbers_become_numbers(db_url, tmp_path):
     texts = ["1,2,3", "0001234", "٣", "12345678901234567890", "1234567890123456", "1e5", "12%", "0x1F",
              "1,23", "12,3456", "1_000", ".5", "5.", "00.5", "1-1", "£-5", "1 000", "１２"]
     numbers = {"1,234,567": 1234567, "0.5": 0.5, "-12.25": -12.25, "£1,234.50": 1234.5, "7": 7,
-               "123456789012345": 123456789012345, "+3": 3, "-£5": -5}
+               "123456789012345": 123456789012345, "-£5": -5}
     header = "|" + "|".join(f"c{i}" for i in range(len(texts) + len(numbers))) + "|\n"
     sep = "|" + "-|" * (len(texts) + len(numbers)) + "\n"
     res, out, _ = _report(db_url, tmp_path, header + sep + "|" + "|".join([*texts, *numbers]) + "|\n", ".xlsx")
@@ -372,3 +372,53 @@ def test_nesting_message_counts_lists_as_the_user_wrote_them(db_url, tmp_path):
     ten = "".join(f"{' ' * 2 * i}- l{i}\n" for i in range(10))
     res, _out, _ = _report(db_url, tmp_path, ten, ".html")
     _refused(res, tmp_path, "10 lists and 0 block quotes", "limit of 20 levels (a list counts 2")
+
+
+# -- fifth attack: .xlsx dropped a written "+" and link addresses; -o DIR was Click's usage block --
+
+def test_xlsx_plus_sign_keeps_the_cell_text(db_url, tmp_path):
+    """F03: ``+5`` was the number 5 (Excel shows ``5``); a written ``+`` keeps the cell text."""
+    res, out, _ = _report(db_url, tmp_path, "|a|b|c|d|e|f|\n|-|-|-|-|-|-|\n|+5|+0|+1,234|+£7.50|-£7.50|£-7.50|\n",
+                          ".xlsx")
+    _ok(res)
+    from openpyxl import load_workbook
+
+    cells = load_workbook(out).worksheets[3][2]
+    assert [c.value for c in cells[:4]] == ["'+5", "'+0", "'+1,234", "'+£7.50"]
+    assert all(c.data_type == "s" for c in cells[:4])
+    assert (cells[4].value, cells[4].number_format) == (-7.5, '"£"0.00')
+    assert cells[5].value in ("£-7.50", "'£-7.50") and cells[5].data_type == "s"
+
+
+def test_xlsx_cell_keeps_link_and_image_addresses(db_url, tmp_path):
+    """F04: a link in a table cell kept only its text; now ``text (address)`` as in .docx."""
+    source = ("|name|source|\n|-|-|\n|NTA|[report](https://example.org/nta-q1.pdf)|\n"
+              "|img|![chart](https://example.org/c.png)|\n|same|<https://example.org/x>|\n"
+              "|f|[=1+1](https://example.org/f) and **[b](mailto:a@example.org)**|\n")
+    rows = []
+    for suffix in (".xlsx", ".docx"):
+        res, out, _ = _report(db_url, tmp_path, source, suffix)
+        _ok(res)
+        rows.append(list(_xlsx_tables(out).values())[0] if suffix == ".xlsx" else
+                    [tuple(r) for r in _docx(out)[1][0]])
+    xlsx, docx_rows = rows
+    assert xlsx[1:4] == [("NTA", "report (https://example.org/nta-q1.pdf)"),
+                         ("img", "chart (https://example.org/c.png)"), ("same", "https://example.org/x")]
+    assert xlsx[4] == ("f", "'=1+1 (https://example.org/f) and b (mailto:a@example.org)")
+    assert xlsx[1:4] == docx_rows[1:4] and docx_rows[4][1] == xlsx[4][1][1:]
+
+
+@pytest.mark.parametrize("name", ["dir.md", "dir.xlsx/"])
+def test_output_naming_a_folder_is_one_line(db_url, tmp_path, name):
+    """F08: ``-o DIR`` printed Click's four-line usage block; now one ``dat:`` line, exit 2."""
+    (tmp_path / name.rstrip("/")).mkdir()
+    (tmp_path / "t.md.j2").write_text("# hi\n", encoding="utf-8")
+    from click.testing import CliRunner
+
+    from dat.cli.main import cli
+
+    inv = CliRunner().invoke(cli, ["--db", db_url, "report", "dudley", "--template-file", str(tmp_path / "t.md.j2"),
+                                   "-o", str(tmp_path / name), "--force"], catch_exceptions=False)
+    lines = inv.stderr.strip().splitlines()
+    assert inv.exit_code == 2 and len(lines) == 1 and len(lines[0]) <= 200, inv.stderr
+    assert lines[0].startswith("dat: cannot write ") and "folder" in lines[0] and "Usage" not in inv.stderr
