@@ -30,6 +30,7 @@ from __future__ import annotations
 import builtins
 import math
 import re
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -235,6 +236,13 @@ TEMPLATE_MAX_INT_BITS = 4096
 #: prints, compares or hashes (CPython hashes a tuple recursively in C without a guard: a
 #: tuple nested 200,000 deep crashed dat); also blocks and brackets nested in the source
 TEMPLATE_MAX_NESTING = 100
+#: the work ``|urlize`` may do: the sum of the squares of the lengths of the words of its text
+#: (Jinja's trailing-punctuation regex backtracks quadratically inside one call: a 20,002
+#: character word took 7.5 s, so 50,000,000 is about 1 s)
+URLIZE_MAX_WORK = 50_000_000
+#: arguments of one call unpacked with ``*l`` or ``**d`` past which they count as built
+#: (each ``f(*l)`` makes a new tuple that the callee may keep: ``cycler``, a macro's varargs)
+CALL_FREE_ARGS = 8
 #: tags (``{% ... %}`` and ``{{ ... }}``) of the source, counted with Jinja's lexer before it
 #: is parsed (parsing and compiling 36,000 empty macros took over a minute and 1 GB)
 TEMPLATE_MAX_TAGS = 10_000
@@ -287,6 +295,11 @@ def _size_of(value: Any) -> int | None:
 
 
 _VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+
+
+def _is_namespace_class(value: Any) -> bool:
+    return isinstance(value, type) and value.__name__ == "Namespace" and \
+        value.__module__ == "jinja2.utils"
 
 
 def _is_namespace(value: Any) -> bool:
@@ -359,6 +372,16 @@ def _depth(value: Any, limit: int) -> int:
         stack.extend((c, d + 1) for c in children
                      if isinstance(c, _NESTING) or _is_namespace(c))
     return deepest
+
+
+def _check_pairs(items: Any, limits: TemplateLimits) -> None:
+    """The (key, value) pairs given to ``dict()``, ``namespace()`` or ``update()``: each key is
+    measured as a dict key is before it is hashed (a tuple key is hashed whole in C)."""
+    if _depth(items, limits.nesting) > limits.nesting + 2:  # [(key, value)...]
+        raise _nesting_error(limits.nesting)
+    for pair in items:
+        if isinstance(pair, (list, tuple)) and pair and isinstance(pair[0], _CONTAINERS):
+            _check_text(pair[0], limits.size, compare=True, nesting=limits.nesting)
 
 
 def _nesting_error(limit: int) -> TemplateLimitError:
@@ -521,6 +544,8 @@ def _method_check(state: _State, obj: Any, name: str, args: tuple[Any, ...],
             longest = max((len(v) for v in args[0].values() if isinstance(v, (str, bytes))),
                           default=1)
             predicted = n * max(longest, 1)
+    elif isinstance(obj, int) and name == "to_bytes":
+        predicted = _int_arg(_arg(args, kwargs, 0, "length", 1))
     elif isinstance(obj, (list, dict, set, bytearray)):
         n = len(obj)
         if name in ("append", "insert", "add", "setdefault"):
@@ -553,6 +578,7 @@ _SPLITTING = frozenset({"split", "rsplit", "splitlines", "partition", "rpartitio
 _GUARDED_METHODS = frozenset({
     "center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate",
     "append", "insert", "add", "setdefault", "extend", "update", "union", "fromkeys",
+    "to_bytes",
 })
 
 
@@ -601,6 +627,12 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
             raise TemplateLimitError(f"|wordwrap({width:,}) of a run of {longest:,} spaces would "
                                      f"take too long (at most {WORDWRAP_MAX_WORK:,} characters "
                                      f"copied) {_LIMIT}")
+    elif name == "urlize":
+        work = sum(len(w) ** 2 for w in re.split(r"\s+", str(value)))
+        if work > URLIZE_MAX_WORK:
+            raise TemplateLimitError(f"|urlize of words this long would take too long (the "
+                                     f"squares of their lengths add up past "
+                                     f"{URLIZE_MAX_WORK:,}) {_LIMIT}")
     elif name == "format":
         fmt_args = kwargs or rest
         _printf_size(str(value), fmt_args, limit)
@@ -614,8 +646,10 @@ def _filter_check(state: _State, name: str, args: tuple[Any, ...],
     elif name == "join":
         items = _materialized(state, value if value is not None else ())
         attribute = _arg(rest, kwargs, 1, "attribute", None)
-        predicted = (_joined_size(items, _arg(rest, kwargs, 0, "d", ""), limit)
-                     if attribute is None else 0)
+        sep = _arg(rest, kwargs, 0, "d", "")
+        # with attribute= the items' texts are not known before: the separators are
+        predicted = (_joined_size(items, sep, limit) if attribute is None
+                     else _joined_size([""] * len(items), sep, limit))
         args = (items, *rest)
     elif name == "tojson":
         indent = _arg(rest, kwargs, 0, "indent", None)
@@ -727,6 +761,9 @@ _FRESH_ITEMS = frozenset({"slice", "batch", "items", "dictsort", "groupby"})
 #: a new list or tuple counts this many items besides what it holds (an empty list is 56
 #: bytes: 100,000 of them from []|slice(100000) were kept 200 times in 1.5 GB)
 _CONTAINER_COST = 4
+#: an item of a new dict or set counts this many (an entry takes about 50 bytes, a list's
+#: slot 8: 200 copies of a 100,000-key dict from namespace(d) counted 20,000,000 in 1.1 GB)
+_ENTRY_COST = 3
 
 
 def _fresh_size(name: str, item: Any) -> int:
@@ -930,7 +967,7 @@ def _sandbox_classes() -> Any:
                 state = self.dat_state
                 if n > state.limits.size:
                     raise _too_big(n, state.limits.size)
-                self.dat_count(n)
+                self.dat_count(n * _ENTRY_COST if isinstance(value, (dict, set, frozenset)) else n)
                 if not isinstance(value, (str, bytes, bytearray)):
                     self.dat_nest(value)
             return value
@@ -1026,8 +1063,7 @@ def _sandbox_classes() -> Any:
             limits = self.dat_state.limits
             if args and not hasattr(args[0], "keys"):
                 items = _materialized(self.dat_state, args[0])
-                if _depth(items, limits.nesting) > limits.nesting + 2:  # [(key, value)...]
-                    raise _nesting_error(limits.nesting)
+                _check_pairs(items, limits)
                 args = (items, *args[1:])
             size = (len(args[0]) if args else 0) + len(kwargs)
             if size > limits.size:
@@ -1056,19 +1092,18 @@ def _sandbox_classes() -> Any:
                 return _codec_guard(self, value, name, obj)
             if name in _SPLITTING and isinstance(obj, (str, bytes, bytearray)):
                 self.dat_count(len(obj))  # the new strings: at most the whole text again
-            container = isinstance(obj, (list, tuple, dict, set, frozenset))
+            container = isinstance(obj, (list, tuple, dict, set, frozenset, *_VIEWS))
             if not container and (name not in _GUARDED_METHODS
-                                  or not isinstance(obj, (str, bytes, bytearray))):
+                                  or not isinstance(obj, (str, bytes, bytearray, int))):
                 return value
             state = self.dat_state
 
             def guarded(*args: Any, **kwargs: Any) -> Any:
                 args, kwargs = _method_check(state, obj, name, args, kwargs)
-                if name == "update":  # its keys are hashed: a dict's are already, pairs' are
-                    nesting = state.limits.nesting  # not (only their depth matters: their
-                    for a in args:  # size was checked above)
-                        if not isinstance(a, dict) and _depth(a, nesting) > nesting + 2:
-                            raise _nesting_error(nesting)
+                if name == "update":  # its keys are hashed: a dict's are already, pairs'
+                    for a in args:  # are not (their size was checked above)
+                        if not isinstance(a, dict):
+                            _check_pairs(a, state.limits)
                 elif name in _COMPARING_METHODS:  # list.index, dict.get, set.add... compare
                     limit = state.limits.size  # or hash: measured first (an iterable
                     nesting = state.limits.nesting  # argument is a list by now)
@@ -1138,6 +1173,19 @@ def _sandbox_classes() -> Any:
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
             __self.dat_tick()
             state = __self.dat_state
+            # Jinja passes a loop's and a block's variables as _loop_vars and _block_vars
+            own = {k: v for k, v in kwargs.items() if k not in ("_loop_vars", "_block_vars")}
+            unpacked = len(args) + len(own)
+            if unpacked > CALL_FREE_ARGS:  # f(*l): a new tuple the callee may keep
+                if unpacked > state.limits.size:
+                    raise _too_big(unpacked, state.limits.size, "a call with arguments")
+                __self.dat_count(unpacked)
+            if _is_namespace_class(__obj):  # namespace(d) copies d: counted, keys measured
+                return __self.dat_built(__obj(__self.dat_dict(*args, **own)))
+            if getattr(__obj, "__name__", "") == "changed" and \
+                    isinstance(getattr(__obj, "__self__", None), LoopContext):
+                for a in args:  # compared with the last step's value
+                    __self.dat_cmp(a)
             if isinstance(__obj, (Macro, LoopContext)):
                 if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
                     args = (__self.dat_iter(args[0]), *args[1:])
@@ -1151,7 +1199,18 @@ def _sandbox_classes() -> Any:
                     state.depth -= 1
             fmt = __self.wrap_str_format(__obj)
             guarded = __self.dat_guard(fmt or __obj)
-            rv = super().call(__context, guarded, *args, **kwargs)
+            try:
+                rv = super().call(__context, guarded, *args, **kwargs)
+            except OverflowError as exc:  # "Python int too large to convert to C ssize_t"
+                huge = [a for a in (*args, *kwargs.values())
+                        if isinstance(a, int) and abs(a) > sys.maxsize]
+                if not huge or "ssize_t" not in str(exc) and "C int" not in str(exc) \
+                        and "C long" not in str(exc):
+                    raise
+                name = getattr(__obj, "__name__", "a function")
+                raise TemplateLimitError(f"a number of {_count(huge[0])} given to {name}() is "
+                                         f"too large (limit {state.limits.size:,}) "
+                                         f"{_LIMIT}") from None
             if getattr(guarded, "dat_guarded", False):
                 return rv
             return __self.dat_built(rv)

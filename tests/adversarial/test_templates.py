@@ -1177,3 +1177,74 @@ def test_r4v_f07_non_finite_floats_still_print():
            '{{ 1e308|int|string|length }}')
     out = render_source(src, {}, name="t", html=False, sandboxed=True)
     assert out == "inf -inf nan 0 inf [inf, 1] [('a', -inf)] 309"
+
+
+# -- fifth attack (r5): values built, copied, compared or hashed before the checks --------------
+
+#: nested 33 deep, each level two of the one below: 2**33 leaves from 33 small tuples/lists
+DEEP_T = "{% set ns = namespace(t=0) %}{% for i in range(33) %}{% set ns.t = (ns.t, ns.t) %}{% endfor %}"
+DEEP_L = ("{% set ns = namespace(a=[0], b=[0]) %}{% for i in range(31) %}{% set ns.a = [ns.a, ns.a] %}"
+          "{% set ns.b = [ns.b, ns.b] %}{% endfor %}")
+COMPARE = r"compare or look up a value of more than 100,000 parts"
+R5_CASES = [
+    # F01: int.to_bytes(length) is predicted like ljust, before the bytes are made
+    ("to-bytes", '{{ (0).to_bytes(2900000000, "little")|length }}',
+     r"to_bytes\(\) of 2,900,000,000 items \(limit 100,000\)"),
+    ("to-bytes-kw", '{{ (0).to_bytes(length=200000, byteorder="big")|length }}', r"to_bytes\(\) of 200,000 items"),
+    ("to-bytes-attr", '{{ (0)|attr("to_bytes")(200000, "big")|length }}', r"to_bytes\(\) of 200,000 items"),
+    # F02: |join(attribute=) is predicted from its separators
+    ("join-attribute", '{{ range(2800)|join("x"*99999, attribute="real")|length }}', r"\|join of 279,897,201 items"),
+    # F05: |urlize of long words (quadratic inside one regex call)
+    ("urlize", '{{ (")"*20000 ~ "a)")|urlize|length }}', r"\|urlize of words this long would take too long"),
+    # F06: *l unpacked into a call is a new tuple the callee keeps
+    ("cycler-unpack", "{% set l = [0]*99999 %}{% set k = [] %}{% for i in range(50) %}"
+                      "{% set _ = k.append(cycler(*l)) %}{% endfor %}{{ k|length }}", r"built more than 2,000,000"),
+    ("macro-varargs", "{% set l = [0]*99999 %}{% macro m(ns) %}{% set _ = ns.k.append(varargs) %}{% endmacro %}"
+                      "{% set ns = namespace(k=[]) %}{% for i in range(50) %}{{ m(ns, *l) }}{% endfor %}",
+     r"built more than 2,000,000"),
+    ("unpack-too-many", "{% set l = [0]*100000 %}{{ cycler(0, *l) }}", r"call with arguments of 100,001 items"),
+    # F07: namespace(d) copies d: counted like dict(d)
+    ("namespace-copy", "{% set d = dict.fromkeys(range(10000)|list, 0) %}{% set k = [] %}{% for i in range(250) %}"
+                       "{% set _ = k.append(namespace(d)) %}{% endfor %}{{ k|length }}", r"built more than 2,000,000"),
+    # F09: loop.changed compares with the last value
+    ("loop-changed", DEEP_L + "{% for v in [ns.a, ns.b] %}{{ loop.changed(v) }}{% endfor %}", COMPARE),
+    # F10: the keys of (key, value) pairs are hashed
+    ("update-pairs", DEEP_T + "{% set d = {} %}{{ d.update([(ns.t, 1)]) }}", COMPARE),
+    ("dict-pairs", DEEP_T + "{{ dict([(ns.t, 1)]) }}", COMPARE),
+    ("namespace-pairs", DEEP_T + "{{ namespace([(ns.t, 1)]) }}", COMPARE),
+    ("keys-isdisjoint", DEEP_T + '{{ {"a": 1}.keys().isdisjoint([ns.t]) }}', COMPARE),
+    # F11: a huge int where Python wants a C size names the argument and the limit
+    ("split-huge", '{{ "a b".split(" ", 10**20) }}',
+     r"a number of 100,000,000,000,000,000,000 given to split\(\) is too large \(limit 100,000\)"),
+    ("pop-huge", "{{ [1, 2, 3].pop(10**20) }}", r"given to pop\(\) is too large"),
+    ("hex-huge", '{{ "ab".encode().hex(":", 10**20) }}', r"given to hex\(\) is too large"),
+    ("to-bytes-huge", '{{ (1).to_bytes(10**20, "big") }}', r"to_bytes\(\) of 100,000,000,000,000,000,000 items"),
+]
+
+
+@pytest.mark.parametrize("case_id,source,pattern", R5_CASES, ids=[c[0] for c in R5_CASES])
+def test_r5_built_copied_compared_or_hashed_values_are_refused_first(case_id, source, pattern):
+    from dat.core.reports import render_source
+
+    limits = dataclasses.replace(SMALL, seconds=5.0)
+    start = time.perf_counter()
+    with pytest.raises(TemplateLimitError) as info:
+        render_source(source, {}, name="r5.md.j2", html=False, sandboxed=True, limits=limits)
+    message = str(info.value)
+    assert re.search(pattern, message) and "\n" not in message, message
+    assert "ssize_t" not in message and "C int" not in message
+    assert time.perf_counter() - start < 3.0
+
+
+def test_r5_legitimate_uses_still_render():
+    from dat.core.reports import render_source
+
+    src = ('{{ (258).to_bytes(2, "big")|length }} {{ [1, 2]|join(",", attribute="real") }} '
+           '{{ "see http://example.org now"|urlize|length }} {{ cycler(*[1, 2]).next() }} '
+           '{% set ns = namespace({"a": 1}, b=2) %}{{ ns.a }}{{ ns.b }} '
+           '{% for v in [1, 1, 2] %}{{ loop.changed(v) }}{% endfor %} '
+           '{% set d = {} %}{% set _ = d.update([((1, 2), 3)]) %}{{ d }} {{ dict([("a", 1)]) }} '
+           '{{ {"a": 1}.keys().isdisjoint(["b"]) }} {{ "a b c".split(" ", 1) }}'
+           '{% for i in range(3) %}{% set n = namespace(x=i) %}{{ n.x }}{% endfor %}')
+    out = render_source(src, {}, name="ok.md.j2", html=False, sandboxed=True, limits=SMALL)
+    assert out == ("2 1,2 74 1 12 TrueFalseTrue {(1, 2): 3} {'a': 1} True ['a', 'b c']012")
