@@ -34,7 +34,32 @@ class OutputPath(click.Path):
         if os.path.isdir(text):
             raise UsageError(f"cannot write {shorten(text)}: is a directory (-o names a folder); "
                              "give a file name")
+        if _is_the_database(text, ctx):
+            raise UsageError(f"cannot write {shorten(text)}: it is the database this command reads "
+                             "(--force does not overwrite it); give another file name")
         return super().convert(value, param, ctx)
+
+
+def _is_the_database(text: str, ctx: click.Context | None) -> bool:
+    """Whether ``text`` is the SQLite file the command uses (r6 F02: ``-o dat.sqlite3 --force``
+    replaced the database with the export), through any link or relative path."""
+    import os
+
+    if not os.path.exists(text):
+        return False
+    try:
+        from sqlalchemy.engine import make_url
+
+        from dat.core.db import resolve_url
+
+        root = ctx.find_root() if ctx is not None else None
+        url, _ = resolve_url((root.obj or {}).get("db_url") if root is not None else None)
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+            return False
+        return os.path.exists(parsed.database) and os.path.samefile(text, parsed.database)
+    except Exception:  # an unusable URL is reported by the command itself
+        return False
 
 
 def format_option(func: Callable) -> Callable:

@@ -105,9 +105,16 @@ def xlsx_text(value: str) -> str:
     """Text as an XLSX cell can hold it: neutralised (see :func:`safe_cell`), with the
     control characters that XML 1.0 cannot carry replaced by U+FFFD."""
     text = safe_cell(value, separators=False)
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
-        text = "".join("\ufffd" if ord(ch) < 32 and ch not in "\t\n\r" else ch for ch in text)
+    if any(_not_xml(ch) for ch in text):
+        text = "".join("\ufffd" if _not_xml(ch) else ch for ch in text)
     return text
+
+
+def _not_xml(ch: str) -> bool:
+    """A character XML 1.0 cannot carry: C0 controls but tab, LF and CR; lone surrogates;
+    U+FFFE and U+FFFF (an imported note may hold them: r6 F01)."""
+    o = ord(ch)
+    return (o < 32 and ch not in "\t\n\r") or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF)
 
 
 def xlsx_cell(ws: Any, value: Any) -> Any:

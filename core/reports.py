@@ -682,6 +682,10 @@ def _limited_binop(op: str, left: Any, right: Any, limit: int = TEMPLATE_MAX_SIZ
     is built."""
     import operator
 
+    for operand in (left, right):  # a number made too big elsewhere (int.from_bytes: r6 F01)
+        if isinstance(operand, int) and operand.bit_length() > TEMPLATE_MAX_INT_BITS:
+            raise TemplateLimitError(f"a number too large for a template (limit "
+                                     f"{TEMPLATE_MAX_INT_BITS} bits)")
     if op == "**":
         if isinstance(right, (int, float)) and abs(right) > 100:
             raise TemplateLimitError(f"exponent {right} is too large for a template (limit 100)")
@@ -1211,6 +1215,9 @@ def _sandbox_classes() -> Any:
                 raise TemplateLimitError(f"a number of {_count(huge[0])} given to {name}() is "
                                          f"too large (limit {state.limits.size:,}) "
                                          f"{_LIMIT}") from None
+            if isinstance(rv, int) and rv.bit_length() > TEMPLATE_MAX_INT_BITS:  # int.from_bytes (r6 F01)
+                raise TemplateLimitError(f"a number too large for a template (limit "
+                                         f"{TEMPLATE_MAX_INT_BITS} bits)")
             if getattr(guarded, "dat_guarded", False):
                 return rv
             return __self.dat_built(rv)

@@ -308,3 +308,42 @@ def test_a_name_with_a_new_line_is_shown_escaped(tmp_path, seed_store):
     assert len(lines) == 1 and lines[0].endswith("new\\nline.csv"), res.stderr
     again = refused(invoke("--db", url, "export", "-o", str(target)), 1, "the file exists")
     assert "new\\nline.csv" in again
+
+
+def test_r6_output_is_never_the_database_being_read(tmp_path):
+    """r6 F02: ``dat export -o DB --force`` replaced the SQLite database it read with the
+    export; through a relative path or a linked folder it is the same file, and refused."""
+    from click.testing import CliRunner
+
+    from dat.cli.main import cli
+
+    db = tmp_path / "d.sqlite3"
+    url = f"sqlite:///{db}"
+    assert CliRunner().invoke(cli, ["--db", url, "db", "upgrade"]).exit_code == 0
+    before = db.read_bytes()
+    (tmp_path / "link").symlink_to(tmp_path)
+    for target in (str(db), str(tmp_path / "link" / "d.sqlite3")):
+        for args in (["export", "-o", target, "--force"], ["report", "dudley", "-o", target, "--force"]):
+            res = CliRunner().invoke(cli, ["--db", url, *args])
+            assert res.exit_code == 2 and "it is the database this command reads" in res.stderr, res.stderr
+    assert db.read_bytes() == before
+
+
+def test_r6_a_note_with_u_fffe_exports_to_xlsx(tmp_path):
+    """r6 F01: a note holding U+FFFE or U+FFFF (accepted on import) made the .xlsx export an
+    internal error; it is written as U+FFFD, as control characters are."""
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from dat.cli.main import cli
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    src = tmp_path / "in.csv"
+    src.write_text("partnership,indicator,period,value,numerator,denominator,note\n"
+                   "dudley,NI40,1961/62,40,,,a\ufffeb\uffffc\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["--db", url, "import", str(src)]).exit_code == 0
+    out = tmp_path / "o.xlsx"
+    res = CliRunner().invoke(cli, ["--db", url, "export", "-i", "NI40", "-p", "dudley", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    notes = [c.value for row in load_workbook(out).active.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "a\ufffdb\ufffdc" in notes, notes

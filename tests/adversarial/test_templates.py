@@ -1248,3 +1248,14 @@ def test_r5_legitimate_uses_still_render():
            '{% for i in range(3) %}{% set n = namespace(x=i) %}{{ n.x }}{% endfor %}')
     out = render_source(src, {}, name="ok.md.j2", html=False, sandboxed=True, limits=SMALL)
     assert out == ("2 1,2 74 1 12 TrueFalseTrue {(1, 2): 3} {'a': 1} True ['a', 'b c']012")
+
+
+@pytest.mark.parametrize("source", [
+    '{% set x = (1).from_bytes(("\\xff" * 9999).encode("latin-1"), "big") %}{{ (x ** 50)|string|length }}',
+    '{% set x = (1).from_bytes(("\\xff" * 9999).encode("latin-1"), "big") %}{{ x }}',
+])
+def test_r6_an_int_made_by_a_method_is_held_to_the_bit_limit(backend, tmp_path, source):
+    """r6 F01/F02: int.from_bytes made an 80,000-bit number the operators then raised to the
+    50th power in one call (killed at 60 s); printing it gave Python's 4,300-digit message."""
+    _assert_refused(backend, tmp_path, source, r"a number too large for a template \(limit 4096 bits\)",
+                    limits=SMALL)
