@@ -199,6 +199,11 @@ def parse_number(text: str, decimal_comma: bool = False) -> tuple[float, int, st
     return value, decimals, mark
 
 
+def _literal(sign: str, whole: str, frac: str | None, exp: str | None) -> str:
+    """The number a matched cell writes, as plain decimal text (separators already removed)."""
+    return f"{sign}{whole or '0'}.{frac or '0'}" + (f"e{exp}" if exp else "")
+
+
 def written_beyond(text: str, limit: int) -> bool:
     """Whether the number ``text`` writes is more than ``limit`` although it reads as the
     float ``limit`` (``100.00000000000000001`` is more than 100): the text, not the float,
@@ -210,8 +215,7 @@ def written_beyond(text: str, limit: int) -> bool:
         m = rule.fullmatch(s)
         if m is not None and (m[3] or m[4]):
             sign, _cur, whole, frac, exp, _pct = m.groups()
-            exact = Decimal(f"{sign}{whole.replace(sep, '') or '0'}.{frac or '0'}" + (f"e{exp}" if exp else ""))
-            return exact > limit
+            return Decimal(_literal(sign, whole.replace(sep, ""), frac, exp)) > limit
     return False
 
 
@@ -247,7 +251,7 @@ def parse_number_exact(text: str, decimal_comma: bool = False) -> tuple[float, i
         raise NumberError(f"{quote(text)} is not a number (both £ and %)")
     whole = whole.replace("." if decimal_comma else ",", "")
     frac = frac or ""
-    literal = f"{sign}{whole or '0'}.{frac or '0'}" + (f"e{exp}" if exp else "")
+    literal = _literal(sign, whole, frac, exp)
     value = float(literal)
     if value != value or value in (float("inf"), float("-inf")):
         raise NumberError(f"{quote(text)} is not a finite number")
