@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -662,6 +662,7 @@ def _migrate_sqlite(engine: Engine, revision: str) -> None:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
+                _clear_leftovers(conn)
                 cfg = alembic_config(engine)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
@@ -676,6 +677,28 @@ def _migrate_sqlite(engine: Engine, revision: str) -> None:
         finally:
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
             raw.isolation_level = level
+
+
+#: the copy of a table that Alembic's batch step builds before it drops and replaces the table
+_TMP_PREFIX = "_alembic_tmp_"
+
+
+def _clear_leftovers(conn: Connection) -> None:
+    """Drop the half-built copies that an upgrade stopped by an older dat left behind (before
+    the upgrade ran in one transaction): while the table itself still exists, its copy holds
+    nothing that the table does not, and it would make every later upgrade fail with "table
+    _alembic_tmp_... already exists". A copy whose table is gone holds the only rows: that
+    database is refused with what to do, and nothing is changed."""
+    names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name in sorted(n for n in names if n.startswith(_TMP_PREFIX)):
+        table = name[len(_TMP_PREFIX):]
+        if table not in names:
+            raise DatabaseError(
+                f"an earlier upgrade of this database stopped half-way: table {_short(table, 40)} was "
+                f"dropped and its rows are only in {_short(name, 60)}; restore the database from a "
+                "backup (or rename that table back with the sqlite3 tool) before dat can upgrade it; "
+                "nothing was changed")
+        conn.exec_driver_sql('DROP TABLE "{}"'.format(name.replace('"', '""')))
 
 
 def check_schema(engine: Engine, url: str, *, adopt: bool = False) -> str | None:

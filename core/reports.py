@@ -32,13 +32,13 @@ import math
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dat.core import services
 from dat.core.errors import DataError, DatError, shorten
@@ -46,6 +46,8 @@ from dat.core.formatting import money as _money
 from dat.core.formatting import rag_word as _rag
 from dat.core.periods import PeriodError
 from dat.core.services import PartnershipInfo, PartnershipRow, Store, UnknownName
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from dat.core.plugins import Registry
@@ -248,6 +250,12 @@ CALL_FREE_ARGS = 8
 TEMPLATE_MAX_TAGS = 10_000
 #: tokens (names, numbers, operators, strings...) inside the tags of the source
 TEMPLATE_MAX_TOKENS = 100_000
+#: bytes of memory a render may take beyond dat's own, and the seconds of processor time and
+#: of wall clock after which it is stopped: the backstop of every limit above. A user's
+#: template renders in a child process held to them (dat.core.isolate), so one call into C
+#: that the counters cannot see inside (a quadratic search, colliding hash keys) still ends
+TEMPLATE_MAX_MEMORY = 1 << 30
+TEMPLATE_HARD_SECONDS = 15.0
 #: codecs ``encode``/``decode`` may use: the linear ones (``punycode`` and ``idna`` take
 #: quadratic time, 20,000 characters took 32 s in one call)
 TEMPLATE_CODECS = frozenset({
@@ -271,6 +279,16 @@ class TemplateLimits:
     nesting: int = TEMPLATE_MAX_NESTING
     tags: int = TEMPLATE_MAX_TAGS
     tokens: int = TEMPLATE_MAX_TOKENS
+    memory: int = TEMPLATE_MAX_MEMORY
+    #: processor and wall-clock seconds after which the child is stopped (``None``: the
+    #: larger of :data:`TEMPLATE_HARD_SECONDS` and three times ``seconds``)
+    hard_seconds: float | None = None
+    #: render in a child process held to ``memory`` and the hard time limit (tests of the
+    #: in-process limits turn it off to measure the render's own memory)
+    isolate: bool = True
+
+    def hard(self) -> float:
+        return self.hard_seconds if self.hard_seconds is not None else max(TEMPLATE_HARD_SECONDS, 1.5 * self.seconds)
 
 
 class TemplateLimitError(ReportError):
@@ -1358,12 +1376,33 @@ def _fit_error(exc: ReportError, name: str) -> ReportError:
 
 def render_source(source: str, context: dict[str, Any], *, name: str, html: bool,
                   sandboxed: bool, limits: TemplateLimits | None = None) -> str:
-    """Render template ``source``; a ``sandboxed`` one (a user's) within ``limits``."""
+    """Render template ``source``; a ``sandboxed`` one (a user's) within ``limits``, in a
+    child process held to their memory and time (:func:`isolated`)."""
     try:
-        return _render_source(source, context, name=name, html=html, sandboxed=sandboxed,
-                              limits=limits)
+        if not sandboxed or (limits is not None and not limits.isolate):
+            return _render_source(source, context, name=name, html=html, sandboxed=sandboxed,
+                                  limits=limits)
+        return isolated(name, limits, _render_source, source, context, name=name, html=html,
+                        sandboxed=True, limits=limits)
     except ReportError as exc:
         raise _fit_error(exc, name) from None
+
+
+def isolated(name: str, limits: TemplateLimits | None, fn: Callable[..., T], /, *args: Any,
+             **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` for a user's template ``name`` in a child process held to the
+    memory and the hard time limit of ``limits``; going past them is a
+    :class:`TemplateLimitError`."""
+    from dat.core import isolate
+
+    limits = limits or TemplateLimits()
+    hard = limits.hard()
+    try:
+        return isolate.run_limited(fn, args, kwargs, memory=limits.memory, cpu=hard, wall=hard)
+    except isolate.Stopped as exc:
+        raise TemplateLimitError(f"template {name}: stopped because {exc} {_LIMIT}") from None
+    except isolate.Failed as exc:
+        raise ReportError(f"template {name}: failed: {exc}") from None
 
 
 #: tags that open a block closed by an ``end...`` tag (``set`` too, when it has no ``=``)
@@ -1627,12 +1666,23 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
                              limits=limits)
         write_text(path, html, force=force)
         return {"path": str(path), "renderer": "html-template", "title": title}
-    markdown = render_source(source, context, name=name, html=False, sandboxed=sandboxed,
-                             limits=limits)
     doc_title = f"{context['partnership']['name']}: {title}" + (f", {context['period']}" if context["period"] else "")
+    if not sandboxed:
+        markdown = render_source(source, context, name=name, html=False, sandboxed=False)
     try:
         with atomic_path(path, force=force) as tmp:
-            renderer.render(markdown=markdown, context=context, path=tmp, title=doc_title)
+            if sandboxed:  # the user's markdown is rendered to a file in the same child
+                try:
+                    if limits is not None and not limits.isolate:
+                        _render_to_file(renderer, source, context, name=name, limits=limits,
+                                        path=tmp, title=doc_title)
+                    else:
+                        isolated(name, limits, _render_to_file, renderer, source, context,
+                                 name=name, limits=limits, path=tmp, title=doc_title)
+                except ReportError as exc:
+                    raise _fit_error(exc, name) from None
+            else:
+                renderer.render(markdown=markdown, context=context, path=tmp, title=doc_title)
     except DatError:
         raise
     except OSError as exc:
@@ -1642,6 +1692,14 @@ def write_report(store: Store, partnership: str, path: str | Path, template: str
         raise ReportError(f"the {renderer.name} renderer (plugin {renderer.plugin}) failed writing {path}: "
                           f"{type(exc).__name__}: {first}") from None
     return {"path": str(path), "renderer": renderer.name, "title": doc_title}
+
+
+def _render_to_file(renderer: RendererSpec, source: str, context: dict[str, Any], *, name: str,
+                    limits: TemplateLimits | None, path: Path, title: str) -> None:
+    """Render a user's template and write the result with ``renderer`` (in the child of
+    :func:`isolated`: the renderer's own work on the user's text is bounded too)."""
+    markdown = _render_source(source, context, name=name, html=False, sandboxed=True, limits=limits)
+    renderer.render(markdown=markdown, context=context, path=path, title=title)
 
 
 def find_renderer(store: Store, suffix: str) -> RendererSpec:

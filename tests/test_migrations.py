@@ -182,3 +182,67 @@ def test_a_revision_0003_sqlite_database_with_data_upgrades_whole(tmp_path):
         assert con.execute("SELECT count(*) FROM observation").fetchone() == (140,)
     finally:
         con.close()
+
+
+def _old_database(tmp_path):
+    import gzip
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with gzip.open(Path(__file__).with_name("data") / "rev0003_with_data.sql.gz", "rt", encoding="utf-8") as fh:
+        sql = fh.read()
+    con = sqlite3.connect(path)
+    con.executescript(sql)
+    con.close()
+    return path
+
+
+def test_an_upgrade_left_half_done_by_an_older_dat_is_cleared_and_finished(tmp_path):
+    """An older dat, stopped in a batch step, left ``_alembic_tmp_partnership`` beside
+    ``partnership``: every later command failed with "table _alembic_tmp_partnership already
+    exists". The copy is dropped and the upgrade finishes with every row kept."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = _old_database(tmp_path)
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE _alembic_tmp_partnership AS SELECT * FROM partnership")
+    con.commit()
+    con.close()
+    url = f"sqlite:///{path}"
+    res = subprocess.run([sys.executable, "-m", "dat.cli.main", "--db", url, "partnerships"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
+        assert con.execute("SELECT name FROM sqlite_master WHERE name LIKE '_alembic_tmp%'").fetchall() == []
+        assert con.execute("SELECT count(*) FROM observation").fetchone() == (140,)
+    finally:
+        con.close()
+
+
+def test_a_table_whose_rows_are_only_in_the_leftover_copy_is_refused_unchanged(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    from helpers import db_digest
+
+    path = _old_database(tmp_path)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys=OFF")
+    con.execute("CREATE TABLE _alembic_tmp_action AS SELECT * FROM action")
+    con.execute("DROP TABLE action")
+    con.commit()
+    con.close()
+    url = f"sqlite:///{path}"
+    before = db_digest(url)
+    res = subprocess.run([sys.executable, "-m", "dat.cli.main", "--db", url, "partnerships"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1, res
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line, line
+    assert "stopped half-way" in line and "_alembic_tmp_action" in line and "nothing was changed" in line, line
+    assert db_digest(url) == before

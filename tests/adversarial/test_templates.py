@@ -101,6 +101,9 @@ def _render(backend, tmp_path: Path, source: str | bytes, *, limits: TemplateLim
     else:
         tpl.write_text(source, encoding="utf-8")
     out = tmp_path / f"out{suffix}"
+    # in process, so the memory measured is the render's; the child process that holds every
+    # render of a user's template to its memory and time is tested in test_template_isolation
+    limits = dataclasses.replace(limits, isolate=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(reports, "build_context", cached_context)
         start = time.perf_counter()
