@@ -795,6 +795,20 @@ def _fresh_size(name: str, item: Any) -> int:
 
 
 @lru_cache(maxsize=1)
+def _int_filter_check(value: Any) -> None:
+    """Refuse what ``|int`` would make an integer past the bit limit, before it converts:
+    a Decimal scaled by 10**999990 took 22 s in that one call, and a million hex digits make
+    a number of four million bits in a blink (r7 F03, F04)."""
+    from decimal import Decimal
+
+    digits = TEMPLATE_MAX_INT_BITS * 30103 // 100000 + 2  # decimal digits of the largest
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > digits:
+        raise TemplateLimitError(f"a number too large for a template (limit {TEMPLATE_MAX_INT_BITS} bits)")
+    if isinstance(value, (str, bytes)) and len(value) > TEMPLATE_MAX_INT_BITS + 64:
+        raise TemplateLimitError(f"a number of {len(value):,} characters is too large for a template "
+                                 f"(limit {TEMPLATE_MAX_INT_BITS} bits)")
+
+
 def _sandbox_classes() -> Any:
     """The limited sandbox (built on first use so that jinja2 stays off ``dat --help``)."""
     import functools
@@ -1296,7 +1310,12 @@ def _sandbox_classes() -> Any:
                                         f"(not {type(item).__name__}) to {type(start).__name__}")
                     total.extend(item)
                 return env.dat_built(total if isinstance(start, list) else tuple(total))
+            if name == "int" and rest:
+                _int_filter_check(rest[0])
             result = func(*head, *rest, **kwargs)
+            if isinstance(result, int) and result.bit_length() > TEMPLATE_MAX_INT_BITS:
+                raise TemplateLimitError(f"a number too large for a template (limit "
+                                         f"{TEMPLATE_MAX_INT_BITS} bits)")
             if name in _FRESH_ITEMS:
                 if isinstance(result, list):
                     env.dat_count(sum(_fresh_size(name, item) for item in result))

@@ -189,3 +189,31 @@ def test_limit_messages_are_the_same_through_the_child():
         render_source(source, {}, name="c.md.j2", html=False, sandboxed=True)
     assert str(child.value) == str(inside.value)
     assert "center of 1,000,000,000 items" in str(child.value)
+
+
+# -- |int is held to the bit limit before it converts (r7 F03, F04) ---------------------------
+
+@pytest.mark.parametrize("source", [
+    '{% set x=("f"*999999)|int(base=16) %}{{ x.bit_length() }}',
+    '{% set x=("v"*999999)|int(base=32) %}{{ x is divisibleby(3) }}',
+    '{{ ("1"*5000)|int(base=2) }}',
+    '{% set d = 1.5|string|float %}{{ ("1e5000"|float)|int }}',
+])
+def test_int_of_a_long_text_is_refused_before_it_converts(source):
+    start = time.monotonic()
+    with pytest.raises(ReportError, match=r"too large for a template \(limit 4096 bits\)|not finite"):
+        render_source(source, {}, name="i.md.j2", html=False, sandboxed=True,
+                      limits=TemplateLimits(isolate=False))
+    assert time.monotonic() - start < SLACK
+
+
+def test_int_of_a_scaled_decimal_is_refused_before_it_converts():
+    from decimal import Decimal
+
+    start = time.monotonic()
+    with pytest.raises(TemplateLimitError, match=r"too large for a template \(limit 4096 bits\)"):
+        render_source("{{ (d.scaleb(999990)|int).bit_length() }}", {"d": Decimal("1234.5")}, name="d.md.j2",
+                      html=False, sandboxed=True, limits=TemplateLimits(isolate=False))
+    assert time.monotonic() - start < SLACK
+    assert render_source("{{ (d.scaleb(3)|int) }} {{ ('ff'|int(base=16)) }}", {"d": Decimal("1234.5")},
+                         name="d.md.j2", html=False, sandboxed=True) == "1234500 255"
