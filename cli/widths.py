@@ -5,7 +5,9 @@ Each column has a :class:`Fit`: a priority (0 is never dropped; the highest numb
 when the screen is narrow), a minimum width below which it is not cut, whether it is never cut
 at all (money, RAG: always its full width) and whether it takes the spare width (the name
 column: Indicator, Line, Action). :func:`allocate` gives each column its minimum, drops the
-least valued columns until the minimums fit, then hands out what is left: the name column up
+least valued columns until the minimums fit, drops the low-value ones (priority 5 and over:
+codes, periods) while the name column would be narrower than a comfortable width, then hands
+out what is left: the name column up
 to a comfortable width first, then the most valued columns (priority 0 and 1) up to their full
 width, then the name column up to its full width, then the other columns in order of value.
 
@@ -21,6 +23,9 @@ from dataclasses import dataclass
 COMFORTABLE = 28
 #: columns of this priority or better reach their full width before the name column does
 FIRST = 1
+#: columns of this priority or worse (codes, periods) are shown only when the name column
+#: can still have its comfortable width
+LOW = 5
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,16 @@ def allocate(columns: Sequence[tuple[str, Fit]], natural: Mapping[str, int], wid
             break
         # the least valued column; of equal ones, the rightmost
         shown.pop(max(droppable, key=lambda i: (shown[i][1].priority, i)))
+
+    def comfortable(cols: Sequence[tuple[str, Fit]]) -> int:
+        return need(cols) + sum(max(0, min(natural[k], COMFORTABLE) - _floor(f, natural[k]))
+                                for k, f in cols if f.grow)
+
+    while comfortable(shown) > width:
+        low = [i for i, (_k, f) in enumerate(shown) if f.priority >= LOW]
+        if not low:
+            break
+        shown.pop(max(low, key=lambda i: (shown[i][1].priority, i)))
     widths = {k: _floor(f, natural[k]) for k, f in shown}
     fits = dict(shown)
     spare = width - need(shown)

@@ -48,6 +48,19 @@ def is_overdue(status: str | None, day: date | None, as_of: date) -> bool:
     return day is not None and day < as_of and status not in DONE_STATUSES
 
 
+def wanted(status: str | None, overdue: bool, choice: str | None) -> bool:
+    """Whether an action with ``status`` (``overdue`` or not) passes the status filter
+    ``choice``: ``None`` or ``all`` (every action), ``not done``, ``overdue`` or one recorded
+    status. The CLI's ``--status`` and the TUI's status filter both use it."""
+    if choice in (None, "all"):
+        return True
+    if choice == "overdue":
+        return overdue
+    if choice == "not done":
+        return status not in DONE_STATUSES
+    return status == choice
+
+
 def actions(store: Store, partnership: str, status: str | None = None, *,
             as_of: date | None = None) -> ActionsResult:
     """A partnership's action plan, by theme then reference. ``status`` keeps one recorded
@@ -61,11 +74,7 @@ def actions(store: Store, partnership: str, status: str | None = None, *,
     for a in rows:
         day = due_date(a.due)
         overdue = is_overdue(a.status, day, as_of)
-        if status == "overdue" and not overdue:
-            continue
-        if status == "not done" and a.status in DONE_STATUSES:
-            continue
-        if status not in (None, *STATUS_FILTERS) and a.status != status:
+        if not wanted(a.status, overdue, status):
             continue
         items.append({
             "ref": a.ref, "theme": a.theme, "action": a.action, "lead": a.lead,
