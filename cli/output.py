@@ -32,8 +32,9 @@ class Column:
     header: str
     fmt: Callable[[Any, Mapping[str, Any]], str] | None = None  # for table/markdown display
     justify: Justify = "left"
-    #: how the column fits a narrow terminal (cli/widths.py; tables for people only)
-    fit: Fit = Fit()
+    #: how the column fits a narrow terminal (cli/widths.py; tables for people only). A table
+    #: none of whose columns has one is laid out by rich (long cells fold over lines)
+    fit: Fit | None = None
 
 
 def _json_default(value: Any) -> Any:
@@ -121,6 +122,7 @@ def fit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], widt
     to them and each one's width. A column empty on every row is left out; the name column
     (``Fit.grow``) wraps to two lines, the others are cut with an ellipsis."""
     texts = [[cell_text(c, row).strip() for c in columns] for row in rows]
+    fits = {c.key: c.fit or Fit() for c in columns}
     keep = [i for i, c in enumerate(columns)
             if not rows or any(t[i] not in EMPTY_CELLS for t in texts)]
     cols = [columns[i] for i in keep]
@@ -129,7 +131,7 @@ def fit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], widt
         c = columns[i]
         longest = max((max(len(line) for line in t[i].split("\n")) for t in texts), default=0)
         natural[c.key] = max(len(c.header), longest, 1) + (2 if c.key == "rag" else 0)
-    widths = allocate([(c.key, c.fit) for c in cols], natural, width, gap=3, edge=1)
+    widths = allocate([(c.key, fits[c.key]) for c in cols], natural, width, gap=3, edge=1)
     shown = [c for c in cols if c.key in widths]
     fitted = []
     for t in texts:
@@ -138,7 +140,7 @@ def fit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], widt
             if c.key not in widths:
                 continue
             w = widths[c.key] - (2 if c.key == "rag" else 0)
-            line.append(wrap2(t[i], w) if c.fit.grow else clip(t[i], w))
+            line.append(wrap2(t[i], w) if fits[c.key].grow else clip(t[i], w))
         fitted.append(line)
     return shown, fitted, widths
 
@@ -152,11 +154,17 @@ def _rich_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], ti
     rows = list(rows)
     width = table_width(out)
     console = Console(file=out, soft_wrap=False, width=width)
-    shown, cells, widths = fit_table(rows, columns, width)
     table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
-    for c in shown:
-        table.add_column(c.header, justify=c.justify, width=widths[c.key],
-                         no_wrap=not c.fit.grow, overflow="fold" if c.fit.grow else "ellipsis")
+    if any(c.fit for c in columns):
+        shown, cells, widths = fit_table(rows, columns, width)
+        for c in shown:
+            grow = bool(c.fit and c.fit.grow)
+            table.add_column(c.header, justify=c.justify, width=widths[c.key], no_wrap=not grow,
+                             overflow="fold" if grow else "ellipsis")
+    else:  # a listing without fits: rich lays it out, long cells fold over lines
+        shown, cells = list(columns), [[cell_text(c, row) for c in columns] for row in rows]
+        for c in shown:
+            table.add_column(c.header, justify=c.justify, overflow="fold")
     for row, texts in zip(rows, cells, strict=True):
         line = []
         for c, text in zip(shown, texts, strict=True):
