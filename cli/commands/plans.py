@@ -149,7 +149,7 @@ def actions_cmd(ctx: click.Context, partnership: str, status: str | None, as_of:
     from dat.core.services.actions import STATUS_FILTERS
     from dat.core.specs import ActionSpec
 
-    choices = (*ActionSpec.STATUSES, *STATUS_FILTERS[:1])
+    choices = tuple(dict.fromkeys((*ActionSpec.STATUSES, *STATUS_FILTERS)))
     if status is not None and status not in choices:
         fail(f"unknown status {status!r}; choose from: {', '.join(choices)}", 2)
     day = None
