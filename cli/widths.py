@@ -23,6 +23,8 @@ from dataclasses import dataclass
 COMFORTABLE = 28
 #: columns of this priority or better reach their full width before the name column does
 FIRST = 1
+#: the narrowest a name column is squeezed to when the columns that are never dropped do not fit
+NARROWEST = 4
 #: columns of this priority or worse (codes, periods) are shown only when the name column
 #: can still have its comfortable width
 LOW = 5
@@ -82,6 +84,11 @@ def allocate(columns: Sequence[tuple[str, Fit]], natural: Mapping[str, int], wid
         spare -= more
 
     growing = [k for k, f in shown if f.grow]
+    for key in growing:  # still too wide with nothing left to drop: the names give way first
+        if spare < 0:
+            less = min(-spare, max(0, widths[key] - NARROWEST))
+            widths[key] -= less
+            spare += less
     by_value = [k for k, f in sorted(shown, key=lambda kf: kf[1].priority) if not f.grow]
     for key in growing:
         give(key, min(natural[key], COMFORTABLE))
