@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from dat.cli.widths import Fit, allocate, clip, wrap2
 from dat.core.files import CsvWriter, safe_cell
 from dat.core.formatting import RAG_WORD, number  # noqa: F401 - commands import number from here
 
@@ -31,6 +32,9 @@ class Column:
     header: str
     fmt: Callable[[Any, Mapping[str, Any]], str] | None = None  # for table/markdown display
     justify: Justify = "left"
+    #: how the column fits a narrow terminal (cli/widths.py; tables for people only). A table
+    #: none of whose columns has one is laid out by rich (long cells fold over lines)
+    fit: Fit | None = None
 
 
 def _json_default(value: Any) -> Any:
@@ -93,26 +97,82 @@ def _csv_value(value: Any) -> Any:
     return safe_cell(value)
 
 
+#: cells that say nothing: a column of only these is left out of a table for people
+EMPTY_CELLS = ("", "–", "-")
+
+
+def table_width(out: Any) -> int:
+    """The width a table for people may take: ``COLUMNS`` when set, else the terminal's
+    width, else (output to a file or a pipe) 160."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if getattr(out, "isatty", lambda: False)():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return 160
+
+
+def fit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], width: int
+              ) -> tuple[list[Column], list[list[str]], dict[str, int]]:
+    """The columns a table for people shows at ``width`` (cli/widths.py), its cells fitted
+    to them and each one's width. A column empty on every row is left out; the name column
+    (``Fit.grow``) wraps to two lines, the others are cut with an ellipsis."""
+    texts = [[cell_text(c, row).strip() for c in columns] for row in rows]
+    fits = {c.key: c.fit or Fit() for c in columns}
+    keep = [i for i, c in enumerate(columns)
+            if not rows or any(t[i] not in EMPTY_CELLS for t in texts)]
+    cols = [columns[i] for i in keep]
+    natural = {}
+    for i in keep:
+        c = columns[i]
+        longest = max((max(len(line) for line in t[i].split("\n")) for t in texts), default=0)
+        natural[c.key] = max(len(c.header), longest, 1) + (2 if c.key == "rag" else 0)
+    widths = allocate([(c.key, fits[c.key]) for c in cols], natural, width, gap=3, edge=1)
+    shown = [c for c in cols if c.key in widths]
+    fitted = []
+    for t in texts:
+        line = []
+        for i, c in zip(keep, cols, strict=True):
+            if c.key not in widths:
+                continue
+            w = widths[c.key] - (2 if c.key == "rag" else 0)
+            line.append(wrap2(t[i], w) if fits[c.key].grow else clip(t[i], w))
+        fitted.append(line)
+    return shown, fitted, widths
+
+
 def _rich_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], title: str | None,
                 caption: str | None, out: Any) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    width = None if getattr(out, "isatty", lambda: False)() else 160
+    rows = list(rows)
+    width = table_width(out)
     console = Console(file=out, soft_wrap=False, width=width)
     table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
-    for c in columns:
-        table.add_column(c.header, justify=c.justify, overflow="fold")
-    for row in rows:
-        cells = []
-        for c in columns:
-            text = cell_text(c, row)
+    if any(c.fit for c in columns):
+        shown, cells, widths = fit_table(rows, columns, width)
+        for c in shown:
+            grow = bool(c.fit and c.fit.grow)
+            table.add_column(c.header, justify=c.justify, width=widths[c.key], no_wrap=not grow,
+                             overflow="fold" if grow else "ellipsis")
+    else:  # a listing without fits: rich lays it out, long cells fold over lines
+        shown, cells = list(columns), [[cell_text(c, row) for c in columns] for row in rows]
+        for c in shown:
+            table.add_column(c.header, justify=c.justify, overflow="fold")
+    for row, texts in zip(rows, cells, strict=True):
+        line = []
+        for c, text in zip(shown, texts, strict=True):
             if c.key == "rag" and row.get("rag") in RAG_STYLE:
-                cells.append(Text(f" {text} ", style=RAG_STYLE[row["rag"]]))
+                line.append(Text(f" {text} ", style=RAG_STYLE[row["rag"]]))
             else:
-                cells.append(Text(text))
-        table.add_row(*cells)
+                line.append(Text(text))
+        table.add_row(*line)
     console.print(table)
 
 

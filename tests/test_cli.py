@@ -38,8 +38,8 @@ DUDLEY_Q1 = {
 
 @pytest.fixture
 def dat_db(dat, db_url):
-    def run(*args):
-        return dat("--db", db_url, *args)
+    def run(*args, env=None):
+        return dat("--db", db_url, *args, env=env)
     return run
 
 
@@ -73,7 +73,8 @@ def test_direction_of_travel_from_q1_to_q2(dat_db):
 
 
 def test_status_table_shows_rag_as_letter_and_word(dat_db):
-    result = dat_db("status", "dudley", "--period", "2007/08 Q1", "--format", "table")
+    result = dat_db("status", "dudley", "--period", "2007/08 Q1", "--format", "table",
+                    env={"COLUMNS": "160"})
     assert result.returncode == 0
     line = next(l for l in result.stdout.splitlines() if "NTA.RET12" in l)
     assert "70%" in line and "85% local" in line and "R Red" in line
@@ -176,3 +177,72 @@ def test_help_does_not_import_heavy_modules():
 def test_help_teaches(dat):
     out = dat("status", "--help").stdout
     assert "Examples:" in out and "2009/10 Q1" in out
+
+
+# -- tables that fit the terminal (cli/widths.py) ------------------------------------------------
+
+def _table(dat_db, columns: int, *args: str) -> list[str]:
+    result = dat_db(*args, "-f", "table", env={"COLUMNS": str(columns)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(l) for l in lines) <= columns, "the table is wider than the terminal"
+    return lines
+
+
+def test_status_table_fits_140_columns_names_on_one_line_empty_columns_left_out(dat_db):
+    card = json.loads(dat_db("status", "dudley", "-P", "2007/08 Q1", "-f", "json").stdout)
+    lines = _table(dat_db, 140, "status", "dudley", "-P", "2007/08 Q1")
+    assert "Dudley scorecard, 2007/08 Q1" in lines[0]  # the partnership's name, not its slug
+    ret = next(l for l in lines if "NTA.RET12" in l)
+    assert "Retained in treatment 12 weeks or more" in ret and "R Red" in ret and "70%" in ret
+    body = [l for l in lines if l.startswith("│")]
+    assert len(body) <= 2 * len(card["rows"])  # a name takes two lines at most
+    header = next(l for l in lines if l.startswith("┃"))
+    for key, word in (("direction", "Travel"), ("trend", "Trend")):
+        empty = all(r[key] in (None, "not comparable", "cannot be calculated") for r in card["rows"])
+        assert (word not in header) == empty, word
+
+
+def test_status_table_at_80_columns_drops_the_code_not_rag_or_value(dat_db):
+    lines = _table(dat_db, 80, "status", "dudley", "-P", "2007/08 Q1")
+    header = next(l for l in lines if l.startswith("┃"))
+    assert "Indicator" not in header and "Name" in header and "RAG" in header
+    ret = next(i for i, l in enumerate(lines) if "Retained in" in l)
+    assert "70%" in lines[ret] and "R Red" in lines[ret] and "85% local" in lines[ret]
+
+
+def test_funding_and_compare_tables_never_cut_money_at_60_columns(dat_db):
+    lines = _table(dat_db, 60, "funding", "bromley", "--year", "2009/10")
+    text = "\n".join(lines)
+    assert "Bromley funding, 2009/10" in text
+    assert "£1,347,255" in text and "£3,109,598" in text
+    assert any("Total" in l and "£3,109,598" in l for l in lines)
+    lines = _table(dat_db, 60, "compare", "-i", "NTA.RET12")
+    assert any("70%" in l and "R Red" in l for l in lines)
+
+
+def test_actions_mark_overdue_and_show_due_dates_one_way(dat_db):
+    result = json.loads(dat_db("actions", "ne_lincs", "--as-of", "2007-01-01", "-f", "json").stdout)
+    assert result["as_of"] == "2007-01-01"
+    acts = {a["ref"]: a for a in result["actions"]}
+    assert acts["TP-01"]["due"] == "2003/04" and acts["TP-01"]["due_date"] == "2004-03-31"
+    assert acts["TP-01"]["overdue"] and not acts["NAT-1"]["overdue"]  # due 31 Dec 2008
+    assert not acts["INF-1"]["overdue"]  # no due date
+    overdue = {a["ref"] for a in result["actions"] if a["overdue"]}
+    lines = _table(dat_db, 160, "actions", "ne_lincs", "--as-of", "2007-01-01")
+    assert "North East Lincolnshire action plan" in lines[0]
+    text = "\n".join(lines)
+    assert "2003/04" not in text and "31 Mar 2004" in text and "31 Oct 2003" in text
+    assert text.count("OVERDUE") == len(overdue)
+    only = json.loads(dat_db("actions", "ne_lincs", "--as-of", "2007-01-01", "--status", "overdue",
+                             "-f", "json").stdout)
+    assert {a["ref"] for a in only["actions"]} == overdue
+    not_done = json.loads(dat_db("actions", "dudley", "--status", "not done", "-f", "json").stdout)
+    assert not_done["actions"] and all(a["status"] not in ("complete", "dropped")
+                                       for a in not_done["actions"])
+    # the CSV keeps its columns and the recorded words
+    out = dat_db("actions", "ne_lincs", "-f", "csv").stdout
+    assert out.splitlines()[0] == "ref,theme,action,lead,due,status,outcome"
+    assert ",2003/04," in out
+    bad = dat_db("actions", "ne_lincs", "--as-of", "soon")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr

@@ -259,7 +259,7 @@ def test_compare_table_markdown_and_json_schema(fixture_plugins, dat, db_url):
     assert "72.22% – 87.49%" in alpha and "85%" in alpha and "A Amber" in alpha and "better" in alpha
     assert any(l.startswith("| 1 |   alpha_east | 90% | 45 | 50 |") for l in lines)
     assert "Benchmark: national 70% (national figure (England))" in md
-    table = dat("--db", db_url, "compare", "-i", "FIX.RET", "-f", "table").stdout
+    table = dat("--db", db_url, "compare", "-i", "FIX.RET", "-f", "table", env={"COLUMNS": "160"}).stdout
     assert "vs national (95%)" in table and "▲ improved" in table
     data = json.loads(dat("--db", db_url, "compare", "alpha", "-i", "FIX.RET", "-f", "json").stdout)
     assert list(data) == ["schema", "indicator", "period", "periods_available", "benchmark",
@@ -303,7 +303,7 @@ def test_status_shows_benchmark_and_travel(fixture_store, fixture_plugins, dat, 
                              "text", "target_text"]
     fix = next(r for r in rows if r["code"] == "FIX.RET")
     assert (fix["value"], fix["rag"], fix["vs_benchmark"], fix["direction"]) == ("81", "A", "better", "improved")
-    table = dat("--db", db_url, "status", "beta", "-f", "table").stdout
+    table = dat("--db", db_url, "status", "beta", "-f", "table", env={"COLUMNS": "160"}).stdout
     line = next(l for l in table.splitlines() if "FIX.RET" in l)
     assert "worse (99.8%)" in line
 

@@ -511,7 +511,9 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
         rows = table_rows(app, "#fund-table")
         assert len(rows) == len(fund["lines"])
         for row, line in zip(rows, fund["lines"], strict=True):
-            assert row[0] == line["stream_name"]
+            # a long stream name may be cut to the width (with an ellipsis); money never is
+            assert row[0] == line["stream_name"] or (
+                row[0].endswith("…") and line["stream_name"].startswith(row[0][:-1]))
             assert row[2] == fmt.fmt_money(line["amount"])
         total = plain(app, "#fund-total")
         if fund["total"] is not None:
@@ -521,6 +523,129 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
 
 
 # -- sizes, colour ---------------------------------------------------------------------------------
+
+def shown(app, table_id: str) -> dict[str, int]:
+    """The columns on show, key -> width; and the table needs no horizontal scrolling."""
+    table = app.query_one(table_id, DataTable)
+    assert table.max_scroll_x == 0, f"{table_id} scrolls sideways"
+    return {c.key.value: c.width for c in table.ordered_columns}
+
+
+def cells(app, table_id: str, key: str) -> list[str]:
+    table = app.query_one(table_id, DataTable)
+    return [str(getattr(c, "plain", c)).strip() for c in table.get_row(key)]
+
+
+#: per size: the scorecard and action-plan columns that must be on show
+MUST_SHOW = {
+    (60, 15): ({"rag", "name", "value"}, {"action", "due", "status"}),
+    SMALL: ({"rag", "name", "value", "target"}, {"action", "lead", "due", "status"}),
+    BIG: ({"rag", "name", "value", "target", "travel", "bench", "trend"},
+          {"action", "lead", "due", "status"}),
+    (200, 60): ({"rag", "name", "value", "target", "travel", "bench", "trend", "period", "code"},
+                {"ref", "theme", "action", "lead", "due", "status"}),
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("size", list(MUST_SHOW), ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_tables_fit_the_terminal_without_cutting_money_or_rag(url, tmp_path, size):
+    from dat.core import services
+
+    store = services.Store(url)
+    score_cols, action_cols = MUST_SHOW[size]
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await open_dudley_q1(app, pilot)
+        cols = shown(app, "#score-table")
+        assert score_cols <= set(cols), cols
+        assert app.query_one("#score-table", DataTable).size.height >= 3  # the table shows
+        ret = dict(zip(cols, cells(app, "#score-table", "NTA.RET12"), strict=True))
+        assert ret["rag"] == "R Red" and ret["value"] == "70%"
+        names = [r["name"] for r in scorecard(url, "dudley", Q1)["rows"]]
+        if size == (200, 60):  # the name column widens (about 33 before widths were fitted)
+            assert cols["name"] >= 45
+            assert sum(len(n) <= cols["name"] for n in names) >= 0.75 * len(names)
+            assert ret["name"] == "Retained in treatment 12 weeks or more"
+            # names in the tree are not cut (26 characters before)
+            tree = app.query_one("#areas", Tree)
+            lines = ["".join(seg.text for seg in tree.render_line(y)) for y in range(tree.size.height)]
+            assert any("Cheshire West and Chester" in line for line in lines), lines
+        else:
+            assert ret["name"].rstrip("…") and "Retained in treatment 12 weeks or more".startswith(
+                ret["name"].rstrip("…"))
+        # funding: every amount whole (today's "£1,3" at 120 columns)
+        app.select_partnership("bromley", "2009/10")
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        cols = shown(app, "#fund-table")
+        assert "amount" in cols and "stream" in cols
+        fund = services.funding(store, "bromley", "2009/10")
+        at = list(cols).index("amount")
+        amounts = [r[at] for r in table_rows(app, "#fund-table")]
+        assert amounts == [fmt.fmt_money(line["amount"]) for line in fund["lines"]]
+        # the action plan: lead, due date and status on screen
+        app.select_partnership("ne_lincs")
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        cols = shown(app, "#action-table")
+        assert action_cols <= set(cols), cols
+        assert app.query_one("#action-table", DataTable).size.height >= 3
+
+
+@pytest.mark.anyio
+async def test_columns_are_fitted_again_on_resize(url, tmp_path):
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await open_dudley_q1(app, pilot)
+        assert {"period", "code"} <= set(shown(app, "#score-table"))
+        await pilot.resize_terminal(60, 15)
+        await settle(app, pilot)
+        cols = shown(app, "#score-table")
+        assert {"rag", "name", "value"} <= set(cols) and "code" not in cols
+        assert app.query_one("#score-table", DataTable).size.height >= 3
+        await pilot.resize_terminal(*BIG)
+        await settle(app, pilot)
+        assert {"travel", "bench", "trend"} <= set(shown(app, "#score-table"))
+        # a cell filled in later (the benchmarks) lands in the right column
+        assert "NTA.RET12" in row_keys(app, "#score-table")
+
+
+@pytest.mark.anyio
+async def test_actions_status_filter_overdue_marks_and_one_date_format(url, tmp_path):
+    from dat.core import services
+
+    plan = services.actions(services.Store(url), "ne_lincs")
+    overdue = [a["ref"] for a in plan["actions"] if a["overdue"]]
+    assert overdue, "NE Lincs' plan has actions past their due date"
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(app, pilot)
+        app.select_partnership("ne_lincs")
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        cols = list(shown(app, "#action-table"))
+        rows = {k: dict(zip(cols, cells(app, "#action-table", k), strict=True))
+                for k in row_keys(app, "#action-table")}
+        assert len(rows) == len(plan["actions"])
+        for a in plan["actions"]:
+            assert rows[a["ref"]]["status"].startswith("⚠") == a["overdue"], a["ref"]
+        assert rows["TP-01"]["due"] == "31 Mar 2004"  # recorded as 2003/04
+        assert rows["TP-05"]["due"] == "31 Oct 2003"  # recorded as 2003-10-31
+        assert not any("/" in r["due"] for r in rows.values())
+        # the status filter: overdue, then not done, then all again
+        sel = app.query_one("#action-status", Select)
+        sel.value = "overdue"
+        await settle(app, pilot)
+        assert row_keys(app, "#action-table") == overdue
+        assert f"{len(overdue)} of {len(plan['actions'])} actions" in plain(app, "#action-count")
+        assert {v for _label, v in sel._options} >= {"all", "not done", "overdue", "planned"}
+        sel.value = "all"
+        await settle(app, pilot)
+        assert len(row_keys(app, "#action-table")) == len(plan["actions"])
 
 @pytest.mark.anyio
 async def test_80x24_keeps_the_essentials_on_screen(url, tmp_path):

@@ -9,6 +9,7 @@ import click
 
 from dat.cli.common import format_option, open_store, resolve_format
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
+from dat.cli.widths import Fit
 
 #: the CSV columns, in order (documented in docs/cli.md; new ones go at the end)
 CSV_COLUMNS = (
@@ -38,17 +39,20 @@ def table_columns(result: Mapping[str, Any]) -> list[Column]:
     unit = result["indicator"]["unit"]
     kind = result["benchmark"]["kind"]
     return [
-        Column("rank", "Rank", justify="right"), Column("partnership", "Partnership", fmt=_area),
-        Column("value", "Value", fmt=lambda v, r: number(v, unit), justify="right"),
-        Column("numerator", "Num.", justify="right"), Column("denominator", "Denom.", justify="right"),
-        Column("ci", "95% CI", fmt=_ci(unit)),
-        Column("target", "Target", fmt=lambda v, r: number(v, unit)),
-        Column("rag", "RAG", fmt=rag_cell),
-        Column("vs_benchmark", f"vs {kind} (95%)"),
-        Column("vs_benchmark_998", "(99.8%)"),
-        Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or "")),
-        Column("trend", "Trend", fmt=lambda v, r: TREND_SHORT.get(v, v or "")),
-        Column("reason", "Note"),
+        Column("rank", "Rank", justify="right", fit=Fit(priority=1, whole=True)),
+        Column("partnership", "Partnership", fmt=_area, fit=Fit(priority=0, min=12, grow=True)),
+        Column("value", "Value", fmt=lambda v, r: number(v, unit), justify="right",
+               fit=Fit(priority=0, whole=True)),
+        Column("numerator", "Num.", justify="right", fit=Fit(priority=7, whole=True)),
+        Column("denominator", "Denom.", justify="right", fit=Fit(priority=7, whole=True)),
+        Column("ci", "95% CI", fmt=_ci(unit), fit=Fit(priority=5, whole=True)),
+        Column("target", "Target", fmt=lambda v, r: number(v, unit), fit=Fit(priority=3, whole=True)),
+        Column("rag", "RAG", fmt=rag_cell, fit=Fit(priority=0, whole=True)),
+        Column("vs_benchmark", f"vs {kind} (95%)", fit=Fit(priority=2, min=8)),
+        Column("vs_benchmark_998", "(99.8%)", fit=Fit(priority=6, min=8)),
+        Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or ""), fit=Fit(priority=4, min=8)),
+        Column("trend", "Trend", fmt=lambda v, r: TREND_SHORT.get(v, v or ""), fit=Fit(priority=5, min=8)),
+        Column("reason", "Note", fit=Fit(priority=3, min=16)),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from dat.cli.common import OutputPath, fail, format_option, open_store, resolve_format
 from dat.cli.output import Column, emit, number
+from dat.cli.widths import Fit
 from dat.core.errors import shorten
 
 
@@ -40,7 +42,7 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
       dat funding bromley --year 2009/10
       dat funding bromley cheshire
     """
-    from dat.core.services import funding, funding_compare
+    from dat.core.services import funding, funding_compare, get_partnership
 
     partnerships = tuple(dict.fromkeys(partnerships))  # a partnership named twice is listed once
     store = open_store(ctx)
@@ -54,16 +56,21 @@ def funding_cmd(ctx: click.Context, partnerships: tuple[str, ...], year: str | N
     rows: list[Mapping[str, Any]] = list(result["lines"])
     out_fmt = resolve_format(fmt)
     if out_fmt in ("table", "markdown") and result["total"] is not None:
-        rows.append({"stream": "Total", "amount": result["total"], "share": 1.0,
+        rows.append({"stream": "", "stream_name": "Total", "amount": result["total"], "share": 1.0,
                      "approximate": result["total_approximate"],
                      "line": "stated" if result["total_basis"] == "stated total" else ""})
-    columns = [Column("stream", "Stream"), Column("stream_name", "Name"), Column("line", "Line"),
-               Column("amount", "Amount", fmt=_money, justify="right"),
-               Column("share", "Share", fmt=lambda v, r: "" if v is None else f"{v:.1%}", justify="right"),
-               Column("banked_by", "Banked by"), Column("used_for", "Used for")]
+    columns = [Column("stream", "Stream", fit=Fit(priority=8, min=10)),
+               Column("stream_name", "Name", fit=Fit(priority=0, min=14, grow=True)),
+               Column("line", "Line", fit=Fit(priority=1, min=10, grow=True)),
+               Column("amount", "Amount", fmt=_money, justify="right", fit=Fit(priority=0, whole=True)),
+               Column("share", "Share", fmt=lambda v, r: "" if v is None else f"{v:.1%}", justify="right",
+                      fit=Fit(priority=1, whole=True)),
+               Column("banked_by", "Banked by", fit=Fit(priority=5, min=10)),
+               Column("used_for", "Used for", fit=Fit(priority=6, min=12))]
     caption = _funding_caption(result)
+    name = get_partnership(store, partnership)["name"]
     emit(out_fmt, rows, columns, result=result, caption=caption if out_fmt != "csv" else None,
-         title=f"{partnership} funding, {result['year']}" if result["year"] else partnership)
+         title=f"{name} funding, {result['year']}" if result["year"] else f"{name} funding")
     if out_fmt == "csv" and caption:
         click.echo(f"dat: {caption}", err=True)
 
@@ -99,36 +106,70 @@ def _funding_side_by_side(result: Mapping[str, Any], fmt: str | None) -> None:
     total = {"stream": "Total", "stream_name": ""}
     total.update({p["partnership"]: p["total"] for p in result["partnerships"]})
     rows.append(total)
-    columns = [Column("stream", "Stream"), Column("stream_name", "Name")] + [
-        Column(slug, f"{slug} ({p['year'] or '–'})", fmt=_side_cell(slug), justify="right")
+    columns = [Column("stream", "Stream", fit=Fit(priority=8, min=10)),
+               Column("stream_name", "Name", fit=Fit(priority=0, min=14, grow=True))] + [
+        Column(slug, f"{slug} ({p['year'] or '–'})", fmt=_side_cell(slug), justify="right",
+               fit=Fit(priority=0, whole=True))
         for slug, p in zip(slugs, result["partnerships"], strict=True)]
     emit(out_fmt, rows, columns, result=result, title="Funding side by side")
 
 
+def _due(v: Any, row: Mapping[str, Any]) -> str:
+    from dat.core.services.actions import due_text
+
+    return due_text(date.fromisoformat(row["due_date"]) if row.get("due_date") else None, v)
+
+
+def _action_status(v: Any, row: Mapping[str, Any]) -> str:
+    return f"{v} · OVERDUE" if row.get("overdue") and v != "overdue" else (
+        "OVERDUE" if v == "overdue" else v or "")
+
+
 @click.command("actions")
 @click.argument("partnership", metavar="PARTNERSHIP")
-@click.option("--status", metavar="STATUS", help="Only actions with this status (e.g. 'in progress').")
+@click.option("--status", metavar="STATUS", help="Only actions with this status (e.g. 'in progress'), "
+              "or 'not done' (neither complete nor dropped) or 'overdue'.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Judge overdue against this date "
+              "(YYYY-MM-DD; default: today).")
 @format_option
 @click.pass_context
-def actions_cmd(ctx: click.Context, partnership: str, status: str | None, fmt: str | None) -> None:
-    """Show PARTNERSHIP's action plan: theme, action, lead, due date and status.
+def actions_cmd(ctx: click.Context, partnership: str, status: str | None, as_of: str | None,
+                fmt: str | None) -> None:
+    """Show PARTNERSHIP's action plan: theme, action, lead, due date and status. An action is
+    OVERDUE when its due date has passed (today, or --as-of) and it is neither complete nor
+    dropped, or when the plan says so. Due dates are shown one way (31 Mar 2004; a
+    financial year or quarter is due by its last day).
 
     \b
-    Example:
+    Examples:
       dat actions dudley --status "in progress"
+      dat actions ne_lincs --status overdue
     """
-    from dat.core.services import actions
+    from dat.core.services import actions, get_partnership
+    from dat.core.services.actions import STATUS_FILTERS
     from dat.core.specs import ActionSpec
 
-    if status is not None and status not in ActionSpec.STATUSES:
-        fail(f"unknown status {status!r}; choose from: {', '.join(ActionSpec.STATUSES)}", 2)
+    choices = tuple(dict.fromkeys((*ActionSpec.STATUSES, *STATUS_FILTERS)))
+    if status is not None and status not in choices:
+        fail(f"unknown status {status!r}; choose from: {', '.join(choices)}", 2)
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)", 2)
     store = open_store(ctx)
-    result = actions(store, partnership, status)
-    columns = [Column("ref", "Ref"), Column("theme", "Theme"), Column("action", "Action"),
-               Column("lead", "Lead"), Column("due", "Due"), Column("status", "Status"),
-               Column("outcome", "Outcome")]
+    result = actions(store, partnership, status, as_of=day)
+    columns = [Column("ref", "Ref", fit=Fit(priority=3, min=14)),
+               Column("theme", "Theme", fit=Fit(priority=5, min=10)),
+               Column("action", "Action", fit=Fit(priority=0, min=16, grow=True)),
+               Column("lead", "Lead", fit=Fit(priority=1, min=10)),
+               Column("due", "Due", fmt=_due, fit=Fit(priority=0, whole=True)),
+               Column("status", "Status", fmt=_action_status, fit=Fit(priority=0, whole=True)),
+               Column("outcome", "Outcome", fit=Fit(priority=6, min=12))]
+    name = get_partnership(store, partnership)["name"]
     emit(resolve_format(fmt), result["actions"], columns, result=result,
-         title=f"{partnership} action plan")
+         title=f"{name} action plan (overdue as of {result['as_of']})")
 
 
 @click.command("report")

@@ -7,6 +7,7 @@ import click
 from dat.cli.commands.compare import TREND_SHORT
 from dat.cli.common import format_option, open_store, resolve_format
 from dat.cli.output import ARROWS, Column, emit, number, rag_cell
+from dat.cli.widths import Fit
 
 
 def _value(v, row) -> str:
@@ -36,15 +37,17 @@ def _vs(v, row) -> str:
 
 
 COLUMNS = [
-    Column("code", "Indicator"), Column("name", "Name"),
-    Column("value", "Value", fmt=_value, justify="right"),
-    Column("target", "Target", fmt=_target),
-    Column("rag", "RAG", fmt=rag_cell),
-    Column("rag_basis", "Basis"),
-    Column("vs_benchmark", "vs national", fmt=_vs),
-    Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or "")),
-    Column("direction_last_year", "vs last year", fmt=lambda v, r: ARROWS.get(v, v or "")),
-    Column("trend", "Trend", fmt=lambda v, r: TREND_SHORT.get(v, v or "")),
+    Column("code", "Indicator", fit=Fit(priority=8, min=12)),
+    Column("name", "Name", fit=Fit(priority=0, min=16, grow=True)),
+    Column("value", "Value", fmt=_value, justify="right", fit=Fit(priority=0, whole=True)),
+    Column("target", "Target", fmt=_target, fit=Fit(priority=2, min=10)),
+    Column("rag", "RAG", fmt=rag_cell, fit=Fit(priority=0, whole=True)),
+    Column("rag_basis", "Basis", fit=Fit(priority=7, min=6)),
+    Column("vs_benchmark", "vs national", fmt=_vs, fit=Fit(priority=3, min=8)),
+    Column("direction", "Travel", fmt=lambda v, r: ARROWS.get(v, v or ""), fit=Fit(priority=1, min=8)),
+    Column("direction_last_year", "vs last year", fmt=lambda v, r: ARROWS.get(v, v or ""),
+           fit=Fit(priority=6, min=8)),
+    Column("trend", "Trend", fmt=lambda v, r: TREND_SHORT.get(v, v or ""), fit=Fit(priority=4, min=8)),
 ]
 
 #: the CSV columns, in order (documented in docs/cli.md; new ones go at the end)
@@ -73,13 +76,14 @@ def status_cmd(ctx: click.Context, partnership: str, period: str | None, fmt: st
       dat status dudley --period "2007/08 Q1"
       dat status dudley -P "Q1 2007-08" --format json
     """
-    from dat.core.services import scorecard
+    from dat.core.services import get_partnership, scorecard
 
     store = open_store(ctx)
     card = scorecard(store, partnership, period)
+    name = get_partnership(store, partnership)["name"]
     if card.get("reason"):
         click.echo(f"dat: {card['reason']}", err=True)
     out_fmt = resolve_format(fmt)
     columns = [Column(k, k) for k in CSV_COLUMNS] if out_fmt == "csv" else COLUMNS
     emit(out_fmt, card["rows"], columns, result=card,
-         title=f"{partnership} scorecard, {card['period']}" if card["period"] else partnership)
+         title=f"{name} scorecard, {card['period']}" if card["period"] else f"{name} scorecard")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input, Select, Static, TabbedContent
@@ -80,7 +80,7 @@ class DatApp(WorkerFailures, App):
     CSS_PATH = "dat.tcss"
     COMMANDS = App.COMMANDS | {JumpProvider}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (20, "-short"), (32, "-tall")]
     BINDINGS = keys.BINDINGS
 
     def __init__(self, db_url: str | None = None, out_dir: str | Path | None = None) -> None:
@@ -131,6 +131,9 @@ class DatApp(WorkerFailures, App):
 
     def _tab(self, tab: str) -> DataTab:
         return self.query_one(f"#{tab if tab in TABS else 'scorecard'}", DataTab)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.areas.fit_width(event.size.width)
 
     def on_mount(self) -> None:
         self.set_status("Opening the database…")

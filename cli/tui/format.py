@@ -51,10 +51,6 @@ def right(text: str):
     return Text(text, justify="right")
 
 
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
 def esc(text: str) -> str:
     """Escape Textual markup in data (names may contain square brackets)."""
     from textual.markup import escape

@@ -348,11 +348,16 @@ class ActionItem(TypedDict):
     dependencies: list[str]
     status: str
     source: str | None
+    #: ``due`` read as a date (ISO; the end of a financial year or quarter), else None
+    due_date: str | None
+    overdue: bool
 
 
 class ActionsResult(TypedDict):
     schema: Literal["dat.actions/1"]
     partnership: str
+    #: the day overdue is judged against (ISO)
+    as_of: str
     actions: list[ActionItem]
 
 

@@ -1,4 +1,5 @@
-"""The Actions tab: a partnership's action plan."""
+"""The Actions tab: a partnership's action plan, with a status filter; overdue actions are
+marked (``⚠`` and the error colour) and every due date is shown one way (``31 Mar 2004``)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,49 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Select, Static
 
 from dat.cli.tui.messages import ActionsLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
+from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
-    from dat.core.services.types import ActionsResult
+    from dat.core.services.types import ActionItem, ActionsResult
+
+#: the columns (cli/widths.py): due date and status never cut, the action takes the spare width
+COLUMNS = [("Ref", "ref", Fit(priority=2, min=8)),
+           ("Theme", "theme", Fit(priority=5, min=8)),
+           ("Action", "action", Fit(priority=0, min=14, grow=True)),
+           ("Lead", "lead", Fit(priority=1, min=10)),
+           ("Due", "due", Fit(priority=0, whole=True)),
+           ("Status", "status", Fit(priority=0, whole=True))]
+#: the status filter's fixed choices; the statuses the plan records follow them
+STATUS_CHOICES = [("All statuses", "all"), ("Not done", "not done"), ("Overdue", "overdue")]
+#: how an overdue action's due date and status are marked (a sign too, for NO_COLOR)
+OVERDUE_STYLE = "bold #e53935"
+OVERDUE_SIGN = "⚠ "
+
+
+def due_cell(a: ActionItem):
+    from datetime import date
+
+    from rich.text import Text
+
+    from dat.core.services.actions import due_text
+
+    text = due_text(date.fromisoformat(a["due_date"]) if a["due_date"] else None, a["due"])
+    return Text(text, style=OVERDUE_STYLE) if a["overdue"] else text
+
+
+def status_cell(a: ActionItem):
+    from rich.text import Text
+
+    if a["overdue"]:
+        return Text(OVERDUE_SIGN + ("overdue" if a["status"] == "overdue" else a["status"]),
+                    style=OVERDUE_STYLE)
+    return a["status"] or ""
 
 
 class ActionsTab(WorkerFailures, DataTab):
@@ -23,12 +60,17 @@ class ActionsTab(WorkerFailures, DataTab):
         super().__init__("3 Actions", id="actions")
         self.slug: str | None = None
         self.actions: ActionsResult | None = None
+        #: the status filter (a value of the select: all, not done, overdue or a status)
+        self.status_filter = "all"
 
     def compose(self) -> ComposeResult:
+        with Horizontal(id="action-bar"):
+            yield Select(STATUS_CHOICES, value="all", allow_blank=False, id="action-status")
+            yield Static("", id="action-count")
         yield PagedTable(id=self.TABLE_ID)
 
     def on_mount(self) -> None:
-        self.table.add_columns("Ref", "Theme", "Action", "Lead", "Due", "Status")
+        self.table.set_fitted_columns(COLUMNS)
 
     def load(self, store: Any, slug: str) -> None:
         self.slug = slug
@@ -43,15 +85,57 @@ class ActionsTab(WorkerFailures, DataTab):
     def _loaded(self, event: ActionsLoaded) -> None:
         if event.slug == self.slug:
             self.actions = event.actions
+            self._set_choices()
             self.fill()
 
-    def fill(self) -> None:
+    def _set_choices(self) -> None:
+        """The filter offers the fixed choices and the statuses this plan records; a choice the
+        new plan does not have goes back to all."""
         acts = self.actions["actions"] if self.actions else []
+        recorded = sorted({a["status"] for a in acts if a["status"]})
+        options = STATUS_CHOICES + [(s.capitalize(), s) for s in recorded
+                                    if s not in ("overdue", "not done")]
+        if self.status_filter not in {v for _l, v in options}:
+            self.status_filter = "all"
+        sel = self.query_one("#action-status", Select)
+        with sel.prevent(Select.Changed):
+            sel.set_options(options)
+            sel.value = self.status_filter
+
+    def set_status_filter(self, choice: str) -> None:
+        """Show only the actions ``choice`` lets through (see dat.core.services.actions.wanted)."""
+        self.status_filter = choice
+        sel = self.query_one("#action-status", Select)
+        if sel.value != choice:
+            with sel.prevent(Select.Changed):
+                sel.value = choice
+        self.fill()
+
+    @on(Select.Changed, "#action-status")
+    def _status_picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.status_filter:
+            self.set_status_filter(event.value)
+
+    def visible_actions(self) -> list[ActionItem]:
+        from dat.core.services.actions import wanted
+
+        acts = self.actions["actions"] if self.actions else []
+        return [a for a in acts if wanted(a["status"], a["overdue"], self.status_filter)]
+
+    def fill(self) -> None:
+        everything = self.actions["actions"] if self.actions else []
+        acts = self.visible_actions()
         self.table.fill([(
-            a["ref"], a["theme"] or "", a["action"][:60], (a["lead"] or "")[:30], a["due"] or "",
-            a["status"] or "",
+            a["ref"], a["theme"] or "", a["action"], a["lead"] or "", due_cell(a), status_cell(a),
         ) for a in acts], [a["ref"] for a in acts])
         self.records = (
-            ["ref", "theme", "action", "lead", "due", "status", "target_text", "outcome"],
+            ["ref", "theme", "action", "lead", "due", "status", "target_text", "outcome",
+             "due_date", "overdue"],
             [[a["ref"], a["theme"], a["action"], a["lead"], a["due"], a["status"],
-              a["target_text"], a["outcome"]] for a in acts])
+              a["target_text"], a["outcome"], a["due_date"], a["overdue"]] for a in acts])
+        overdue = sum(1 for a in everything if a["overdue"])
+        count = f"{len(acts)} of {len(everything)} actions" if len(acts) != len(everything) \
+            else f"{len(everything)} actions"
+        as_of = self.actions["as_of"] if self.actions else ""
+        self.query_one("#action-count", Static).update(
+            f"{count}; {overdue} overdue as of {as_of}" if self.actions else "")

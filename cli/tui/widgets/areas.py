@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 #: how long the cursor rests on a partnership before it opens
 SETTLE = 0.25
+#: the tree's width (dat.tcss) below WIDE_AT columns; from there it grows to fit the names,
+#: up to a fifth of the screen
+TREE_WIDTH, WIDE_AT = 28, 150
 
 
 def tree_label(p: PartnershipRow, has_figures: bool):
@@ -72,6 +75,19 @@ class AreasPane(Vertical):
             else:
                 node = parent.add_leaf(label, data=p["slug"])
             nodes[p["slug"]] = node
+        self.fit_width(self.app.size.width)
+
+    def fit_width(self, screen_width: int) -> None:
+        """On a wide screen the tree is as wide as its longest label (with the guides), up to
+        a fifth of the screen; on others dat.tcss decides (28, or 18 when narrow)."""
+        if screen_width < WIDE_AT or not self.partnerships:
+            self.styles.width = None
+            return
+        tree = self.query_one("#areas", Tree)
+        longest = max(len(p["name"]) + (len(p["area_type"]) + 1 if p["depth"] else 0)
+                      + (p["depth"] + 1) * tree.guide_depth + 2 for p in self.partnerships)
+        # the expand sign, the border, the scrollbar
+        self.styles.width = max(TREE_WIDTH, min(longest + 9, screen_width // 5))
 
     def mark(self, latest: dict[str, bool]) -> None:
         """Dim the partnerships that have no figures (``latest``: slug -> has figures)."""

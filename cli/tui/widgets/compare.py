@@ -13,9 +13,22 @@ from dat.cli.tui.format import arrow, bench_text, esc, fmt_num, rag_cell, right
 from dat.cli.tui.messages import CompareLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
+from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
     from dat.core.services.types import CompareResult, CompareRow, IndicatorInfo
+
+
+#: the columns (cli/widths.py): value and RAG never cut, the partnership takes the spare width
+COLUMNS = [("Rank", "rank", Fit(priority=1, whole=True)),
+           ("Partnership", "partnership", Fit(priority=0, min=12, grow=True)),
+           ("Value", "value", Fit(priority=0, whole=True)),
+           ("95% CI", "ci", Fit(priority=5, whole=True)),
+           ("vs national", "bench", Fit(priority=2, whole=True)),
+           ("Target", "target", Fit(priority=3, whole=True)),
+           ("RAG", "rag", Fit(priority=0, whole=True)),
+           ("Travel", "travel", Fit(priority=4, whole=True)),
+           ("Note", "note", Fit(priority=3, min=12))]
 
 
 class CompareTab(WorkerFailures, DataTab):
@@ -37,8 +50,7 @@ class CompareTab(WorkerFailures, DataTab):
         yield PagedTable(id=self.TABLE_ID)
 
     def on_mount(self) -> None:
-        self.table.add_columns("Rank", "Partnership", "Value", "95% CI", "vs national", "Target", "RAG",
-                               "Travel", "Note")
+        self.table.set_fitted_columns(COLUMNS)
 
     def set_indicators(self, store: Any, indicators: list[IndicatorInfo]) -> None:
         """The indicators to pick from (in the database ``store``)."""

@@ -15,9 +15,21 @@ from dat.cli.tui.format import bar, fmt_money, fmt_pct, right
 from dat.cli.tui.messages import FundingLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
+from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
     from dat.core.services.types import FundingResult
+
+
+#: the columns (cli/widths.py): the amount and share are never cut, the stream takes the spare
+#: width, the bar and what a line is used for go first on a narrow screen
+COLUMNS = [("Stream", "stream", Fit(priority=0, min=12, grow=True)),
+           ("Line", "line", Fit(priority=1, min=8, grow=True)),
+           ("Amount", "amount", Fit(priority=0, whole=True)),
+           ("Share", "share", Fit(priority=1, whole=True)),
+           ("", "bar", Fit(priority=4, whole=True)),
+           ("Banked by", "banked_by", Fit(priority=3, min=8)),
+           ("Used for", "used_for", Fit(priority=5, min=12))]
 
 
 class FundingTab(WorkerFailures, DataTab):
@@ -33,7 +45,7 @@ class FundingTab(WorkerFailures, DataTab):
         yield Static("", id="fund-total")
 
     def on_mount(self) -> None:
-        self.table.add_columns("Stream", "Line", "Amount", "Share", "", "Banked by", "Used for")
+        self.table.set_fitted_columns(COLUMNS)
 
     def load(self, store: Any, slug: str, card_period: str | None) -> None:
         """``slug``'s funding for the financial year of ``card_period`` (the scorecard's)."""
@@ -67,7 +79,7 @@ class FundingTab(WorkerFailures, DataTab):
             keys.append(key if key not in keys else f"{key}|{len(keys)}")
         self.table.fill([(
             l["stream_name"], l["line"] or "", right(fmt_money(l["amount"])), right(fmt_pct(l["share"])),
-            bar(l["amount"], top), l["banked_by"] or "", (l["used_for"] or "")[:50],
+            bar(l["amount"], top), l["banked_by"] or "", l["used_for"] or "",
         ) for l in lines], keys)
         self.records = (
             ["year", "stream", "stream_name", "line", "amount", "share", "banked_by", "used_for"],

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from dat.cli.tui.format import arrow, bench_text, clip, rag_cell, right, sparkline, target_text, value_text
+from dat.cli.tui.format import arrow, bench_text, rag_cell, right, sparkline, target_text, value_text
 from dat.cli.tui.messages import (
     BenchmarksLoaded,
     FiguresLoaded,
@@ -22,6 +22,7 @@ from dat.cli.tui.messages import (
 from dat.cli.tui.widgets.detail import DetailPane
 from dat.cli.tui.widgets.table import DataTab, PagedTable
 from dat.cli.tui.workers import WorkerFailures
+from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
     from dat.core.services.types import FiguresResult, ScorecardResult, ScorecardRow
@@ -29,9 +30,17 @@ if TYPE_CHECKING:
 #: the RAG filter's choices: (label, value)
 RAG_FILTERS = [("All RAG", "all"), ("Red", "R"), ("Amber", "A"), ("Green", "G"),
                ("Not rated", "none")]
-COLUMNS = [("RAG", "rag"), ("Indicator", "name"), ("Value", "value"), ("Target", "target"),
-           ("Travel", "travel"), ("vs national", "bench"), ("Trend", "trend"), ("Period", "period"),
-           ("Code", "code")]
+#: the columns: (header, key, how it fits; cli/widths.py): RAG and value never cut, the name
+#: takes the spare width, the period and the code go first on a narrow screen
+COLUMNS = [("RAG", "rag", Fit(priority=0, whole=True)),
+           ("Indicator", "name", Fit(priority=0, min=12, grow=True)),
+           ("Value", "value", Fit(priority=0, whole=True)),
+           ("Target", "target", Fit(priority=1, min=9)),
+           ("Travel", "travel", Fit(priority=1, whole=True)),
+           ("vs national", "bench", Fit(priority=2, whole=True)),
+           ("Trend", "trend", Fit(priority=3, whole=True)),
+           ("Period", "period", Fit(priority=6, min=10)),
+           ("Code", "code", Fit(priority=7, min=10))]
 
 
 class ScorecardTab(WorkerFailures, DataTab):
@@ -58,8 +67,7 @@ class ScorecardTab(WorkerFailures, DataTab):
         yield DetailPane(id="detail")
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
+        self.table.set_fitted_columns(COLUMNS)
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, store: Any, slug: str, period: str | None) -> None:
@@ -115,8 +123,7 @@ class ScorecardTab(WorkerFailures, DataTab):
         self.bench = event.found
         table = self.table
         for code, value in event.found.items():
-            if code in table.rows:
-                table.update_cell(code, "bench", bench_text(value))
+            table.update_value(code, "bench", bench_text(value))
 
     # -- the table ----------------------------------------------------------------------------
     def set_filter(self, *, rag: str | None = None, search: str | None = None) -> None:
@@ -143,7 +150,7 @@ class ScorecardTab(WorkerFailures, DataTab):
         rows = self.visible_rows()
         figs = self.figures["figures"] if self.figures else {}
         self.table.fill([(
-            rag_cell(r["rag"]), clip(r["name"], 34), right(value_text(r)), target_text(r),
+            rag_cell(r["rag"]), r["name"], right(value_text(r)), target_text(r),
             arrow(r["direction"]), bench_text(self.bench.get(r["code"])),
             sparkline([v["value"] for v in figs.get(r["code"], {}).values()]), r["period"], r["code"],
         ) for r in rows], [r["code"] for r in rows])
