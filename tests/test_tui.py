@@ -444,7 +444,8 @@ async def test_help_theme_tabs_and_reload_keep_the_cursor(url, tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         help_text = plain(app.screen, "#help")
-        for key in ("ctrl+p", "compare", "export", "RAG filter", "period"):
+        for key in ("ctrl+p", "compare", "export", "RAG filter", "period", "clear every filter",
+                    "reverse the sort", "copy the highlighted row", "row in full"):
             assert key in help_text
         await pilot.press("escape")
         await pilot.pause()

@@ -334,7 +334,7 @@ class DatApp(WorkerFailures, App):
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
-        self._current_tab().table.focus()
+        self.screen.set_focus(self._current_tab().table)
 
     # -- sort, filter, copy (every tab) ----------------------------------------------------------
     def _current_tab(self) -> SortFilterTab:
@@ -355,7 +355,10 @@ class DatApp(WorkerFailures, App):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_activated(self) -> None:
-        self._sync_filter_controls()
+        """A tab chosen with the mouse (the keys sync at once, in action_tab). This message can
+        arrive after keys typed since: never overwrite the box while the user is typing in it."""
+        if self.focused is not self.query_one("#search", Input):
+            self._sync_filter_controls()
 
     @on(FilterChanged)
     def _filter_changed(self, event: FilterChanged) -> None:
@@ -406,6 +409,7 @@ class DatApp(WorkerFailures, App):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+        self._sync_filter_controls()
         self._tab(tab).table.focus()
 
     def action_focus_tree(self) -> None:
@@ -417,7 +421,9 @@ class DatApp(WorkerFailures, App):
     def action_focus_search(self) -> None:
         """The filter box, for the tab on show (each tab keeps its own filter)."""
         self._sync_filter_controls()
-        self.query_one("#search", Input).focus()
+        # at once, not after the messages already queued (Widget.focus is deferred): the text
+        # typed straight after "/" must land in the box, not fire the letters' commands
+        self.screen.set_focus(self.query_one("#search", Input))
 
     def action_cycle_rag(self) -> None:
         """The RAG filter is the scorecard's: from another tab, ``f`` goes there too."""
