@@ -756,6 +756,26 @@ async def test_copy_a_row_or_a_cell_to_the_clipboard_and_a_file(url, tmp_path):
         assert app.clipboard == "£1,347,255"  # the amount of the largest line, in full
         assert (tmp_path / "dat-clipboard.txt").read_text(encoding="utf-8") == "£1,347,255\n"
 
+        app.select_partnership("ne_lincs")
+        await settle(app, pilot)
+        await pilot.press("3")
+        table = app.query_one("#action-table", DataTable)
+        table.move_cursor(row=table.get_row_index("NAT-1"))
+        await pilot.press("Y")  # the action's whole text, not the 60 characters on screen
+        from dat.core import services
+
+        nat = next(a for a in services.actions(services.Store(url), "ne_lincs")["actions"]
+                   if a["ref"] == "NAT-1")
+        assert app.clipboard == nat["action"] and len(nat["action"]) > 60
+        await pilot.press("y")
+        assert app.clipboard.split("\t")[:3] == ["NAT-1", nat["theme"], nat["action"]]
+
+        app.compare_indicator("FIN.MA_SHARE")
+        await settle(app, pilot)
+        await pilot.press("y")
+        assert app.clipboard.split("\t")[:3] == ["1", "Cheshire", "5%"]
+        assert "Copied row cheshire" in status(app)
+
 
 @pytest.mark.anyio
 async def test_enter_shows_the_row_in_full_for_funding_actions_and_compare(url, tmp_path):

@@ -128,7 +128,7 @@ class ScorecardTab(WorkerFailures, SortFilterTab):
         if (event.slug, event.period) != (self.slug, self.period):
             return
         self.bench = event.found
-        if self.view.sort_column == 5 or self.view.text:  # sorted or filtered on these cells
+        if self.view.sort_column == COLUMNS.index(("vs national", "bench")):  # sorted on them
             self.fill()
             return
         self.view.rows = self._rows()  # what y copies
@@ -195,7 +195,7 @@ class ScorecardTab(WorkerFailures, SortFilterTab):
     def rows_shown(self, rows: list[Row]) -> None:
         if self.card is not None and not rows:
             self.post_message(NothingHighlighted(
-                "No figures match the filter." if self.card.get("rows")
+                "No figures match the filter (x clears it)." if self.card.get("rows")
                 else (self.card.get("reason") or "No figures.")))
 
     def move_to(self, code: str) -> bool:
