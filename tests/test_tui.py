@@ -599,8 +599,11 @@ async def test_sort_funding_actions_and_compare_by_value_not_text(url, tmp_path)
         amounts = [fund[k]["amount"] for k in row_keys(app, "#fund-table")]
         assert amounts == sorted(amounts) and len(amounts) == len(fund)
         assert "sorted by Amount ▲" in info(app, "#fund-table")
+        labels = [c.label.plain for c in app.query_one("#fund-table", DataTable).ordered_columns]
+        assert labels[:4] == ["Stream", "Line", "Amount ▲", "Share"]  # the header says it too
         await pilot.press("S")
         assert [fund[k]["amount"] for k in row_keys(app, "#fund-table")] == sorted(amounts, reverse=True)
+        assert app.query_one("#fund-table", DataTable).ordered_columns[2].label.plain == "Amount ▼"
 
         app.select_partnership("ne_lincs")
         await settle(app, pilot)

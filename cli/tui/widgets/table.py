@@ -162,7 +162,7 @@ class RowView:
         if self.sort_column is None or self.sort_column >= len(self.columns):
             return ""
         name = self.columns[self.sort_column] or "bar"
-        return f"sorted by {name} {'▼ high to low' if self.reverse else '▲ low to high'}"
+        return f"sorted by {name} {'▼' if self.reverse else '▲'}"
 
 
 class FilterChanged(Message):
@@ -269,7 +269,7 @@ class SortFilterTab(DataTab):
                 f"filter: {' and '.join(words)} (x clears)")
 
     def summary(self) -> str:
-        """:meth:`shown_line` (or ``40 figures``), and the sort: ``sorted by Value ▼ high to low``."""
+        """:meth:`shown_line` (or ``40 figures``), and the sort: ``sorted by Value ▼``."""
         parts = [self.shown_line() or f"{len(self.view.rows)} {self.NOUN}"]
         if self.view.sort_label():
             parts.append(self.view.sort_label())
@@ -284,7 +284,25 @@ class SortFilterTab(DataTab):
         info.set_class(on, "-on")
         info.update(esc(self.summary()) if on else "")
 
+    def _mark_header(self) -> None:
+        """The column sorted on carries ▲ (low to high) or ▼ in its header."""
+        from rich.text import Text
+
+        table = self.table
+        for i, column in enumerate(table.ordered_columns):
+            if i >= len(self.view.columns):
+                break
+            label = self.view.columns[i]
+            if i == self.view.sort_column:
+                label = f"{label} {'▼' if self.view.reverse else '▲'}".strip()
+            if column.label.plain != label:
+                column.label = Text(label)
+                column.content_width = max(column.content_width, len(label))
+        table._require_update_dimensions = True
+        table.refresh()
+
     def _changed(self) -> None:
+        self._mark_header()
         self.refill()
         self.post_message(FilterChanged(self.id or "", self.summary()))
 
