@@ -444,7 +444,8 @@ async def test_help_theme_tabs_and_reload_keep_the_cursor(url, tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         help_text = plain(app.screen, "#help")
-        for key in ("ctrl+p", "compare", "export", "RAG filter", "period"):
+        for key in ("ctrl+p", "compare", "export", "RAG filter", "period", "clear every filter",
+                    "reverse the sort", "copy the highlighted row", "row in full"):
             assert key in help_text
         await pilot.press("escape")
         await pilot.pause()
@@ -520,6 +521,335 @@ async def test_funding_tab_lists_streams_with_shares_bars_and_total(url, tmp_pat
             assert fmt.fmt_money(fund["total"]) in total
         else:
             assert "no" in total.lower()
+
+
+# -- sort, filter, copy and detail on every table (issue 15, point 4) -------------------------------
+
+async def click_header(pilot, app, table_id: str, column: int) -> None:
+    """Click the header of ``column`` (its label's first character)."""
+    table = app.query_one(table_id, DataTable)
+    x = sum(c.get_render_width(table) for c in table.ordered_columns[:column]) + 1
+    await pilot.click(table_id, offset=(x, 0))
+    await pilot.pause()
+
+
+def info(app, table_id: str) -> str:
+    widget = app.query_one(f"{table_id}-info", Static)
+    return plain(app, f"{table_id}-info") if widget.display else ""
+
+
+@pytest.mark.anyio
+async def test_sort_by_key_and_header_on_the_scorecard_survives_a_reload(url, tmp_path):
+    card = scorecard(url, "dudley", Q1)
+    by_code = {r["code"]: r for r in card["rows"]}
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await open_dudley_q1(app, pilot)
+        app.query_one("#score-table", DataTable).focus()
+        await pilot.press("s")  # the first column: RAG, in R, A, G order, not rated last
+        rags = [by_code[k]["rag"] for k in row_keys(app, "#score-table")]
+        order = {"R": 0, "A": 1, "G": 2, None: 3}
+        assert rags == sorted(rags, key=lambda r: order[r]) and rags[0] == "R" and None in rags
+        assert "sorted by RAG ▲" in info(app, "#score-table") and "sorted by RAG" in status(app)
+        await pilot.press("s", "s")  # Value: numbers as numbers (9 before 10), blanks last
+        values = [by_code[k]["value"] for k in row_keys(app, "#score-table")]
+        numbers = [v for v in values if v is not None]
+        assert numbers == sorted(numbers) and len(numbers) > 3
+        assert values[:len(numbers)] == numbers  # no value: last
+        await pilot.press("S")  # reversed, no value still last
+        values = [by_code[k]["value"] for k in row_keys(app, "#score-table")]
+        assert [v for v in values if v is not None] == sorted(numbers, reverse=True)
+        assert values[-1] is None
+        # a click on a header sorts on it; a second click reverses
+        names = sorted((r["name"].lower(), r["code"]) for r in card["rows"])
+        await click_header(pilot, app, "#score-table", 1)  # Indicator
+        assert [by_code[k]["name"].lower() for k in row_keys(app, "#score-table")] == [n for n, _ in names]
+        await click_header(pilot, app, "#score-table", 1)
+        assert [by_code[k]["name"].lower() for k in row_keys(app, "#score-table")] == [
+            n for n, _ in reversed(names)]
+        # the sort survives a reload and the cursor stays on its row
+        app.show_indicator("NTA.RET12")
+        await pilot.pause()
+        before = row_keys(app, "#score-table")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert row_keys(app, "#score-table") == before
+        assert cursor_key(app, "#score-table") == "NTA.RET12"
+        # CSV export follows the order on show
+        await pilot.press("e")
+        with (tmp_path / "dudley-scorecard-2007-08_Q1.csv").open(newline="") as fh:
+            assert [r["code"] for r in csv.DictReader(fh)] == before
+
+
+@pytest.mark.anyio
+async def test_sort_funding_actions_and_compare_by_value_not_text(url, tmp_path):
+    from datetime import date
+
+    from dat.core import services
+    from dat.core.periods import parse_period
+
+    store = services.Store(url)
+    fund = {f"{l['stream']}|{l['line']}": l for l in services.funding(store, "bromley")["lines"]}
+    acts = {a["ref"]: a for a in services.actions(store, "ne_lincs")["actions"]}
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(app, pilot)
+        app.select_partnership("bromley")
+        await settle(app, pilot)
+        await pilot.press("2")
+        await click_header(pilot, app, "#fund-table", 2)  # Amount, low to high
+        amounts = [fund[k]["amount"] for k in row_keys(app, "#fund-table")]
+        assert amounts == sorted(amounts) and len(amounts) == len(fund)
+        assert "sorted by Amount ▲" in info(app, "#fund-table")
+        labels = [c.label.plain for c in app.query_one("#fund-table", DataTable).ordered_columns]
+        assert labels[:4] == ["Stream", "Line", "Amount ▲", "Share"]  # the header says it too
+        await pilot.press("S")
+        assert [fund[k]["amount"] for k in row_keys(app, "#fund-table")] == sorted(amounts, reverse=True)
+        assert app.query_one("#fund-table", DataTable).ordered_columns[2].label.plain == "Amount ▼"
+
+        app.select_partnership("ne_lincs")
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.press(*"sssss")  # the fifth column, Due: in time, whatever its form
+        assert "sorted by Due ▲" in info(app, "#action-table")
+
+        def when(due: str) -> int:
+            try:
+                return date.fromisoformat(due).toordinal()
+            except ValueError:
+                return parse_period(due).end.toordinal()
+
+        dues = [acts[k]["due"] for k in row_keys(app, "#action-table")]
+        given = [d for d in dues if d]
+        assert {"2003/04", "2006-03-31"} <= set(given)  # mixed forms, one order
+        assert [when(d) for d in given] == sorted(when(d) for d in given)
+        assert dues[len(given):] == [None] * (len(dues) - len(given))  # no date: last
+
+        await pilot.press("c")  # nothing highlighted: the indicator picker
+        app.compare_indicator("FIN.MA_SHARE")
+        await settle(app, pilot)
+        await click_header(pilot, app, "#compare-table", 2)  # Value
+        await click_header(pilot, app, "#compare-table", 2)  # high to low
+        rows = {r["partnership"]: r for r in services.compare(store, "FIN.MA_SHARE")["rows"]}
+        values = [rows[k]["value"] for k in row_keys(app, "#compare-table")]
+        assert values == sorted(values, reverse=True) and len(values) >= 2
+
+
+@pytest.mark.anyio
+async def test_slash_filters_the_table_on_show_and_filters_belong_to_a_tab(url, tmp_path):
+    from dat.core import services
+
+    store = services.Store(url)
+    lines = services.funding(store, "bromley")["lines"]
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(app, pilot)
+        app.select_partnership("bromley")
+        await settle(app, pilot)
+        await pilot.press("2", "slash")
+        assert app.focused is app.query_one("#search", Input)
+        assert app.query_one("#tabs", TabbedContent).active == "funding"  # stays on funding
+        await pilot.press(*list("pct"), "enter")
+        await pilot.pause()
+        wanted = [f"{l['stream']}|{l['line']}" for l in lines if "pct" in
+                  " ".join(str(v or "") for v in (l["stream_name"], l["line"], l["banked_by"],
+                                                  l["used_for"])).lower()]
+        assert 0 < len(wanted) < len(lines)
+        assert row_keys(app, "#fund-table") == wanted
+        assert app.focused is app.query_one("#fund-table", DataTable)
+        said = f"{len(wanted)} of {len(lines)} lines shown · filter: 'pct'"
+        assert said in info(app, "#fund-table") and said in status(app)
+
+        # the scorecard has its own filter (none): the box follows the tab
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.query_one("#search", Input).value == ""
+        assert info(app, "#score-table") == ""
+        assert len(row_keys(app, "#score-table")) == len(scorecard(url, "bromley")["rows"])
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.query_one("#search", Input).value == "pct"
+
+        # another partnership keeps the tab's filter, and says so
+        app.select_partnership("cheshire")
+        await settle(app, pilot)
+        assert "filter: 'pct'" in info(app, "#fund-table")
+        assert "lines shown" in info(app, "#fund-table")
+
+        # one key clears it
+        app.query_one("#fund-table", DataTable).focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert len(row_keys(app, "#fund-table")) == len(services.funding(store, "cheshire")["lines"])
+        assert app.query_one("#search", Input).value == "" and info(app, "#fund-table") == ""
+
+        # actions and compare filter on any cell too
+        await pilot.press("3", "slash", *list("complete"), "enter")
+        await pilot.pause()
+        acts = services.actions(store, "cheshire")["actions"]
+        done = [a["ref"] for a in acts if "complete" in " ".join(
+            str(a[k] or "") for k in ("ref", "theme", "action", "lead", "due", "status")).lower()]
+        assert row_keys(app, "#action-table") == done
+        assert f"{len(done)} of {len(acts)} actions shown" in status(app)
+        app.compare_indicator("FIN.MA_SHARE")
+        await settle(app, pilot)
+        await pilot.press("slash", *list("halton"), "enter")
+        await pilot.pause()
+        assert row_keys(app, "#compare-table") == ["halton"]
+        assert "1 of 2 partnerships shown · filter: 'halton'" in status(app)
+
+
+@pytest.mark.anyio
+async def test_scorecard_red_and_search_say_how_many_are_shown_and_x_clears_both(url, tmp_path):
+    card = scorecard(url, "dudley", Q1)
+    n = len(card["rows"])
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await open_dudley_q1(app, pilot)
+        app.query_one("#score-table", DataTable).focus()
+        await pilot.press("f")  # Red
+        reds = [r["code"] for r in card["rows"] if r["rag"] == "R"]
+        assert f"{len(reds)} of {n} figures shown · filter: Red" in status(app)
+        assert f"{n} figures" not in status(app).replace(f"of {n} figures", "")
+        await pilot.press("slash", *list("ret"), "enter")
+        await pilot.pause()
+        assert row_keys(app, "#score-table") == ["NTA.RET12"]
+        assert f"1 of {n} figures shown · filter: Red and 'ret'" in status(app)
+        # another period keeps the filter, and the status line says how many it shows
+        other = next(p for p in card["periods_available"] if p != Q1)
+        app.query_one("#period", Select).value = other
+        await settle(app, pilot)
+        other_card = scorecard(url, "dudley", other)
+        shown = [r for r in other_card["rows"] if r["rag"] == "R" and "ret" in
+                 (r["code"] + r["name"]).lower()]
+        assert f"{len(shown)} of {len(other_card['rows'])} figures shown · filter: Red and 'ret'" in status(app)
+        app.query_one("#score-table", DataTable).focus()
+        await pilot.press("x")  # one press clears both
+        await pilot.pause()
+        assert app.scorecard.rag_filter == "all" and app.query_one("#rag", Select).value == "all"
+        assert app.query_one("#search", Input).value == ""
+        assert len(row_keys(app, "#score-table")) == len(other_card["rows"])
+
+
+@pytest.mark.anyio
+async def test_copy_a_row_or_a_cell_to_the_clipboard_and_a_file(url, tmp_path):
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await open_dudley_q1(app, pilot)
+        app.show_indicator("NTA.RET12")
+        await pilot.pause()
+        await pilot.press("y")
+        row = app.clipboard
+        assert row.split("\t")[:3] == ["R Red", "Retained in treatment 12 weeks or more", "70%"]
+        assert row.endswith("NTA.RET12")
+        assert (tmp_path / "dat-clipboard.txt").read_text(encoding="utf-8") == row + "\n"
+        assert "Copied row NTA.RET12" in status(app) and "dat-clipboard.txt" in status(app)
+        await pilot.press("Y")  # the value
+        assert app.clipboard == "70%"
+        assert "Copied Value of NTA.RET12" in status(app)
+        await pilot.press("s", "s", "s", "s")  # sorted on Target: Y copies the target
+        app.show_indicator("NTA.RET12")
+        await pilot.pause()
+        await pilot.press("Y")
+        assert app.clipboard == "85% local"
+
+        app.select_partnership("bromley")
+        await settle(app, pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("Y")
+        assert app.clipboard == "£1,347,255"  # the amount of the largest line, in full
+        assert (tmp_path / "dat-clipboard.txt").read_text(encoding="utf-8") == "£1,347,255\n"
+
+        app.select_partnership("ne_lincs")
+        await settle(app, pilot)
+        await pilot.press("3")
+        table = app.query_one("#action-table", DataTable)
+        table.move_cursor(row=table.get_row_index("NAT-1"))
+        await pilot.press("Y")  # the action's whole text, not the 60 characters on screen
+        from dat.core import services
+
+        nat = next(a for a in services.actions(services.Store(url), "ne_lincs")["actions"]
+                   if a["ref"] == "NAT-1")
+        assert app.clipboard == nat["action"] and len(nat["action"]) > 60
+        await pilot.press("y")
+        assert app.clipboard.split("\t")[:3] == ["NAT-1", nat["theme"], nat["action"]]
+
+        app.compare_indicator("FIN.MA_SHARE")
+        await settle(app, pilot)
+        await pilot.press("y")
+        assert app.clipboard.split("\t")[:3] == ["1", "Cheshire", "5%"]
+        assert "Copied row cheshire" in status(app)
+
+
+@pytest.mark.anyio
+async def test_enter_shows_the_row_in_full_for_funding_actions_and_compare(url, tmp_path):
+    from dat.cli.tui.widgets.table import RowDetailScreen
+    from dat.core import services
+
+    store = services.Store(url)
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(app, pilot)
+        app.select_partnership("bromley")
+        await settle(app, pilot)
+        await pilot.press("2", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RowDetailScreen)
+        text = plain(app.screen, "#row-detail-text")
+        top = services.funding(store, "bromley")["lines"][0]
+        for part in (top["stream_name"], "£1,347,255", "43.3% of the total £3,109,598",
+                     "Funders " + ", ".join(top["funders"]), "Banked by", "Used for"):
+            assert part in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RowDetailScreen)
+
+        app.select_partnership("ne_lincs")
+        await settle(app, pilot)
+        nat = next(a for a in services.actions(store, "ne_lincs")["actions"] if a["ref"] == "NAT-1")
+        await pilot.press("3")
+        table = app.query_one("#action-table", DataTable)
+        table.move_cursor(row=table.get_row_index("NAT-1"))
+        await pilot.press("enter")
+        await pilot.pause()
+        text = plain(app.screen, "#row-detail-text")
+        assert nat["action"] in text and len(nat["action"]) > 60  # the full text, not the cut one
+        assert "Milestones" in text and str(nat["milestones"][-1]) in text
+        assert "Due 2008-12-31" in text and "status planned" in text and "Dependencies: none" in text
+        await pilot.press("escape")
+
+        app.compare_indicator("FIN.MA_SHARE")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        text = plain(app.screen, "#row-detail-text")
+        assert "Cheshire" in text and "Value 5%" in text and "Rank 1" in text
+        assert "National benchmark" in text and "95% interval" in text and "RAG" in text
+        await pilot.press("escape")
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert "Halton" in plain(app.screen, "#row-detail-text")
+
+
+def test_row_view_sorts_values_not_text_and_keeps_blanks_last():
+    from dat.cli.tui.widgets.table import Row, RowView, period_order
+
+    def row(key, value, period):
+        return Row(key, (), (key, str(value)), (value, period_order(period)), [])
+
+    view = RowView(columns=["k", "v"], rows=[
+        row("a", 10, "2009/10"), row("b", None, None), row("c", 9, "2007/08 Q1"),
+        row("d", 100, "2007/08")])
+    view.sort_column = 0
+    assert [r.key for r in view.visible()] == ["c", "a", "d", "b"]  # 9 < 10 < 100, blank last
+    view.reverse = True
+    assert [r.key for r in view.visible()] == ["d", "a", "c", "b"]
+    view.sort_column, view.reverse = 1, False
+    assert [r.key for r in view.visible()] == ["c", "d", "a", "b"]  # Q1 ends before its year
+    view.text = "1"
+    assert [r.key for r in view.visible()] == ["d", "a"]
+    assert period_order("not a period") is None
 
 
 # -- sizes, colour ---------------------------------------------------------------------------------

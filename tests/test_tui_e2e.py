@@ -105,6 +105,17 @@ def test_dat_tui_in_a_real_terminal(tui, tmp_path):
     tui.keys("2")
     tui.wait_for("Stream", "Total 2009/10: £3,109,598")
 
+    # filter the funding lines, sort them (a capital letter is a key of its own), clear the filter
+    tui.keys("/")
+    time.sleep(0.5)  # a key reaches the app's bindings only after the focused widget passed it on
+    tui.type("pct")
+    tui.keys("Enter")
+    tui.wait_for("3 of 6 lines shown · filter: 'pct'")
+    tui.keys("S")
+    tui.wait_for("sorted by Stream ▲")
+    tui.keys("x")
+    tui.wait_for("Bromley funding: 6 lines · sorted by Stream")
+
     # export the table on screen, then quit cleanly
     tui.keys("e")
     tui.wait_for("Exported")

@@ -49,7 +49,7 @@ from dat.cli.tui.widgets.compare import CompareTab
 from dat.cli.tui.widgets.detail import DetailPane
 from dat.cli.tui.widgets.funding import FundingTab
 from dat.cli.tui.widgets.scorecard import RAG_FILTERS, ScorecardTab
-from dat.cli.tui.widgets.table import DataTab
+from dat.cli.tui.widgets.table import DataTab, FilterChanged, SortFilterTab
 from dat.cli.tui.workers import WorkerFailures
 
 if TYPE_CHECKING:
@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 
 #: the tabs, by the id TabbedContent.active names them with
 TABS = ("scorecard", "funding", "actions", "compare")
+#: the filter box's hint on each tab (each tab keeps its own filter)
+SEARCH_HINT = {"scorecard": "/ filter indicators (code or name)", "funding": "/ filter funding lines",
+               "actions": "/ filter actions", "compare": "/ filter partnerships"}
 
 
 @dataclass
@@ -104,7 +107,7 @@ class DatApp(WorkerFailures, App):
                 with Horizontal(id="controls"):
                     yield Select([], prompt="Period", id="period", allow_blank=True)
                     yield Select(RAG_FILTERS, value="all", id="rag", allow_blank=False)
-                    yield Input(placeholder="/ search indicators", id="search")
+                    yield Input(placeholder=SEARCH_HINT["scorecard"], id="search")
                 with TabbedContent(initial="scorecard", id="tabs"):
                     yield ScorecardTab()
                     yield FundingTab()
@@ -273,8 +276,10 @@ class DatApp(WorkerFailures, App):
             self.set_status(esc(f"{self.sub_title}: {card['reason']}."))
         else:
             rags = [r["rag"] for r in card["rows"]]
+            # with a filter on: "3 of 40 figures shown · filter: Red (x clears)", never "40 figures"
+            shown = self.scorecard.shown_line() or f"{len(rags)} figures"
             self.set_status(
-                f"{self.sub_title}, {card['period']}: {len(rags)} figures — "
+                f"{self.sub_title}, {card['period']}: {esc(shown)} — "
                 f"{rags.count('R')} Red, {rags.count('A')} Amber, {rags.count('G')} Green, "
                 f"{rags.count(None)} not rated.")
 
@@ -296,9 +301,8 @@ class DatApp(WorkerFailures, App):
         self.query_one("#tabs", TabbedContent).active = "scorecard"
         scorecard = self.scorecard
         if code not in scorecard.table.rows:
-            self.query_one("#rag", Select).value = "all"
-            self.query_one("#search", Input).value = ""
-            scorecard.set_filter(rag="all", search="")
+            scorecard.clear_filters()
+            self._sync_filter_controls()
         if scorecard.move_to(code):
             self.detail.show(code)
 
@@ -329,12 +333,74 @@ class DatApp(WorkerFailures, App):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.scorecard.set_filter(search=event.value)
+        self._current_tab().set_text_filter(event.value)
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "scorecard"
-        self.scorecard.table.focus()
+        self.screen.set_focus(self._current_tab().table)
+
+    # -- sort, filter, copy (every tab) ----------------------------------------------------------
+    def _current_tab(self) -> SortFilterTab:
+        tab = self._tab(self.query_one("#tabs", TabbedContent).active)
+        assert isinstance(tab, SortFilterTab)
+        return tab
+
+    def _sync_filter_controls(self) -> None:
+        """The filter box and the RAG select show the filters of the tab on show."""
+        tab = self._current_tab()
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = tab.view.text
+        search.placeholder = SEARCH_HINT.get(tab.id or "", "/ filter")
+        rag = self.query_one("#rag", Select)
+        with rag.prevent(Select.Changed):
+            rag.value = self.scorecard.rag_filter
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_activated(self) -> None:
+        """A tab chosen with the mouse (the keys sync at once, in action_tab). This message can
+        arrive after keys typed since: never overwrite the box while the user is typing in it."""
+        if self.focused is not self.query_one("#search", Input):
+            self._sync_filter_controls()
+
+    @on(FilterChanged)
+    def _filter_changed(self, event: FilterChanged) -> None:
+        if event.tab == self.query_one("#tabs", TabbedContent).active:
+            name = "" if event.tab == "scorecard" else f" {event.tab}"
+            self.set_status(esc(f"{self.sub_title}{name}: {event.summary}"))
+
+    def action_clear_filters(self) -> None:
+        self._current_tab().clear_filters()
+        self._sync_filter_controls()
+
+    def action_sort(self, reverse: bool = False) -> None:
+        tab = self._current_tab()
+        if reverse:
+            tab.reverse_sort()
+        else:
+            tab.cycle_sort()
+
+    def action_copy(self, what: str = "row") -> None:
+        """Copy the highlighted row (``what`` "row") or one cell ("cell") of the table on show:
+        to the clipboard (OSC 52) and to ``dat-clipboard.txt`` in the output folder, for
+        terminals that do not pass OSC 52 on."""
+        found = self._current_tab().copy_text(what)
+        if found is None:
+            self.notify("Nothing to copy: the table is empty.", severity="warning")
+            return
+        text, label = found
+        self.copy_to_clipboard(text)
+        path = self.out_dir / "dat-clipboard.txt"
+        from dat.core.errors import DatError
+        from dat.core.files import write_text
+
+        try:
+            write_text(path, text + "\n", force=True)
+        except (OSError, DatError) as exc:
+            self.set_status(esc(f"Copied {label} to the clipboard (not to {path}: {exc})"))
+            return
+        self.set_status(esc(f"Copied {label}: {text[:60]}{'…' if len(text) > 60 else ''} "
+                            f"(also in {path})"))
 
     # -- actions (key bindings) ---------------------------------------------------------------
     def action_help(self) -> None:
@@ -346,6 +412,7 @@ class DatApp(WorkerFailures, App):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+        self._sync_filter_controls()
         self._tab(tab).table.focus()
 
     def action_focus_tree(self) -> None:
@@ -355,10 +422,17 @@ class DatApp(WorkerFailures, App):
         self.query_one("#period", Select).focus()
 
     def action_focus_search(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "scorecard"
-        self.query_one("#search", Input).focus()
+        """The filter box, for the tab on show (each tab keeps its own filter)."""
+        self._sync_filter_controls()
+        # at once, not after the messages already queued (Widget.focus is deferred): the text
+        # typed straight after "/" must land in the box, not fire the letters' commands
+        self.screen.set_focus(self.query_one("#search", Input))
 
     def action_cycle_rag(self) -> None:
+        """The RAG filter is the scorecard's: from another tab, ``f`` goes there too."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active != "scorecard":
+            self.action_tab("scorecard")
         order = [value for _, value in RAG_FILTERS]
         now = order.index(self.scorecard.rag_filter)
         self.query_one("#rag", Select).value = order[(now + 1) % len(order)]

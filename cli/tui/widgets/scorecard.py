@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from dat.cli.tui.format import arrow, bench_text, rag_cell, right, sparkline, target_text, value_text
+from dat.cli.tui.format import arrow, bench_text, rag_cell, rag_word, right, sparkline, target_text, value_text
 from dat.cli.tui.messages import (
     BenchmarksLoaded,
     FiguresLoaded,
@@ -20,7 +20,7 @@ from dat.cli.tui.messages import (
     ScorecardLoaded,
 )
 from dat.cli.tui.widgets.detail import DetailPane
-from dat.cli.tui.widgets.table import DataTab, PagedTable
+from dat.cli.tui.widgets.table import BENCH_ORDER, RAG_ORDER, TRAVEL_ORDER, PagedTable, Row, SortFilterTab, period_order
 from dat.cli.tui.workers import WorkerFailures
 from dat.cli.widths import Fit
 
@@ -43,11 +43,13 @@ COLUMNS = [("RAG", "rag", Fit(priority=0, whole=True)),
            ("Code", "code", Fit(priority=7, min=10))]
 
 
-class ScorecardTab(WorkerFailures, DataTab):
+class ScorecardTab(WorkerFailures, SortFilterTab):
     """Loads a scorecard (:meth:`load`) and posts :class:`ScorecardLoaded` and
     :class:`FiguresLoaded`; the cursor's row goes out as :class:`IndicatorHighlighted`."""
 
     TABLE_ID = "score-table"
+    NOUN = "figures"
+    MAIN_COLUMN = 2  # y copies the row, Y the value (or the column sorted on)
 
     def __init__(self) -> None:
         super().__init__("1 Scorecard", id="scorecard")
@@ -58,16 +60,20 @@ class ScorecardTab(WorkerFailures, DataTab):
         self.card: ScorecardResult | None = None
         self.figures: FiguresResult | None = None
         self.bench: dict[str, str] = {}
-        #: the RAG filter (a value of RAG_FILTERS) and the search text
+        #: the RAG filter (a value of RAG_FILTERS); the search text is the view's
         self.rag_filter = "all"
-        self.search = ""
+
+    @property
+    def search(self) -> str:
+        return self.view.text
 
     def compose(self) -> ComposeResult:
+        yield self.info_line()
         yield PagedTable(id=self.TABLE_ID)
         yield DetailPane(id="detail")
 
     def on_mount(self) -> None:
-        self.table.set_fitted_columns(COLUMNS)
+        self.set_columns(COLUMNS)
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, store: Any, slug: str, period: str | None) -> None:
@@ -121,6 +127,10 @@ class ScorecardTab(WorkerFailures, DataTab):
         if (event.slug, event.period) != (self.slug, self.period):
             return
         self.bench = event.found
+        if self.view.sort_column == [key for _l, key, _f in COLUMNS].index("bench"):  # sorted on them
+            self.fill()
+            return
+        self.view.rows = self._rows()  # what y copies
         table = self.table
         for code, value in event.found.items():
             table.update_value(code, "bench", bench_text(value))
@@ -129,40 +139,61 @@ class ScorecardTab(WorkerFailures, DataTab):
     def set_filter(self, *, rag: str | None = None, search: str | None = None) -> None:
         """Show only the rows with RAG ``rag`` (a value of RAG_FILTERS) whose code or name
         contains ``search``."""
-        if rag is not None:
+        if rag is not None and rag != self.rag_filter:
             self.rag_filter = rag
+            self._changed()
         if search is not None:
-            self.search = search
-        self.fill()
+            self.set_text_filter(search)
+
+    def keep_row(self, row: Row) -> bool:
+        wanted = self.rag_filter
+        rag = row.record[7]
+        return wanted == "all" or (rag is None if wanted == "none" else rag == wanted)
+
+    def extra_filters(self) -> list[str]:
+        label = dict((v, k) for k, v in RAG_FILTERS)
+        return [] if self.rag_filter == "all" else [label[self.rag_filter]]
+
+    def clear_extra_filters(self) -> None:
+        self.rag_filter = "all"
 
     def visible_rows(self) -> list[ScorecardRow]:
+        by_code = {r["code"]: r for r in (self.card["rows"] if self.card else [])}
+        return [by_code[r.key] for r in self.shown_rows()]
+
+    def _rows(self) -> list[Row]:
         rows = self.card["rows"] if self.card else []
-        wanted, query = self.rag_filter, self.search.strip().lower()
-        if wanted == "none":
-            rows = [r for r in rows if not r["rag"]]
-        elif wanted != "all":
-            rows = [r for r in rows if r["rag"] == wanted]
-        if query:
-            rows = [r for r in rows if query in r["code"].lower() or query in r["name"].lower()]
-        return rows
+        figs = self.figures["figures"] if self.figures else {}
+        out = []
+        for r in rows:
+            series = [v["value"] for v in figs.get(r["code"], {}).values()]
+            numbers = [v for v in series if isinstance(v, (int, float))]
+            bench = self.bench.get(r["code"])
+            cells = (rag_cell(r["rag"]), r["name"], right(value_text(r)), target_text(r),
+                     arrow(r["direction"]), bench_text(bench), sparkline(series), r["period"],
+                     r["code"])
+            texts = (f"{r['rag']} {rag_word(r['rag'])}" if r["rag"] else "–", r["name"],
+                     value_text(r), target_text(r), arrow(r["direction"]), bench_text(bench),
+                     sparkline(series), r["period"], r["code"])
+            sort = (RAG_ORDER.get(r["rag"] or ""), r["name"],
+                    r["value"] if r["value"] is not None else (r["text"] or None),
+                    r["target"] if r["target"] is not None else (r.get("target_text") or None),
+                    TRAVEL_ORDER.get(r["direction"] or ""), BENCH_ORDER.get(bench or ""),
+                    numbers[-1] if numbers else None, period_order(r["period"]), r["code"])
+            record = [r["code"], r["name"], r["period"], r["value"], r["text"], r["target"],
+                      r["target_kind"], r["rag"], r["rag_basis"], r["direction"], bench]
+            out.append(Row(r["code"], cells, texts, sort, record, search=f"{r['code']} {r['name']}"))
+        return out
 
     def fill(self) -> None:
-        rows = self.visible_rows()
-        figs = self.figures["figures"] if self.figures else {}
-        self.table.fill([(
-            rag_cell(r["rag"]), r["name"], right(value_text(r)), target_text(r),
-            arrow(r["direction"]), bench_text(self.bench.get(r["code"])),
-            sparkline([v["value"] for v in figs.get(r["code"], {}).values()]), r["period"], r["code"],
-        ) for r in rows], [r["code"] for r in rows])
-        self.records = (
-            ["code", "name", "period", "value", "text", "target", "target_kind", "rag",
-             "rag_basis", "direction", "vs_benchmark"],
-            [[r["code"], r["name"], r["period"], r["value"], r["text"], r["target"],
-              r["target_kind"], r["rag"], r["rag_basis"], r["direction"],
-              self.bench.get(r["code"])] for r in rows])
+        self.show_rows(self._rows(), [
+            "code", "name", "period", "value", "text", "target", "target_kind", "rag",
+            "rag_basis", "direction", "vs_benchmark"])
+
+    def rows_shown(self, rows: list[Row]) -> None:
         if self.card is not None and not rows:
             self.post_message(NothingHighlighted(
-                "No figures match the filter." if self.card.get("rows")
+                "No figures match the filter (x clears it)." if self.card.get("rows")
                 else (self.card.get("reason") or "No figures.")))
 
     def move_to(self, code: str) -> bool:
