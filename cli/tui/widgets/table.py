@@ -18,7 +18,6 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabPane
 
 from dat.cli.tui.format import esc
-
 from dat.cli.widths import Fit, allocate, clip
 
 #: rows added to a table in one go; the rest follow on later ticks so a long table paints at once
