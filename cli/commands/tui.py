@@ -49,4 +49,6 @@ def tui_cmd(ctx: click.Context, out_dir: str, db_url: str | None, serve: bool, p
     except ImportError as exc:
         raise DatError(f"the TUI cannot start: {exc}; reinstall dat (pip install dat) to bring back "
                        "Textual") from None
-    DatApp(db_url, out_dir=out_dir).run()
+    from dat.cli.tui.quick import run_then_exit
+
+    run_then_exit(DatApp(db_url, out_dir=out_dir), exit_process=True)
