@@ -273,6 +273,22 @@ async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_pat
 
 
 @pytest.mark.anyio
+async def test_trend_chart_comes_after_the_first_paint_and_shows_the_target(url, tmp_path):
+    """The chart is put in after a refresh (plotext stays off the first paint), then draws
+    the highlighted indicator's trend with its target."""
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        box = app.query_one("#trend")
+        assert not box.children  # nothing of plotext in the first frames
+        await open_dudley_q1(app, pilot)
+        app.show_indicator("NTA.RET12")
+        await settle(app, pilot)
+        (chart,) = box.children
+        drawn = chart.render()
+        assert "trend and target 85%" in getattr(drawn, "plain", str(drawn))
+
+
+@pytest.mark.anyio
 async def test_detail_follows_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
