@@ -118,15 +118,16 @@ class Browser:
         """The terminal's lines as the page shows them ("" before the terminal exists)."""
         return self.evaluate(READ_SCREEN) or ""
 
-    def wait_for(self, *texts: str, timeout: float = 30) -> str:
+    def wait_for(self, *texts: str, absent: tuple[str, ...] = (), timeout: float = 30) -> str:
+        """The screen once it shows every one of ``texts`` and none of ``absent``."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if all(t in screen for t in texts):
+            if all(t in screen for t in texts) and not any(t in screen for t in absent):
                 return screen
             time.sleep(0.2)
-        raise AssertionError(f"never saw {texts!r} in the browser:\n{screen}")
+        raise AssertionError(f"never saw {texts!r} without {absent!r} in the browser:\n{screen}")
 
     def key(self, name: str, ctrl: bool = False) -> None:
         """Press and release a key: a name of :data:`KEYS` or one character."""

@@ -129,9 +129,12 @@ def test_dat_tui_in_headless_chromium(served, tmp_path):
         browser.wait_for("Dudley, 2007/08 Q1: ")
         browser.key("/")
         browser.type("retained")
+        # the search has narrowed the table (and holds the keyboard: the footer lost its keys)
+        browser.wait_for("Retained in treatment", absent=("Numbers into treatment", "f RAG"))
         browser.key("Enter")
-        browser.key("f")  # Red only
-        screen = browser.wait_for("Retained in treatment", "R Red")
+        browser.wait_for("Retained in treatment", "f RAG")  # back in the table
+        browser.key("f")  # Red only: the RAG picker says so
+        screen = browser.wait_for("Retained in treatment", "R Red", "▊  Red ")
         rows = [line for line in screen.splitlines() if "Retained in treatment" in line and "Red" in line]
         assert rows, screen
         assert "70%" in rows[0] and "85% local" in rows[0]
