@@ -272,7 +272,7 @@ def run_scale(scale: float, db: str, out: Path, repeat: int, seed: int,
         if "error" in res or res["exit"] != 0:
             note = res.get("error") or f"dat tui exited {res['exit']}"
             break
-        paints.append(res["paint"])
+        paints.append(res["paint_cpu"] if CLOCK == "cpu" and res["paint_cpu"] is not None else res["paint"])
         quits.append(res["quit"])
     if note:
         for name, budget in (("dat tui first paint", "<= 0.5 s"), ("dat tui quit", "<= 0.3 s")):
@@ -281,7 +281,8 @@ def run_scale(scale: float, db: str, out: Path, repeat: int, seed: int,
     else:
         paint, quit_s = statistics.median(paints), statistics.median(quits)
         run.figures.append(Figure("dat tui first paint", paint, "s", textual_med, base_name, "<= 0.5 s",
-                                  ok=paint <= 0.5, note=f"median of {len(paints)}, pty 120x40"))
+                                  ok=paint <= 0.5, note=f"median of {len(paints)}, pty 120x40"
+                                  + (", CPU time of dat at paint" if CLOCK == "cpu" else "")))
         run.figures.append(Figure("dat tui quit", quit_s, "s", textual_med, base_name, "<= 0.3 s",
                                   ok=quit_s <= 0.3, note=f"median of {len(quits)}, q to exit"))
 

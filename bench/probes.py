@@ -141,6 +141,9 @@ def tui_pty(cmd: list[str], env: dict[str, str], expect: str, *, size: tuple[int
     - ``paint``: the arrival of the output after which a line of the screen holds ``expect``
       (text of a scorecard row, e.g. an indicator's name);
 
+    - ``paint_cpu``: the CPU time (user + system, all threads) the process had used by then,
+      from ``/proc`` (None elsewhere): steadier than wall time on a busy machine;
+
     then it presses ``q`` and gives ``quit``: from the key press until the process has exited,
     and ``exit``, its exit status. ``screen`` is the screen at first paint (text). On failure
     (nothing painted in ``timeout``), ``error`` says why and the process is killed."""
@@ -172,6 +175,15 @@ def tui_pty(cmd: list[str], env: dict[str, str], expect: str, *, size: tuple[int
     os.close(slave)
     first: float | None = None
     paint: float | None = None
+    paint_cpu: float | None = None
+
+    def cpu_used() -> float | None:
+        try:
+            with open(f"/proc/{proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
 
     def read(wait: float) -> bool:
         """Feed what has arrived to the emulator; False once the child closed the terminal."""
@@ -187,9 +199,9 @@ def tui_pty(cmd: list[str], env: dict[str, str], expect: str, *, size: tuple[int
         if first is None:
             first = arrived
         stream.feed(data)
-        nonlocal paint
+        nonlocal paint, paint_cpu
         if paint is None and any(expect in line for line in screen.display):
-            paint = arrived
+            paint, paint_cpu = arrived, cpu_used()
         return bool(data)
 
     try:
@@ -208,8 +220,8 @@ def tui_pty(cmd: list[str], env: dict[str, str], expect: str, *, size: tuple[int
         quit_s = time.perf_counter() - pressed
         if proc.poll() is None:
             return {"error": f"still running {timeout:g} s after q", "screen": shown}
-        return {"first_output": first, "paint": paint, "quit": quit_s, "exit": proc.returncode,
-                "screen": shown}
+        return {"first_output": first, "paint": paint, "paint_cpu": paint_cpu, "quit": quit_s,
+                "exit": proc.returncode, "screen": shown}
     finally:
         if proc.poll() is None:
             proc.kill()
