@@ -35,15 +35,16 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-#: threads running work that must finish even when the app quits (writing a file)
-_FINISHING: set[threading.Thread] = set()
+#: one event per piece of work under way that must finish even when the app quits (writing
+#: a file); it is set when the work ends (the threads are a pool's, so they outlive it)
+_FINISHING: set[threading.Event] = set()
 
 
 def wait_for_writes(timeout: float = 30) -> None:
     """After the app has quit: let the work started with ``finish_on_quit`` end. Everything
     else (reads whose results nobody will see) is abandoned, so ``q`` does not wait for it."""
-    for thread in list(_FINISHING):
-        thread.join(timeout)
+    for done in list(_FINISHING):
+        done.wait(timeout)
 
 
 class WorkerFailures(_Node):
@@ -59,11 +60,13 @@ class WorkerFailures(_Node):
             inner = work
 
             def work() -> None:
-                _FINISHING.add(threading.current_thread())
+                done = threading.Event()
+                _FINISHING.add(done)
                 try:
                     inner()
                 finally:
-                    _FINISHING.discard(threading.current_thread())
+                    done.set()
+                    _FINISHING.discard(done)
 
         return self.run_worker(work, name=failure, group=group, exclusive=exclusive, thread=True,
                                exit_on_error=False)
