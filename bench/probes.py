@@ -13,16 +13,18 @@ and peak memory are its own:
     the indicator's targets) and prints the rows.
 ``help-modules``
     runs ``dat --help`` in-process and prints which heavy modules it imported (JSON).
-``tui-paint URL LAUNCHED``
-    starts the Textual app headless (``App.run_test``) and prints, as JSON, the seconds
-    from ``LAUNCHED`` (the harness's ``time.time()`` just before it started this process)
-    until the first table of the first screen has rows.
+``tui-pty TEXT [RUNS]``
+    runs the real ``dat tui`` (with the environment's database) in a pseudo-terminal
+    ``RUNS`` times (:func:`tui_pty`) and prints each run's figures as JSON, one line each.
+
+:func:`tui_pty` is also what the harness and tests/test_bench.py call directly.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 
@@ -129,35 +131,102 @@ def help_modules() -> None:
     print(json.dumps({"heavy": loaded, "help_lines": buf.getvalue().count("\n")}))
 
 
-def tui_paint(url: str, launched: float) -> None:
-    import asyncio
+def tui_pty(cmd: list[str], env: dict[str, str], expect: str, *, size: tuple[int, int] = (120, 40),
+            timeout: float = 30.0) -> dict:
+    """Start ``cmd`` (``dat tui``) in a pseudo-terminal of ``size`` (columns, lines) and read
+    what it draws through a VT100 emulator (pyte), as a terminal would. Returns, in seconds of
+    wall-clock time from just before the process was started:
+
+    - ``first_output``: the first bytes the app wrote (its first frame is on its way);
+    - ``paint``: the arrival of the output after which a line of the screen holds ``expect``
+      (text of a scorecard row, e.g. an indicator's name);
+
+    - ``paint_cpu``: the CPU time (user + system, all threads) the process had used by then,
+      from ``/proc`` (None elsewhere): steadier than wall time on a busy machine;
+
+    then it presses ``q`` and gives ``quit``: from the key press until the process has exited,
+    and ``exit``, its exit status. ``screen`` is the screen at first paint (text). On failure
+    (nothing painted in ``timeout``), ``error`` says why and the process is killed."""
+    import fcntl
+    import select
+    import struct
+    import subprocess
+    import termios
 
     try:
-        from textual.widgets import DataTable
+        import pyte
+    except ImportError:
+        return {"error": "the pty probe needs pyte (pip install -e '.[test]')"}
+    cols, lines = size
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, cols, 0, 0))
+    screen = pyte.Screen(cols, lines)
+    stream = pyte.ByteStream(screen)
+    env = {**env, "TERM": "xterm-256color"}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
 
-        from dat.cli.tui.app import DatApp
-    except Exception as exc:  # textual missing or the app is being rewritten
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
-        return
+    def take_terminal() -> None:  # in the child, after setsid: the pty is its terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    async def run() -> dict:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True, preexec_fn=take_terminal)
+    os.close(slave)
+    first: float | None = None
+    paint: float | None = None
+    paint_cpu: float | None = None
+
+    def cpu_used() -> float | None:
         try:
-            app = DatApp(url)
-        except TypeError:
-            app = DatApp()
-        async with app.run_test(size=(160, 48), headless=True) as pilot:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                tables = [(t.id, t.row_count) for t in app.screen.query(DataTable)]
-                filled = [t for t in tables if t[1] > 0]
-                if filled:
-                    painted = time.time() - launched
-                    return {"seconds": painted, "cpu": time.process_time(), "table": filled[0][0],
-                            "rows": filled[0][1]}
-                await pilot.pause(0.01)
-            return {"error": f"no table got rows within 30 s (tables: {tables})"}
+            with open(f"/proc/{proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
 
-    print(json.dumps(asyncio.run(run())))
+    def read(wait: float) -> bool:
+        """Feed what has arrived to the emulator; False once the child closed the terminal."""
+        nonlocal first
+        ready, _, _ = select.select([master], [], [], wait)
+        if not ready:
+            return True
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: every copy of the terminal's other side is closed
+            return False
+        arrived = time.perf_counter() - started
+        if first is None:
+            first = arrived
+        stream.feed(data)
+        nonlocal paint, paint_cpu
+        if paint is None and any(expect in line for line in screen.display):
+            paint, paint_cpu = arrived, cpu_used()
+        return bool(data)
+
+    try:
+        deadline = time.monotonic() + timeout
+        while paint is None and time.monotonic() < deadline and read(0.05):
+            pass
+        shown = "\n".join(line.rstrip() for line in screen.display)
+        if paint is None:
+            return {"error": f"no line with {expect!r} within {timeout:g} s", "screen": shown,
+                    "exit": proc.poll()}
+        pressed = time.perf_counter()
+        os.write(master, b"q")
+        while proc.poll() is None and time.perf_counter() - pressed < timeout:
+            if not read(0.005):
+                proc.wait(timeout)
+        quit_s = time.perf_counter() - pressed
+        if proc.poll() is None:
+            return {"error": f"still running {timeout:g} s after q", "screen": shown}
+        return {"first_output": first, "paint": paint, "paint_cpu": paint_cpu, "quit": quit_s,
+                "exit": proc.returncode, "screen": shown}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
 
 
 def main(argv: list[str]) -> None:
@@ -168,8 +237,11 @@ def main(argv: list[str]) -> None:
         compare_baseline(*args)
     elif name == "help-modules":
         help_modules()
-    elif name == "tui-paint":
-        tui_paint(args[0], float(args[1]))
+    elif name == "tui-pty":
+        dat = os.path.join(os.path.dirname(sys.executable), "dat")
+        for _ in range(int(args[1]) if len(args) > 1 else 1):
+            result = tui_pty([dat, "tui"], dict(os.environ), args[0])
+            print(json.dumps({k: v for k, v in result.items() if k != "screen"}), flush=True)
     else:
         raise SystemExit(f"unknown probe {name!r}")
 

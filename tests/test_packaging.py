@@ -49,3 +49,14 @@ def test_wheel_contains_data_and_migrations(tmp_path):
     assert "dat/core/migrations/script.py.mako" in names
     assert any(n.startswith("dat/core/migrations/versions/0001") for n in names)
     assert not any(n.startswith("dat/__init__") for n in names)  # namespace package
+
+
+def test_textual_is_an_ordinary_dependency():
+    """The TUI (and its browser server) come with every install; `dat[tui]` still resolves."""
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    names = {dep.split(">")[0].split("=")[0].split("[")[0].strip().lower()
+             for dep in conf["project"]["dependencies"]}
+    assert {"textual", "textual-plotext", "textual-serve"} <= names
+    extras = conf["project"]["optional-dependencies"]
+    assert extras["tui"] == []  # a compatibility alias
+    assert not any(dep.lower().startswith("textual") for extra in extras.values() for dep in extra)

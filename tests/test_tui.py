@@ -273,6 +273,57 @@ async def test_detail_pane_shows_value_target_rag_trend_and_history(url, tmp_pat
 
 
 @pytest.mark.anyio
+async def test_trend_chart_comes_after_the_first_paint_and_shows_the_target(url, tmp_path):
+    """The chart is put in after a refresh (plotext stays off the first paint), then draws
+    the highlighted indicator's trend with its target."""
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        box = app.query_one("#trend")
+        assert not box.children  # nothing of plotext in the first frames
+        await open_dudley_q1(app, pilot)
+        app.show_indicator("NTA.RET12")
+        await settle(app, pilot)
+        (chart,) = box.children
+        drawn = chart.render()
+        assert "trend and target 85%" in getattr(drawn, "plain", str(drawn))
+
+
+@pytest.mark.anyio
+async def test_quitting_waits_for_a_file_being_written_not_for_reads(url, tmp_path):
+    """``q`` ends the process without waiting for reads nobody will see; work that writes
+    (``finish_on_quit``, as a report) is let finish (cli/tui/quick.py)."""
+    import threading
+    import time
+
+    from dat.cli.tui.workers import wait_for_writes
+
+    read_done, started = threading.Event(), threading.Event()
+    out = tmp_path / "written.txt"
+
+    def write() -> None:
+        started.set()
+        time.sleep(0.5)
+        out.write_text("done")
+
+    app = DatApp(url, out_dir=tmp_path)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(app, pilot)
+        app.run_thread(lambda: read_done.wait(5), failure="read", group="r", exclusive=False)
+        app.run_thread(write, failure="write", group="w", exclusive=False, finish_on_quit=True)
+        for _ in range(200):  # the workers start from the event loop: let it run
+            if started.is_set():
+                break
+            await pilot.pause(0.05)
+        assert started.is_set()
+        await pilot.press("q")
+    began = time.monotonic()
+    wait_for_writes()
+    assert out.read_text() == "done"
+    assert time.monotonic() - began < 3 and not read_done.is_set()
+    read_done.set()
+
+
+@pytest.mark.anyio
 async def test_detail_follows_the_cursor(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:

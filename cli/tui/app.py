@@ -485,7 +485,8 @@ class DatApp(WorkerFailures, App):
         if not path.is_absolute():
             path = self.out_dir / path
         self.run_thread(lambda: self._write_report(template, slug, period, path),
-                        failure="Report not written", group="report", exclusive=False)
+                        failure="Report not written", group="report", exclusive=False,
+                        finish_on_quit=True)
 
     def _write_report(self, template: str, slug: str, period: str | None, path: Path) -> None:
         from dat.core.reports import write_report
@@ -533,5 +534,8 @@ def _newest_first(periods: list[str]) -> list[str]:
     return sorted(periods, key=key)
 
 
-def run(db_url: str | None = None, out_dir: str | Path | None = None) -> None:
-    DatApp(db_url, out_dir=out_dir).run()
+def run(db_url: str | None = None, out_dir: str | Path | None = None) -> int:
+    """Run the app in this terminal; the exit status (see :func:`dat.cli.tui.quick.run_then_exit`)."""
+    from dat.cli.tui.quick import run_then_exit
+
+    return run_then_exit(DatApp(db_url, out_dir=out_dir))

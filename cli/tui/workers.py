@@ -8,6 +8,7 @@ own). The worker's name is the headline of that error (``Cannot load dudley``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -34,13 +35,39 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
+#: one event per piece of work under way that must finish even when the app quits (writing
+#: a file); it is set when the work ends (the threads are a pool's, so they outlive it)
+_FINISHING: set[threading.Event] = set()
+
+
+def wait_for_writes(timeout: float = 30) -> None:
+    """After the app has quit: let the work started with ``finish_on_quit`` end. Everything
+    else (reads whose results nobody will see) is abandoned, so ``q`` does not wait for it."""
+    for done in list(_FINISHING):
+        done.wait(timeout)
+
+
 class WorkerFailures(_Node):
     """Mixin for the App and every pane that runs workers."""
 
     def run_thread(self, work: Callable[[], None], *, failure: str, group: str,
-                   exclusive: bool = True) -> Worker[None]:
+                   exclusive: bool = True, finish_on_quit: bool = False) -> Worker[None]:
         """Run ``work`` in a thread; if it raises, ``failure`` heads the error shown. An exclusive
-        worker replaces the one still running in its group (whose results are then dropped)."""
+        worker replaces the one still running in its group (whose results are then dropped).
+        ``finish_on_quit``: quitting waits for it (:func:`wait_for_writes`): for work that
+        writes."""
+        if finish_on_quit:
+            inner = work
+
+            def work() -> None:
+                done = threading.Event()
+                _FINISHING.add(done)
+                try:
+                    inner()
+                finally:
+                    done.set()
+                    _FINISHING.discard(done)
+
         return self.run_worker(work, name=failure, group=group, exclusive=exclusive, thread=True,
                                exit_on_error=False)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -23,12 +23,13 @@ if TYPE_CHECKING:
 HINT = "Highlight an indicator to see its trend, targets and history."
 
 
-def make_plot() -> Widget:
+def make_plot() -> Widget | None:
+    """The chart, or None without textual-plotext (the text trend still shows)."""
     try:
         from textual_plotext import PlotextPlot
-    except ImportError:  # the chart is optional: the text trend still shows
-        return Static("", id="trend")
-    return PlotextPlot(id="trend")
+    except ImportError:
+        return None
+    return PlotextPlot()
 
 
 class DetailPane(WorkerFailures, Horizontal):
@@ -44,11 +45,16 @@ class DetailPane(WorkerFailures, Horizontal):
         #: the indicator on show
         self.code: str | None = None
         self._history_for: tuple[str, str] | None = None
+        #: what the chart shows, and whether it is being put in (see _plot)
+        self._chart_args: tuple[list[tuple[str, float]], float | None, str | None] = ([], None, None)
+        self._chart_due = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
             yield Static(HINT, id="detail-text")
-        yield make_plot()
+        # the chart goes in here on first use, after a refresh: importing plotext and drawing
+        # an empty chart stay off the first paint (docs/performance.md)
+        yield Container(id="trend")
 
     def set_card(self, store: Any, slug: str, card: ScorecardResult) -> None:
         """A new scorecard: its rows are what :meth:`show` can show; the figures follow."""
@@ -107,7 +113,14 @@ class DetailPane(WorkerFailures, Horizontal):
                             failure="History unavailable", group="history")
 
     def _plot(self, series: list[tuple[str, float]], target: float | None, unit: str | None) -> None:
-        plot = self.query_one("#trend")
+        self._chart_args = (series, target, unit)
+        box = self.query_one("#trend", Container)
+        if not box.children:
+            if not self._chart_due:
+                self._chart_due = True
+                self.call_after_refresh(self._put_chart)
+            return
+        plot = box.children[0]
         plt = getattr(plot, "plt", None)
         if plt is None:
             return
@@ -130,6 +143,14 @@ class DetailPane(WorkerFailures, Horizontal):
         else:
             plt.title("no trend to chart")
         plot.refresh()
+
+    async def _put_chart(self) -> None:
+        chart = make_plot()
+        found = self.query("#trend")
+        if chart is None or not found:  # no textual-plotext, or the app is closing
+            return
+        await found.first(Container).mount(chart)
+        self._plot(*self._chart_args)
 
     # -- revision history ---------------------------------------------------------------------
     def _load_history(self, store: Any, slug: str, code: str) -> None:
