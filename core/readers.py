@@ -1043,7 +1043,7 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
                 ("list of parts ([Content_Types].xml)", self.read_manifest),
                 ("sheet list (xl/workbook.xml)", self.read_workbook),
                 ("properties (docProps)", self.read_properties),
-                ("custom properties (docProps/custom.xml)", self.read_custom),
+                ("custom properties (docProps/custom.xml)", getattr(self, "read_custom", lambda: None)),
                 ("theme (xl/theme)", self.read_theme),
                 ("styles (xl/styles.xml)", lambda: apply_stylesheet(self.archive, self.wb)),
                 ("sheets", self.read_worksheets),
