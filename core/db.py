@@ -193,7 +193,10 @@ def resolve_url(url: str | None = None) -> tuple[str, bool]:
                              "or postgresql+psycopg://user@host/db")
         return url, url != default  # the default file named in full is still the default
     env = os.environ.get("DAT_DATABASE_URL")
-    if env:  # an empty DAT_DATABASE_URL means unset, as for click
+    if env is not None:
+        if not env.strip():  # set but empty, as --db '': never quietly the default database
+            raise UsageError("DAT_DATABASE_URL is set but empty; give a URL such as "
+                             "sqlite:///path/dat.sqlite3, or unset it to use the default database")
         return env, env != default
     folder = os.environ.get("DAT_DATA_DIR")
     if folder and not Path(folder).is_dir():  # named explicitly: a typo must not become a folder
@@ -245,10 +248,13 @@ def parse_url(url: str) -> URL:
         parsed = parsed.set(drivername=parsed.drivername.lower())
     if parsed.host:
         try:
-            parsed.host.encode("idna")  # what the driver does first to look it up
+            ascii_host = parsed.host.encode("idna").decode("ascii")  # what the driver does first
         except UnicodeError:
+            ascii_host = None
+        if ascii_host is None or not _valid_host(ascii_host):
             raise UsageError(f"the database URL '{_short(shown)}' has a host name that is not valid "
-                             f"({_short(parsed.host, 40)!r})") from None
+                             f"({_short(printable(parsed.host), 40)!r}); give a name such as db.example.org "
+                             "or an IP address") from None
     if parsed.drivername in ("postgres", "postgresql"):  # what users type: dat's driver, psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.port is not None:
@@ -280,6 +286,29 @@ def parse_url(url: str) -> URL:
         if not parsed.database:
             raise UsageError(f"the PostgreSQL URL {shown!r} names no database; add /dbname at the end")
     return parsed
+
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _valid_host(host: str) -> bool:
+    """Whether ``host`` (ASCII, as IDNA made it) can name a server: an IPv6 address (the URL
+    wrote it in brackets), a comma-separated list of hosts (libpq tries each in turn), or
+    dot-separated labels of letters, digits, hyphens (not at either end) and underscores
+    (container names use them), 253 characters at most, a final dot allowed. No space,
+    ``!``, ``/`` or empty label (``a..b``)."""
+    import ipaddress
+
+    if ":" in host and "," not in host:
+        try:
+            ipaddress.IPv6Address(host)
+            return True
+        except ValueError:
+            return False
+    if "," in host:  # libpq's list of hosts to try in turn
+        return all(_valid_host(h) for h in host.split(","))
+    name = host[:-1] if host.endswith(".") else host
+    return 0 < len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
 
 
 #: host names that all mean the server on this machine

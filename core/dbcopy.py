@@ -50,11 +50,17 @@ def _tables() -> list[Any]:
     return list(metadata.sorted_tables)
 
 
-def row_counts(engine: Any) -> dict[str, int]:
-    from sqlalchemy import func, select
+def row_counts(engine: Any, *, existing_only: bool = False) -> dict[str, int]:
+    """Rows in each of dat's tables; ``existing_only``: only the tables the database has (a
+    database at an older schema revision lacks the newer ones)."""
+    from sqlalchemy import func, inspect, select
 
+    tables = _tables()
+    if existing_only:
+        present = set(inspect(engine).get_table_names())
+        tables = [t for t in tables if t.name in present]
     with engine.connect() as conn:
-        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in _tables()}
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
 def _norm(value: Any) -> str:

@@ -368,6 +368,7 @@ def import_file(store: Any, path: str | Path, *, dry_run: bool = False,
                     progress(n, n)
             report.rows = reading()
             report.breakdowns = reading.breakdowns
+            report.suppressed = reading.suppressed
             report.rejected.sort(key=lambda r: r.line)
             _check_may_edit(conn, parts, touched, name)
             if dry_run or report.rejected:

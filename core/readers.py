@@ -28,7 +28,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import IO, Any
 
-from dat.core.errors import DataError
+from dat.core.errors import DataError, printable
 
 DAT_COLUMNS = ("partnership", "indicator", "period", "value", "numerator", "denominator", "note")
 REQUIRED = ("partnership", "indicator", "period", "value")
@@ -120,22 +120,26 @@ class ImportReport:
     sheet: str | None = None
     #: Fingertips breakdown rows (by sex, age or category) read but not imported
     breakdowns: int = 0
+    #: Fingertips suppressed rows (no Value, a Value note) read but not imported
+    suppressed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"schema": "dat.import/1", "file": self.file, "format": self.format,
                 "rows": self.rows, "added": self.added, "changed": self.changed,
                 "unchanged": self.unchanged, "written": self.written, "sheet": self.sheet,
-                "breakdowns": self.breakdowns, "rejected": [r.__dict__ for r in self.rejected]}
+                "breakdowns": self.breakdowns, "suppressed": self.suppressed,
+                "rejected": [r.__dict__ for r in self.rejected]}
 
 
 class Reading:
     """What is known about a file while it is read: called, the number of data rows read so
-    far; also the .xlsx sheet read and the Fingertips breakdown rows left out."""
+    far; also the .xlsx sheet read and the Fingertips breakdown and suppressed rows left out."""
 
     def __init__(self) -> None:
         self.rows = 0
         self.sheet: str | None = None
         self.breakdowns = 0
+        self.suppressed = 0
 
     def __call__(self) -> int:
         return self.rows
@@ -409,6 +413,12 @@ def _csv_records(path: Path, _reading: Reading) -> tuple[list[str], Iterator[tup
         raw_fh.close()
         raise
     cr_only = b"\r" in head and b"\n" not in head
+    first = head.split(b"\r" if cr_only else b"\n", 1)[0].decode("utf-8", "replace")
+    sep = other_separator([first]) if "," not in first else None
+    if sep is not None:
+        raw_fh.close()
+        raise ImportRefused(f"{path}:1: the file looks {OTHER_SEPARATORS[sep]}-separated; dat reads "
+                            "comma-separated CSV (save it as CSV UTF-8)")
     fh = io.BufferedReader(_Replay(head, raw_fh, cr_only), _HEAD)
     long_line = [0]  # the number of the last line longer than MAX_CELL_CHARS
     in_quote = [False]  # the last line ended inside a quoted field
@@ -597,6 +607,9 @@ def _bad(rule: str) -> _BadCell:
 
 NO_RESULT_RULE = "a formula with no saved result; open and save the file in a spreadsheet program, or paste values"
 
+#: a cell's own reference in a sheet's XML (``r="D2"``): letters then a row number, no ``$``
+_CELL_REF = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
+
 #: the number a spreadsheet's XML may hold in ``<v>`` (xsd:double without inf and NaN):
 #: ASCII digits, one optional point and exponent, nothing else (no ``_``, hex or other
 #: scripts' digits, which Python's ``int()`` and ``float()`` would take)
@@ -680,6 +693,27 @@ def _date_not_period(c: _DateCell) -> str:
     return f"a time ({c}), not a period: write the period as text, such as 2008/09 Q4"
 
 
+def _column_letter(n: int) -> str:
+    """The letters of the ``n``-th column of a sheet (1 is A, 27 is AA)."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _date_not_number(c: _DateCell) -> str:
+    import datetime as _dt
+
+    when = c.when
+    if isinstance(when, _dt.datetime) and when.time() == _dt.time():
+        shown = when.date().isoformat()
+    else:
+        shown = when.isoformat() if hasattr(when, "isoformat") else str(when)
+    what = "a date" if isinstance(when, _dt.date) else "a time"
+    return f"{what} ({shown}), not a number; give the cell a number format"
+
+
 def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and (row number, cells) of the sheet to read: the active sheet if it is
     visible, else the first visible one (a hidden sheet is never read). The sheet is parsed
@@ -700,8 +734,14 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
     try:
         sheets = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
         if not sheets:
+            others = getattr(wb, "dat_others", [])
+            if others and not wb.worksheets:
+                name, kind = others[0]
+                raise ImportRefused(f"{path}: the workbook has no worksheet, only a {kind} ({quote(name, 30)}); "
+                                    "dat reads figures from a worksheet")
             raise ImportRefused(f"{path}: the workbook has no visible worksheet")
-        ws = wb.active if wb.active in sheets else sheets[0]
+        active = getattr(wb, "dat_active", None)
+        ws = next((w for w in sheets if w.title == active), sheets[0])
         reading.sheet = ws.title
         percent = _percent_styles(wb)
         try:
@@ -709,7 +749,8 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         except MemoryError:
             raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
         except Exception as exc:
-            raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+            raise _unreadable(path, "the workbook's shared strings (xl/sharedStrings.xml) could not be read",
+                              exc) from None
     except BaseException:
         wb.close()
         raw_fh.close()
@@ -800,7 +841,14 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
             style = element.get("s")
             style_id = int(style) if style else 0
             if ref:
+                if not _CELL_REF.fullmatch(ref):
+                    absolute = " ($ is for formulas)" if "$" in ref else ""
+                    raise ImportRefused(f"{path}:{self.row_counter}: cell reference {quote(ref, 20)} is not a "
+                                        f"cell like D2{absolute}; open and save it in a spreadsheet program")
                 row, column = coordinate_to_tuple(ref)
+                if column > XLSX_MAX_CELLS_IN_ROW or row > 1_048_576:
+                    raise ImportRefused(f"{path}:{self.row_counter}: cell reference {quote(ref, 20)} is outside "
+                                        "a sheet (A1 to XFD1048576); open and save it in a spreadsheet program")
                 self.col_counter = column
             else:
                 self.col_counter += 1
@@ -867,7 +915,7 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
         except MemoryError:
             raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
         except Exception as exc:
-            raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+            raise _unreadable(path, f"sheet {quote(ws.title, 30)} could not be read", exc) from None
 
     def parse() -> Iterator[tuple[int, list[str]]]:
         with ws._get_source() as src:
@@ -913,6 +961,11 @@ def _xlsx_records(path: Path, reading: Reading) -> tuple[list[str], Iterator[tup
             close()
             raise ImportRefused(f"{path}:1: column {i}: {c.rule}")
     header = [c.strip() for c in first[1]]
+    sep = other_separator(header)
+    if sep is not None:
+        close()
+        raise ImportRefused(f"{path}:1: the header is one cell of names split by {OTHER_SEPARATORS[sep]}s "
+                            f"(sheet {quote(ws.title, 20)}); split it into columns (Data > Text to Columns)")
     if len(header) > MAX_COLUMNS:
         close()
         raise ImportRefused(f"{path}:1: {len(header):,} columns; the limit is {MAX_COLUMNS} (MAX_COLUMNS)")
@@ -977,9 +1030,33 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise ImportRefused("reading .xlsx needs openpyxl (pip install openpyxl)") from None
 
+    from openpyxl.reader.excel import apply_stylesheet
+
     class Reader(ExcelReader):
         """openpyxl's reader without its shared-string table: dat reads that itself
-        (:func:`_shared_strings`), and openpyxl's fails on a ``<rPh>`` without ``sb``/``eb``."""
+        (:func:`_shared_strings`), and openpyxl's fails on a ``<rPh>`` without ``sb``/``eb``.
+        Each step of reading is named, so a part that cannot be read is named in dat's words
+        (:class:`_PartError`), never openpyxl's."""
+
+        def read(self) -> None:
+            steps: tuple[tuple[str, Callable[[], Any]], ...] = (
+                ("list of parts ([Content_Types].xml)", self.read_manifest),
+                ("sheet list (xl/workbook.xml)", self.read_workbook),
+                ("properties (docProps)", self.read_properties),
+                ("custom properties (docProps/custom.xml)", getattr(self, "read_custom", lambda: None)),
+                ("theme (xl/theme)", self.read_theme),
+                ("styles (xl/styles.xml)", lambda: apply_stylesheet(self.archive, self.wb)),
+                ("sheets", self.read_worksheets),
+                ("defined names (xl/workbook.xml)", lambda: self.parser.assign_names()),
+            )
+            self.read_strings()
+            for what, step in steps:
+                try:
+                    step()
+                except (ImportRefused, MemoryError):
+                    raise
+                except Exception as exc:
+                    raise _PartError(what, exc) from None
 
         def read_strings(self) -> None:
             self.shared_strings: list[str] = []
@@ -994,11 +1071,19 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
                 def _get_size(self) -> None:
                     pass
 
+            # the sheet the workbook opens at, by its place among all sheets (a chart sheet
+            # included), before the others are left out
+            sheets = list(self.parser.sheets)
+            active = self.wb._active_sheet_index
+            self.wb.dat_active = sheets[active].name if isinstance(active, int) and 0 <= active < len(
+                sheets) else None
+            self.wb.dat_others = []  # (name, kind) of each sheet that is not a worksheet
             for sheet, rel in self.parser.find_sheets():
-                if rel.target not in self.valid_files:
+                kind = rel.Type.rsplit("/", 1)[-1]
+                if kind != "worksheet":  # a chart, dialog or macro sheet holds no figures
+                    self.wb.dat_others.append((sheet.name, kind))
                     continue
-                if "chartsheet" in rel.Type:
-                    self.read_chartsheet(sheet, rel)
+                if rel.target not in self.valid_files:
                     continue
                 ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
                 ws.sheet_state = sheet.state
@@ -1006,6 +1091,7 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
 
     import warnings
 
+    _no_doctype(path, fh)
     try:
         reader = Reader(fh, read_only=True, data_only=True)
         with warnings.catch_warnings():
@@ -1016,8 +1102,93 @@ def _open_workbook(path: Path, fh: IO[bytes]) -> Any:
         return reader.wb
     except MemoryError:
         raise ImportRefused(f"{path}: the workbook is too big to open; import it as CSV") from None
+    except ImportRefused:
+        raise
+    except _PartError as exc:
+        raise _unreadable(path, f"the workbook's {exc.what} could not be read", exc.cause) from None
     except Exception as exc:
-        raise ImportRefused(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise _unreadable(path, "not a readable .xlsx workbook", exc) from None
+
+
+class _PartError(Exception):
+    """A step of reading a workbook failed: ``what`` names the part, ``cause`` is why."""
+
+    def __init__(self, what: str, cause: BaseException) -> None:
+        super().__init__(what)
+        self.what, self.cause = what, cause
+
+
+def _unreadable(path: Path, what: str, exc: BaseException) -> ImportRefused:
+    """``{path}: {what}``, with the XML parser's reason when it is one (it names the line and
+    column of the part's XML) and never a library's internal text (``TypeError: expected
+    <class 'openpyxl...'>``), then what to do."""
+    from xml.etree.ElementTree import ParseError
+
+    reason = ""
+    if isinstance(exc, ParseError) or type(exc).__name__ == "XMLSyntaxError":
+        reason = f" (its XML is malformed: {printable(str(exc))[:60]})"
+    return ImportRefused(f"{path}: {what}{reason}; open and save it in a spreadsheet program")
+
+
+def _no_doctype(path: Path, fh: IO[bytes]) -> None:
+    """Refuse a workbook any XML part of which has a DOCTYPE: spreadsheet programs never
+    write one, and its entities could replace or hide text (an external entity is read as
+    nothing at all). Each part is read only up to its first element (a DOCTYPE must come
+    before it), by expat, so any encoding the XML declares is understood."""
+    import zipfile
+    from xml.parsers import expat
+
+    class Done(Exception):
+        pass
+
+    def doctype(*_args: Any) -> None:
+        raise Done(True)
+
+    def element(*_args: Any) -> None:
+        raise Done(False)
+
+    fh.seek(0)
+    with zipfile.ZipFile(fh) as zf:
+        for info in zf.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            parser = expat.ParserCreate()
+            parser.StartDoctypeDeclHandler = doctype
+            parser.StartElementHandler = element
+            found = False
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(65536):
+                        parser.Parse(chunk, False)
+                    parser.Parse(b"", True)
+            except Done as done:
+                found = bool(done.args[0])
+            except Exception:  # not XML, or damaged: the part's own reader says so
+                pass
+            if found:
+                raise ImportRefused(f"{path}: {quote(info.filename, 40)} has a DOCTYPE; open and save it in a "
+                                    "spreadsheet program")
+    fh.seek(0)
+
+
+#: separators other than the comma that CSV files are saved with, as messages name them
+OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def other_separator(first: list[str]) -> str | None:
+    """The separator (``;``, tab or ``|``) a header row was written with when it is not a
+    comma: the row is one field (as a comma-separated reader splits it) that the other
+    separator splits into two or more names, at least one of them a column dat reads (quotes
+    round each name allowed); None otherwise. :data:`OTHER_SEPARATORS` names it."""
+    cells = [c for c in first if c.strip()]
+    if len(cells) != 1:
+        return None
+    known = {c.lower() for c in DAT_COLUMNS} | {c.lower() for c in FINGERTIPS_READ}
+    for sep in OTHER_SEPARATORS:
+        names = [n.strip().strip('"').strip().lower() for n in cells[0].lstrip("\ufeff").split(sep)]
+        if len(names) >= 2 and any(n in known for n in names):
+            return sep
+    return None
 
 
 def detect_format(header: list[str]) -> str:
@@ -1093,6 +1264,11 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             fractions: list[tuple[str, str]] | None = None) -> tuple[float | None, int, str]:
         """The number in a cell; ``role`` and ``fractions``: note the text when it is not whole."""
         if not text:
+            return None, 0, ""
+        if text.__class__ is _DateCell:  # an .xlsx cell in a date format: never its str()
+            i = next((i for i, h in enumerate(header) if h.strip().lower() == column.lower()), None)
+            cell = f"cell {_column_letter(i + 1)}{line}: " if i is not None else ""
+            rejects.append(Rejection(name, line, column, cell + _date_not_number(text)))
             return None, 0, ""
         if len(text) < 16 and text.isascii():  # fast paths of parse_number's rule: 123 and 12.34
             if text.isdigit():
@@ -1193,6 +1369,10 @@ def stream_rows(path: Path, mapping: dict[str, dict[str, str]] | None = None, *,
             if ind_id not in indicators:
                 rejects.append(Rejection(name, line, "Indicator ID", f"{quote(ind_id)} is not mapped to an indicator"))
                 continue
+            if not get("Value") and get("Value note"):
+                # suppressed (a small count, unreliable data): no figure to store, never 0
+                reading.suppressed += 1
+                continue
             when = get("Time period")
             if isinstance(when, _DateCell):
                 rejects.append(Rejection(name, line, "Time period", _date_not_period(when)))
@@ -1262,8 +1442,29 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
             if not isinstance(v, str):
                 raise ImportRefused(f"{path}: [{table}] {k!r}: expected {what} as a string, "
                                    f"got {v!r}")
+        _no_duplicates(path, table, section)
         out[table] = {str(k): v for k, v in section.items()}
     return out
+
+
+def _no_duplicates(path: Path, table: str, section: dict[str, str]) -> None:
+    """Refuse a mapping table that names one code twice: two Fingertips codes that are the
+    same but for case or spaces (the file's code matches at most one of them), or two codes
+    mapped to one partnership or indicator (their figures would land on each other)."""
+    seen: dict[str, str] = {}
+    for k in section:
+        key = k.strip().casefold()
+        if key in seen:
+            raise ImportRefused(f"{path}: [{table}] {quote(seen[key], 30)} and {quote(k, 30)} are the same code "
+                                "written twice; keep one")
+        seen[key] = k
+    target: dict[str, str] = {}
+    for k, v in section.items():
+        dest = v.strip().casefold()
+        if dest in target:
+            raise ImportRefused(f"{path}: [{table}] {quote(target[dest], 30)} and {quote(k, 30)} both map to "
+                                f"{quote(v, 30)}; map each {'area' if table == 'areas' else 'indicator'} once")
+        target[dest] = k
 
 
 __all__ = ["DAT_COLUMNS", "REQUIRED", "FINGERTIPS_COLUMNS", "FINGERTIPS_READ", "FINGERTIPS_OTHER",

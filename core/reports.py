@@ -295,6 +295,24 @@ class TemplateLimitError(ReportError):
     """A user's template went past one of its limits (:class:`TemplateLimits`)."""
 
 
+class TemplateMistake(ReportError):
+    """A mistake in a template that the sandbox finds before Python would, and words itself
+    (``"%c" % 10**7``: no such character); reported with the template's name and line, as
+    a limit is."""
+
+
+#: the highest character code (U+10FFFF)
+_MAX_CHAR = 0x10FFFF
+
+
+def _check_char(value: Any) -> None:
+    """Refuse a ``%c`` or ``{:c}`` of a number that is no character code, before Python
+    says so in its own words (``%c arg not in range(0x110000)``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= _MAX_CHAR:
+        shown = f"{value:,}" if value.bit_length() <= 64 else ("-" if value < 0 else "") + _count(abs(value))
+        raise TemplateMistake(f"%c of {shown}: a character code is 0 to {_MAX_CHAR:,} (U+10FFFF)")
+
+
 def _chars(n: int) -> str:
     return f"{n // 1_000_000} MB" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n:,} characters"
 
@@ -484,6 +502,8 @@ def _printf_size(fmt: str, values: Any, limit: int) -> int:
         else:
             arg = args[pos] if pos < len(args) else ""
             pos += 1
+        if conv == "c":
+            _check_char(arg)
         if conv in "sra":
             extra += _text_size(arg, limit) * (6 if conv in "ra" else 1) + 2
         else:
@@ -935,6 +955,8 @@ def _sandbox_classes() -> Any:
         def format_field(self, value: Any, format_spec: str) -> Any:
             state = self._env.dat_state
             _spec_check(format_spec, state.limits.size)
+            if format_spec.endswith("c"):
+                _check_char(value)
             _check_text(value, state.limits.size)
             rv = super().format_field(value, format_spec)  # type: ignore[misc]
             self._dat_total += len(rv)
@@ -1516,12 +1538,12 @@ def _render_source(source: str, context: dict[str, Any], *, name: str, html: boo
     except RecursionError:  # nesting or calls deeper than Python's own stack
         raise TemplateLimitError(f"template {name}: recursion too deep (nesting, or a macro "
                                  "that calls itself without end) " + _LIMIT) from None
-    except TemplateLimitError as exc:
+    except (TemplateLimitError, TemplateMistake) as exc:
         if str(exc).startswith(f"template {name}"):
             raise
         line = _error_line(exc, name)
         where = f"template {name}" + (f", line {line}" if line != "?" else "")
-        raise TemplateLimitError(f"{where}: {exc}") from None
+        raise type(exc)(f"{where}: {exc}") from None
     except MemoryError:  # before Exception, which it is a subclass of
         out.clear()
         raise TemplateLimitError(f"template {name}: ran out of memory {_LIMIT}") from None

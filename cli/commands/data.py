@@ -69,6 +69,9 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, mapping: Path | No
     if report.breakdowns:
         click.echo(f"dat: {report.breakdowns} breakdown rows not imported: dat stores the Persons, "
                    "no-category figure at each indicator's own age", err=True)
+    if report.suppressed:
+        click.echo(f"dat: skipped {report.suppressed} suppressed row{'s' if report.suppressed != 1 else ''} "
+                   "(no Value, a Value note): nothing is stored for them", err=True)
     summary = (f"{file}: {report.rows} rows ({report.format} format{sheet}): {verb} {report.added}, "
                f"{'would change' if dry_run else 'changed'} {report.changed} (old values kept in history), "
                f"unchanged {report.unchanged}, rejected {len(report.rejected)}")

@@ -35,19 +35,27 @@ def db_cmd() -> None:
 def info_cmd(ctx: click.Context, fmt: str | None) -> None:
     """The database URL (password hidden), its schema revision and the rows in each table."""
     from dat.cli.output import Column, emit
-    from dat.core.db import HEAD_REVISION, current_revision, get_engine, mask_url
+    from dat.core.db import HEAD_REVISION, current_revision, get_engine, known_revisions, mask_url
     from dat.core.dbcopy import row_counts
 
     url = _source(ctx)
     engine = get_engine(url, must_exist=True)  # looking must not create a file
     revision = current_revision(engine)
     safe_url = mask_url
-    counts = row_counts(engine) if revision else {}
+    if revision is None:
+        status, advice = "empty", ""
+    elif revision == HEAD_REVISION:
+        status, advice = "current", ""
+    elif revision in known_revisions():  # an older schema: it lacks the newer tables
+        status, advice = "behind", "; `dat db upgrade` migrates it (tables it does not have yet are not listed)"
+    else:
+        status, advice = "ahead", "; a newer dat made it: upgrade dat to use it"
+    counts = row_counts(engine, existing_only=status != "current") if revision else {}
     tables = [{"table": k, "rows": v} for k, v in counts.items()]
     result = {"schema": "dat.dbinfo/1", "url": safe_url(url), "engine": engine.dialect.name,
-              "revision": revision, "head": HEAD_REVISION, "tables": tables}
+              "revision": revision, "head": HEAD_REVISION, "status": status, "tables": tables}
     click.echo(f"dat: {safe_url(url)} ({engine.dialect.name}), schema revision {revision or 'none'}"
-               f" (this dat expects {HEAD_REVISION})", err=True)
+               f" (this dat expects {HEAD_REVISION}){advice}", err=True)
     emit(resolve_format(fmt), tables,
          [Column("table", "Table"), Column("rows", "Rows", justify="right")], result=result,
          title="rows per table")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -132,6 +133,14 @@ def check_proc(result: subprocess.CompletedProcess, code: int, *fragments: str) 
     ("postgresql+psycopg://u@h/", "names no database"),
     ("postgresql+psycopg://u:SECRETPW@[::1/x", "database URL"),
     ("user:SECRETPW@127.0.0.1/x", "not a database URL"),
+    # fix11: a host name no server can have is the user's typo, not a server down (exit 1)
+    ("postgresql://u@ho st:5432/x", "has a host name that is not valid ('ho st')"),
+    ("postgresql+psycopg://u:SECRETPW@bad_host!:5432/x", "host name that is not valid ('bad_host!')"),
+    ("postgresql://u@db..example.org/x", "host name that is not valid"),
+    ("postgresql://u@-dbhost/x", "host name that is not valid"),
+    ("postgresql://u@ho%20st/x", "host name that is not valid"),
+    ("postgresql://u@h1,h 2/x", "host name that is not valid"),
+    ("postgresql://u@" + "a" * 64 + ".example.org/x", "host name that is not valid"),
 ])
 def test_a_malformed_url_is_a_usage_error(url, fragment, tmp_path):
     before = sorted(os.listdir(tmp_path))
@@ -177,6 +186,37 @@ def test_any_text_as_a_url_parses_or_is_a_usage_error(text):
     except UsageError as exc:
         assert "\n" not in str(exc).strip() or text.count("\n")  # the URL is shown as repr
     # nothing else may escape
+
+
+@pytest.mark.parametrize("url, host", [
+    ("postgresql://u@db.example.org/x", "db.example.org"),
+    ("postgresql://u@db.example.org./x", "db.example.org."),
+    ("postgresql://u@my_db:5432/x", "my_db"),  # a container name
+    ("postgresql://u@[::1]:5432/x", "::1"),
+    ("postgresql://u@10.0.0.7/x", "10.0.0.7"),
+    ("postgresql://u@primary,standby/x", "primary,standby"),  # libpq tries each
+    ("postgresql://u@bücher.example/x", "bücher.example"),
+])
+def test_a_valid_host_name_is_accepted(url, host):
+    assert dbmod.parse_url(url).host == host
+
+
+def test_an_empty_dat_database_url_is_refused_like_an_empty_db_option(tmp_path):
+    """fix11: ``--db ''`` was refused (exit 2) while an empty DAT_DATABASE_URL quietly meant the
+    default database, so ``DAT_DATABASE_URL="$URL"`` with $URL unset wrote to the wrong place.
+    Both are now the same usage error, and nothing is created in the data folder."""
+    data = tmp_path / "data"
+    data.mkdir()
+    csv = tmp_path / "f.csv"
+    csv.write_text(HEADER + ROW)
+    for env in ({"DAT_DATABASE_URL": "", "DAT_DATA_DIR": str(data)},
+                {"DAT_DATABASE_URL": "  ", "DAT_DATA_DIR": str(data)}):
+        for args in (["partnerships"], ["db", "info"], ["import", str(csv)]):
+            assert_refused(invoke(*args, env=env), 2, "empty")
+    assert_refused(invoke("partnerships", env={"DAT_DATABASE_URL": "", "DAT_DATA_DIR": str(data)}), 2,
+                   "DAT_DATABASE_URL is set but empty", "unset it")
+    assert_refused(invoke("--db", "", "partnerships"), 2, "the database URL is empty")
+    assert os.listdir(data) == []
 
 
 def test_a_url_with_spaces_in_the_sqlite_path_is_accepted(tmp_path):
@@ -463,6 +503,57 @@ def test_an_unknown_revision_names_both(db_url, revision):
         assert_refused(invoke("--db", db_url, *args), 1, f"schema revision {revision}",
                        f"knows up to {dbmod.HEAD_REVISION}")
     assert db_digest(db_url) == before
+
+
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004"])
+def test_db_info_on_an_older_revision_says_to_upgrade(db_url, revision):
+    """fix11: ``dat db info`` on a database at an older revision said "no such table: audit";
+    it reports the revision, the tables it has, and that ``dat db upgrade`` migrates it, and
+    changes nothing (info never migrates)."""
+    engine = dbmod.get_engine(db_url)
+    dbmod.migrate(engine, revision)
+    dbmod.dispose_engines()
+    before = db_digest(db_url)
+    result = invoke("--db", db_url, "db", "info", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert f"schema revision {revision} (this dat expects {dbmod.HEAD_REVISION})" in result.stderr
+    assert "`dat db upgrade` migrates it" in result.stderr and "no such table" not in result.stderr
+    info = json.loads(result.stdout)
+    assert (info["revision"], info["status"]) == (revision, "behind")
+    tables = [t["table"] for t in info["tables"]]
+    assert "partnership" in tables and ("audit" in tables) == (revision >= "0004")
+    dbmod.dispose_engines()
+    assert db_digest(db_url) == before
+
+
+def test_db_info_on_a_real_revision_0003_database_counts_its_rows(tmp_path):
+    """The dump of a real revision-0003 database (tests/data, 140 figures): info lists what it
+    holds and leaves it at 0003."""
+    import gzip
+
+    path = tmp_path / "old.sqlite3"
+    data = Path(__file__).resolve().parents[1] / "data" / "rev0003_with_data.sql.gz"
+    with gzip.open(data, "rt", encoding="utf-8") as fh:
+        con = sqlite3.connect(path)
+        con.executescript(fh.read())
+        con.close()
+    before = db_digest(sqlite_url(path))
+    result = invoke("--db", sqlite_url(path), "db", "info", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "schema revision 0003" in result.stderr and "dat db upgrade" in result.stderr
+    rows = {t["table"]: t["rows"] for t in json.loads(result.stdout)["tables"]}
+    assert rows["observation"] == 140 and rows["partnership"] == 19
+    dbmod.dispose_engines()
+    assert db_digest(sqlite_url(path)) == before  # still revision 0003: info never migrates
+
+
+def test_db_info_on_the_current_revision_is_current(db_url):
+    dbmod.open_database(db_url, sync=False)
+    result = invoke("--db", db_url, "db", "info", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["status"] == "current" and "audit" in [t["table"] for t in info["tables"]]
+    assert "dat db upgrade" not in result.stderr
 
 
 def test_a_busy_database_is_a_clear_error(tmp_path, monkeypatch):

@@ -1262,3 +1262,36 @@ def test_r6_an_int_made_by_a_method_is_held_to_the_bit_limit(backend, tmp_path, 
     50th power in one call (killed at 60 s); printing it gave Python's 4,300-digit message."""
     _assert_refused(backend, tmp_path, source, r"a number too large for a template \(limit 4096 bits\)",
                     limits=SMALL)
+
+
+CHAR_CASES = [
+    ("printf", '{{ "%c" % 10**7 }}', r"line 1: %c of 10,000,000: a character code is 0 to 1,114,111"),
+    ("printf-negative", '{{ "%c" % -1 }}', r"%c of -1: a character code is 0 to 1,114,111"),
+    ("printf-tuple", '{{ "%s%c" % ("a", 1114112) }}', r"%c of 1,114,112: a character code"),
+    ("printf-mapping", '{{ "%(n)c" % {"n": 10**7} }}', r"%c of 10,000,000"),
+    ("filter", '{{ "%c"|format(10**7) }}', r"%c of 10,000,000"),
+    ("str-format", '{{ "{:c}".format(10**7) }}', r"%c of 10,000,000"),
+    ("str-format-width", '{{ "{:>3c}".format(10**30) }}', r"%c of about 10\*\*30"),
+    ("second-line", '\n{{ "{0:c}".format(-5) }}', r"line 2: %c of -5"),
+]
+
+
+def test_fix11_a_character_code_out_of_range_is_the_sandboxs_message(backend, tmp_path):
+    """fix11 (issue 11): ``"%c" % 10**7`` gave Python's own "%c arg not in range(0x110000)",
+    called a limit; the sandbox checks a %c or {:c} before Python does and says what a
+    character code is, naming the template and line, as for any mistake in it."""
+    _assert_all_refused(backend, tmp_path, CHAR_CASES)
+    for case_id, source, _pattern in CHAR_CASES:
+        where = tmp_path / f"m-{case_id}"
+        where.mkdir()
+        outcome = _render(backend, where, source, limits=SMALL, name="custom.md.j2", suffix=".md")[0]
+        message = str(outcome)
+        assert "0x110000" not in message and "the limit for a report template" not in message, message
+        assert not isinstance(outcome, TemplateLimitError), message
+
+
+def test_fix11_a_character_code_in_range_still_renders():
+    from dat.core.reports import render_source
+
+    src = '{{ "%c" % 65 }}{{ "{:c}".format(66) }}{{ "%c"|format(67) }}{{ "%c" % "D" }}{{ "%c" % 1114111 }}'
+    assert render_source(src, {}, name="ok.md.j2", html=False, sandboxed=True) == "ABCD\U0010ffff"
