@@ -123,3 +123,62 @@ def test_dat_tui_in_a_real_terminal(tui, tmp_path):
     tui.keys("q")
     screen = tui.wait_for("dat exited", timeout=15)
     assert "dat exited 0" in screen and "Traceback" not in screen
+
+
+def _dat_command() -> str:
+    exe = Path(sys.executable).with_name("dat")
+    return str(exe) if exe.exists() else f"{sys.executable} -m dat.cli.main"
+
+
+def _tui_pid(marker: str, timeout: float = 60) -> int:
+    """The pid of the ``dat tui`` whose --out-dir is ``marker``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", f"tui --out-dir {marker}"], capture_output=True, text=True)
+        # the pane's shell carries the same words: only the python process is dat tui
+        pids = [int(p) for p in found.stdout.split()
+                if Path(f"/proc/{p}/comm").exists()
+                and Path(f"/proc/{p}/comm").read_text().strip() not in ("bash", "sh", "env", "tmux: server")]
+        if pids:
+            return pids[0]
+        time.sleep(0.2)
+    raise AssertionError("dat tui never started")
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_closing_the_terminal_ends_the_app(tmp_path):
+    """The terminal goes away (a closed window, a killed tmux): SIGHUP ends dat tui. It used to
+    go on polling a terminal that no longer existed, at a fifth of a core, until killed."""
+    marker = str(tmp_path / "out-hup")
+    session = Tmux(f"env DAT_DATA_DIR={shlex.quote(os.environ.get('DAT_DATA_DIR', str(tmp_path)))} "
+                   f"TERM=xterm-256color {_dat_command()} tui --out-dir {shlex.quote(marker)}")
+    try:
+        session.wait_for("Partnerships", timeout=60)
+        pid = _tui_pid(marker)
+    finally:
+        session.close()  # kills the tmux server: the pane's terminal is gone
+    assert _gone(pid, 10), "dat tui outlived its terminal"
+
+
+def test_sigterm_ends_the_app_with_143_and_gives_the_terminal_back(tmp_path):
+    marker = str(tmp_path / "out-term")
+    session = Tmux(f"env DAT_DATA_DIR={shlex.quote(os.environ.get('DAT_DATA_DIR', str(tmp_path)))} "
+                   f"TERM=xterm-256color {_dat_command()} tui --out-dir {shlex.quote(marker)}; "
+                   "echo \"dat exited $?\"; sleep 30")
+    try:
+        session.wait_for("Partnerships", timeout=60)
+        pid = _tui_pid(marker)
+        os.kill(pid, 15)
+        screen = session.wait_for("dat exited", timeout=15)
+        assert "dat exited 143" in screen and "Traceback" not in screen, screen
+        assert "Partnerships" not in screen  # the alternate screen was left
+    finally:
+        session.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 from typing import Any
 
 
@@ -22,6 +23,7 @@ def run_then_exit(app: Any, *, exit_process: bool = False) -> int:
     from dat.cli.tui.workers import wait_for_writes
 
     loop = asyncio.new_event_loop()
+    _end_on_signals(app, loop)
     try:
         app.run(loop=loop)
     finally:
@@ -40,3 +42,40 @@ def run_then_exit(app: Any, *, exit_process: bool = False) -> int:
 
         logging.shutdown()
     os._exit(status)
+
+
+#: the signals that end the app as ``q`` does (the terminal closed, or the process was told to
+#: stop); a second one, or an app that has not closed within GRACE seconds, ends the process
+HANGUPS = ("SIGHUP", "SIGTERM")
+GRACE = 3.0
+
+
+def _end_on_signals(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """SIGHUP (the terminal went away: a closed window, a killed tmux) and SIGTERM close the
+    app on its own loop, with exit status 128 + the signal. Without this the CLI's handler
+    raised inside Textual's loop, which swallowed it, and the app went on polling a terminal
+    that no longer existed, at a fifth of a core, until killed. An app that has not closed
+    within GRACE seconds is ended there (os._exit)."""
+    import signal
+
+    def stop(signum: int) -> None:
+        status = 128 + signum
+        for name in HANGUPS:  # a second signal, or an exit that hangs, ends the process now
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                loop.add_signal_handler(sig, os._exit, status)
+        # a thread, not the loop: with its terminal gone Textual's shutdown can block the loop
+        # for good (its writer queue full, seen in tmux), and then no callback of it runs
+        timer = threading.Timer(GRACE, os._exit, (status,))
+        timer.daemon = True
+        timer.start()
+        app.exit(return_code=status)
+
+    for name in HANGUPS:
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, stop, sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
