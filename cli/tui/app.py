@@ -18,6 +18,7 @@ is app-wide: the database, the partnership and period on show, the output folder
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +27,10 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input, Select, Static, TabbedContent
+from textual.worker import Worker, WorkerState
 
 from dat.cli.tui import keys
-from dat.cli.tui.format import esc
+from dat.cli.tui.format import esc, file_name
 from dat.cli.tui.messages import (
     CompareLoaded,
     DatabaseOpened,
@@ -42,15 +44,16 @@ from dat.cli.tui.messages import (
     WorkFailed,
 )
 from dat.cli.tui.palette import JumpProvider
-from dat.cli.tui.screens import HelpScreen, ReportScreen
+from dat.cli.tui.screens import ConfirmScreen, HelpScreen, ReportScreen
 from dat.cli.tui.widgets.actions import ActionsTab
 from dat.cli.tui.widgets.areas import AreasPane
 from dat.cli.tui.widgets.compare import CompareTab
 from dat.cli.tui.widgets.detail import DetailPane
 from dat.cli.tui.widgets.funding import FundingTab
+from dat.cli.tui.widgets.pickers import Picker
 from dat.cli.tui.widgets.scorecard import RAG_FILTERS, ScorecardTab
 from dat.cli.tui.widgets.table import DataTab
-from dat.cli.tui.workers import WorkerFailures
+from dat.cli.tui.workers import WorkerFailures, describe
 
 if TYPE_CHECKING:
     from dat.core.services.types import IndicatorInfo, PartnershipRow
@@ -94,6 +97,7 @@ class DatApp(WorkerFailures, App):
         self.templates: list[dict] = []
         self.problems: list[str] = []
         self._marks_due = False
+        self._first_open = True
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -102,8 +106,8 @@ class DatApp(WorkerFailures, App):
             yield AreasPane(id="left")
             with Vertical(id="right"):
                 with Horizontal(id="controls"):
-                    yield Select([], prompt="Period", id="period", allow_blank=True)
-                    yield Select(RAG_FILTERS, value="all", id="rag", allow_blank=False)
+                    yield Picker([], prompt="Period", id="period", allow_blank=True)
+                    yield Picker(RAG_FILTERS, value="all", id="rag", allow_blank=False)
                     yield Input(placeholder="/ search indicators", id="search")
                 with TabbedContent(initial="scorecard", id="tabs"):
                     yield ScorecardTab()
@@ -168,6 +172,8 @@ class DatApp(WorkerFailures, App):
     def _open(self) -> None:
         from dat.core import services
 
+        if self.store is not None:  # F5: open afresh, never recreating a file that went away
+            self._reopen_check(self.store)
         store = services.Store(self.db_url)
         parts = services.list_partnerships(store)
         inds = services.list_indicators(store)
@@ -202,8 +208,41 @@ class DatApp(WorkerFailures, App):
             wanted = (self.state.partnership if self.state.partnership in areas.nodes
                       else (event.first or parts[0]["slug"]))
             self.select_partnership(wanted, self.state.period)
-            areas.focus_tree()
+            if self._first_open:
+                areas.focus_tree()
             self._marks_due = True  # started once the first scorecard is on screen
+        self._first_open = False
+        self.compare_tab.reload()
+
+    @staticmethod
+    def _reopen_check(old: Any) -> None:
+        """Before F5 reopens the database: drop the old connections (an SQLite file deleted
+        under them would still be read through them) and refuse to create an SQLite file that
+        went away (a new empty file is not the database that was on show)."""
+        from dat.core.db import get_engine
+
+        old.engine.dispose()
+        get_engine(old.url, must_exist=True)
+
+    @on(Worker.StateChanged)
+    def _open_failed(self, event: Worker.StateChanged) -> None:
+        """The database could not be opened (or reopened): no pane keeps stale data, each says
+        why it is empty. (The mixin's handler shows the error itself.)"""
+        worker = event.worker
+        if worker.group == "open" and event.state is WorkerState.ERROR and not worker.is_cancelled:
+            self.clear_panes(f"{worker.name}: {describe(worker.error)}" if worker.error
+                             else str(worker.name))
+
+    def clear_panes(self, reason: str) -> None:
+        """Nothing can be shown: empty the tree and every tab, and say ``reason`` in each."""
+        text = f"{reason}. Fix it and press F5."
+        self.store, self.partnerships = None, []
+        self.areas.show_partnerships([])
+        self.compare_tab.set_indicators(None, self.indicators)
+        for tab in TABS:
+            self._tab(tab).say_empty(text)
+        self.detail.forget()
+        self.detail.clear(text)
 
     def load_marks(self) -> None:
         """After the first paint: dim the partnerships that have no figures, and load the
@@ -235,6 +274,9 @@ class DatApp(WorkerFailures, App):
     # -- a partnership ------------------------------------------------------------------------
     def select_partnership(self, slug: str, period: str | None = None) -> None:
         """Show ``slug``'s scorecard (for ``period``, default its latest), funding and actions."""
+        if self.store is None:
+            self.show_error("No database is open: fix it and press F5.")
+            return
         if slug != self.state.partnership:
             self.detail.forget()
         self.areas.follow(slug)
@@ -243,10 +285,16 @@ class DatApp(WorkerFailures, App):
         self.set_status(f"Loading {self.sub_title}…")
         self.scorecard.load(self.store, slug, period)
 
+    def open_partnership(self, slug: str, period: str | None = None) -> None:
+        """A jump to ``slug`` (the tree's enter, the palette): its scorecard, with the focus in
+        the scorecard table, so the next arrow key moves through its figures."""
+        if slug != self.state.partnership or period is not None:
+            self.select_partnership(slug, period)
+        self.action_tab("scorecard")
+
     @on(PartnershipChosen)
     def _partnership_chosen(self, event: PartnershipChosen) -> None:
-        if event.slug != self.state.partnership:
-            self.select_partnership(event.slug)
+        self.open_partnership(event.slug)
 
     @on(ScorecardLoaded)
     def _scorecard_loaded(self, event: ScorecardLoaded) -> None:
@@ -301,9 +349,10 @@ class DatApp(WorkerFailures, App):
 
     # -- compare ------------------------------------------------------------------------------------
     def compare_indicator(self, code: str) -> None:
-        """Rank every partnership on ``code`` (the Compare tab)."""
+        """Rank every partnership on ``code`` (the Compare tab, its table focused)."""
         self.query_one("#tabs", TabbedContent).active = "compare"
         self.compare_tab.compare(code)
+        self.compare_tab.table.focus()
 
     @on(CompareLoaded)
     def _compare_loaded(self, event: CompareLoaded) -> None:
@@ -319,6 +368,11 @@ class DatApp(WorkerFailures, App):
             self.set_status(f"Loading {self.sub_title}, {event.value}…")
             self.scorecard.load(self.store, self.state.partnership, event.value)
             self._focus_current_table()
+
+    @on(Picker.Picked, "#period, #rag")
+    def _picked(self) -> None:
+        """A period or RAG filter picked: back to the table, whose figures it chose."""
+        self._focus_current_table()
 
     @on(Select.Changed, "#rag")
     def _rag_changed(self, event: Select.Changed) -> None:
@@ -344,6 +398,12 @@ class DatApp(WorkerFailures, App):
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
         self._tab(tab).table.focus()
+
+    def action_step_tab(self, step: int) -> None:
+        """``[`` and ``]``: the previous or next tab (round the end), its table focused."""
+        now = self.query_one("#tabs", TabbedContent).active
+        at = TABS.index(now) if now in TABS else 0
+        self.action_tab(TABS[(at + step) % len(TABS)])
 
     def action_focus_tree(self) -> None:
         self.areas.focus_tree()
@@ -373,14 +433,10 @@ class DatApp(WorkerFailures, App):
         self.compare_indicator(code)
 
     def action_reload(self) -> None:
-        if self.store is None:
-            self.set_status("Opening the database…")
-            self.open_database()
-            return
-        if self.state.partnership:
-            self.set_status(f"Reloading {self.sub_title}…")
-            self.scorecard.load(self.store, self.state.partnership, self.state.period)
-        self.compare_tab.reload()
+        """F5: reopen the database (its errors show, and no pane keeps stale data), then the
+        partnership, period and comparison on show again, the cursors on the same rows."""
+        self.set_status("Reopening the database…")
+        self.open_database()
 
     def action_report(self) -> None:
         if not self.state.partnership or self.store is None:
@@ -400,15 +456,31 @@ class DatApp(WorkerFailures, App):
         if not self.state.partnership or self.store is None:
             self.notify("Choose a partnership first.", severity="warning")
             return
-        period = (self.state.period or "latest").replace("/", "-").replace(" ", "_")
-        path = self.out_dir / f"{self.state.partnership}-{template}-{period}.md"
+        path = self.out_dir / file_name(self.state.partnership, template, self.state.period or "latest",
+                                        suffix=".md")
         self._render(template, self.state.partnership, self.state.period, path)
 
     def _render(self, template: str, slug: str, period: str | None, path: Path) -> None:
         if not path.is_absolute():
             path = self.out_dir / path
-        self.run_thread(lambda: self._write_report(template, slug, period, path),
-                        failure="Report not written", group="report", exclusive=False)
+        self.unless_kept(path, "report", lambda: self.run_thread(
+            lambda: self._write_report(template, slug, period, path),
+            failure="Report not written", group="report", exclusive=False))
+
+    def unless_kept(self, path: Path, what: str, write: Callable[[], object]) -> None:
+        """Run ``write`` at once, or, when ``path`` exists, after the user says to replace it
+        (:class:`ConfirmScreen`, with the whole path); a file kept is said in the status line."""
+        if not path.exists():
+            write()
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                write()
+            else:
+                self._told(f"Kept {path}; nothing written.")
+
+        self.push_screen(ConfirmScreen(path, what), answered)
 
     def _write_report(self, template: str, slug: str, period: str | None, path: Path) -> None:
         from dat.core.reports import write_report
@@ -427,11 +499,25 @@ class DatApp(WorkerFailures, App):
         if tab not in TABS or not self._tab(tab).records[1]:
             self.notify("Nothing to export: the table is empty.", severity="warning")
             return
-        name = self.compare_tab.code if tab == "compare" else (self.state.partnership or "all")
-        period = ""
-        if tab == "scorecard" and self.state.period:
-            period = "-" + self.state.period.replace("/", "-").replace(" ", "_")
-        path = self.out_dir / f"{name}-{tab}{period}.csv"
+        path = self.out_dir / self.export_name(tab)
+        self.unless_kept(path, "export", lambda: self._export(tab, path))
+
+    def export_name(self, tab: str) -> str:
+        """The default CSV name: who, what and the period on show (``dudley-scorecard-2007-08_Q1.csv``,
+        ``bromley-funding-2009-10.csv`` for the financial year shown, ``NTA.RET12-compare-<period>.csv``,
+        ``dudley-actions.csv``)."""
+        period: str | None = None
+        if tab == "compare":
+            result = self.compare_tab.result
+            return file_name(self.compare_tab.code, tab, result["period"] if result else None, suffix=".csv")
+        if tab == "scorecard":
+            period = self.state.period
+        elif tab == "funding":
+            funding = self.query_one(FundingTab).funding
+            period = funding.get("year") if funding else None
+        return file_name(self.state.partnership or "all", tab, period, suffix=".csv")
+
+    def _export(self, tab: str, path: Path) -> None:
         from dat.core.errors import DatError
 
         try:
@@ -443,6 +529,40 @@ class DatApp(WorkerFailures, App):
             self.show_error(f"Export failed: {exc}")
             return
         self._told(f"Exported {rows} rows to {path}")
+
+    def action_copy(self) -> None:
+        """ctrl+c: the highlighted row of the table on show, tab-separated, to the clipboard
+        (the terminal's, through OSC 52) and to ``dat-clipboard.txt`` in the output folder, for
+        terminals that do not pass OSC 52 on."""
+        from dat.core.errors import DatError
+        from dat.core.files import write_text
+
+        tab = self.query_one("#tabs", TabbedContent).active
+        found = _row_text(self._tab(tab).table) if tab in TABS else None
+        if found is None:
+            self.notify("Nothing to copy: the table is empty.", severity="warning")
+            return
+        text, key = found
+        self.copy_to_clipboard(text)
+        path = self.out_dir / "dat-clipboard.txt"
+        try:
+            write_text(path, text + "\n", force=True)
+        except (OSError, DatError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._told(f"Copied the {key} row to the clipboard (not to {path}: {why})")
+            return
+        self._told(f"Copied the {key} row to the clipboard and to {path}")
+
+
+def _row_text(table: Any) -> tuple[str, str] | None:
+    """The highlighted row of ``table`` as tab-separated plain text, and its key."""
+    from textual.coordinate import Coordinate
+
+    if not table.row_count or not 0 <= table.cursor_row < table.row_count:
+        return None
+    key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+    cells = table.get_row_at(table.cursor_row)
+    return "\t".join(str(getattr(c, "plain", c)).strip() for c in cells), str(key)
 
 
 def _newest_first(periods: list[str]) -> list[str]:

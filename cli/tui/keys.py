@@ -25,44 +25,59 @@ class Key:
     order: int = 0
     show: bool = True
     key_display: str | None = None
+    #: a priority binding works even where a text field would take the key (ctrl+q)
+    priority: bool = False
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.action, self.description, show=self.show,
-                       key_display=self.key_display)
+                       key_display=self.key_display, priority=self.priority)
 
 
-#: in the help screen's order
+#: in the help screen's order. The footer shows the keys with ``show`` in ``order``: Quit and
+#: Help first, so a narrow terminal (80 columns) cuts the least used keys, never Quit. Letter
+#: keys never fire while a text field or a picker has the focus: typing goes to it (see
+#: :class:`dat.cli.tui.widgets.pickers.Picker`).
 KEYS: tuple[Key, ...] = (
-    Key(MOVING, "a", "go to the partnerships tree",
-        keys="a", action="focus_tree", description="Partnerships", order=10, show=False),
-    Key(MOVING, "tab / shift+tab", "move between the tree, the controls and the tables"),
-    Key(MOVING, "↑ ↓ enter", "choose a partnership in the tree, a row in a table"),
-    Key(MOVING, "1 2 3 4", "Scorecard, Funding, Actions, Compare tabs",
-        keys="1", action="tab('scorecard')", description="Scorecard", order=11, show=False),
-    Key(MOVING, "2", None, keys="2", action="tab('funding')", description="Funding", order=12, show=False),
-    Key(MOVING, "3", None, keys="3", action="tab('actions')", description="Actions", order=13, show=False),
+    Key(MOVING, "a", "go to the partnerships tree (↑ ↓ move, enter opens the partnership)",
+        keys="a", action="focus_tree", description="Tree", order=3),
+    Key(MOVING, "1 2 3 4", "Scorecard, Funding, Actions, Compare tabs (the footer's 1–4)",
+        keys="1", action="tab('scorecard')", description="Tabs", order=4, key_display="1–4"),
+    Key(MOVING, "2", None, keys="2", action="tab('funding')", description="Funding", order=20, show=False),
+    Key(MOVING, "3", None, keys="3", action="tab('actions')", description="Actions", order=21, show=False),
     Key(MOVING, "4", None,
-        keys="4", action="tab('compare')", description="Compare tab", order=14, show=False),
+        keys="4", action="tab('compare')", description="Compare tab", order=22, show=False),
+    Key(MOVING, "[ ]", "previous / next tab",
+        keys="left_square_bracket", action="step_tab(-1)", description="Previous tab", order=23,
+        show=False),
+    Key(MOVING, "]", None,
+        keys="right_square_bracket", action="step_tab(1)", description="Next tab", order=24, show=False),
+    Key(MOVING, "tab / shift+tab", "move between the tree, the controls and the tables"),
+    Key(MOVING, "↑ ↓ enter", "move in the tree or a table; enter opens the partnership"),
     Key(MOVING, "ctrl+p", "command palette: jump to a partnership, an indicator or a report"),
-    Key(FILTERING, "p", "choose the period",
-        keys="p", action="focus_period", description="Period", order=2),
+    Key(FILTERING, "p", "choose the period (type part of it to jump there)",
+        keys="p", action="focus_period", description="Period", order=5),
     Key(FILTERING, "f", "cycle the RAG filter: all, Red, Amber, Green, not rated",
-        keys="f", action="cycle_rag", description="RAG", order=3),
+        keys="f", action="cycle_rag", description="RAG", order=6),
     Key(FILTERING, "/", "search the scorecard by code or name (enter returns to the table)",
-        keys="slash", action="focus_search", description="Search", order=4, key_display="/"),
+        keys="slash", action="focus_search", description="Search", order=7, key_display="/"),
     Key(DOING, "c", "compare the highlighted indicator across partnerships",
-        keys="c", action="compare_current", description="Compare", order=5),
+        keys="c", action="compare_current", description="Compare", order=8),
     Key(DOING, "r", "render a report for this partnership and period to a file",
-        keys="r", action="report", description="Report", order=6),
-    Key(DOING, "e", "export the table on screen to a CSV file",
-        keys="e", action="export_table", description="CSV", order=7),
-    Key(DOING, "F5", "reload from the database",
-        keys="f5,ctrl+r", action="reload", description="Reload", order=9, key_display="F5"),
+        keys="r", action="report", description="Report", order=9),
+    Key(DOING, "e", "export the table on screen to a CSV file (asks before replacing one)",
+        keys="e", action="export_table", description="CSV", order=10),
+    Key(DOING, "ctrl+c", "copy the highlighted row (tab-separated; also to dat-clipboard.txt)",
+        keys="ctrl+c", action="copy", description="Copy", order=11, key_display="^c"),
+    Key(DOING, "F5", "reopen the database and reload",
+        keys="f5,ctrl+r", action="reload", description="Reload", order=12, key_display="F5"),
     Key(DOING, "t", "switch between the light and dark theme",
-        keys="t", action="toggle_theme", description="Theme", order=8),
-    Key(DOING, "?", "this help;  q quits",
-        keys="question_mark", action="help", description="Help", order=1, key_display="?"),
-    Key(DOING, "q", None, keys="q", action="quit", description="Quit", order=15),
+        keys="t", action="toggle_theme", description="Theme", order=13),
+    Key(DOING, "? F1", "this help",
+        keys="question_mark,f1", action="help", description="Help", order=2, key_display="?"),
+    Key(DOING, "q ctrl+q", "quit",
+        keys="q", action="quit", description="Quit", order=1),
+    Key(DOING, "ctrl+q", None,
+        keys="ctrl+q", action="quit", description="Quit", order=25, show=False, priority=True),
 )
 
 #: the App's key bindings

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.widgets import Static
 
 from dat.cli.tui.messages import ActionsLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
-from dat.cli.tui.workers import WorkerFailures
 
 if TYPE_CHECKING:
     from dat.core.services.types import ActionsResult
 
 
-class ActionsTab(WorkerFailures, DataTab):
+class ActionsTab(DataTab):
     TABLE_ID = "action-table"
 
     def __init__(self) -> None:
@@ -25,6 +25,7 @@ class ActionsTab(WorkerFailures, DataTab):
         self.actions: ActionsResult | None = None
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="action-reason", classes="reason")
         yield PagedTable(id=self.TABLE_ID)
 
     def on_mount(self) -> None:
@@ -51,6 +52,8 @@ class ActionsTab(WorkerFailures, DataTab):
             a["ref"], a["theme"] or "", a["action"][:60], (a["lead"] or "")[:30], a["due"] or "",
             a["status"] or "",
         ) for a in acts], [a["ref"] for a in acts])
+        self.show_reason(None if acts or self.actions is None
+                         else f"No action plan recorded for {self.slug}.")
         self.records = (
             ["ref", "theme", "action", "lead", "due", "status", "target_text", "outcome"],
             [[a["ref"], a["theme"], a["action"], a["lead"], a["due"], a["status"],

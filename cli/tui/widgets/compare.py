@@ -11,14 +11,14 @@ from textual.widgets import Select, Static
 
 from dat.cli.tui.format import arrow, bench_text, esc, fmt_num, rag_cell, right
 from dat.cli.tui.messages import CompareLoaded
+from dat.cli.tui.widgets.pickers import Picker
 from dat.cli.tui.widgets.table import DataTab, PagedTable
-from dat.cli.tui.workers import WorkerFailures
 
 if TYPE_CHECKING:
     from dat.core.services.types import CompareResult, CompareRow, IndicatorInfo
 
 
-class CompareTab(WorkerFailures, DataTab):
+class CompareTab(DataTab):
     """Pick an indicator in the select, or have the App :meth:`compare` one; the ranking goes
     out as :class:`CompareLoaded` once it is on show."""
 
@@ -32,8 +32,10 @@ class CompareTab(WorkerFailures, DataTab):
         self.result: CompareResult | None = None
 
     def compose(self) -> ComposeResult:
-        yield Select([], prompt="Indicator to compare (type to search)", id="compare-indicator")
-        yield Static("Pick an indicator, or press c on a scorecard row.", id="compare-title")
+        yield Picker([], prompt="Indicator to compare (type part of a code or name)",
+                     id="compare-indicator")
+        yield Static("Pick an indicator, or press c on a scorecard row.", id="compare-title",
+                     classes="reason")
         yield PagedTable(id=self.TABLE_ID)
 
     def on_mount(self) -> None:
@@ -41,7 +43,7 @@ class CompareTab(WorkerFailures, DataTab):
                                "Travel", "Note")
 
     def set_indicators(self, store: Any, indicators: list[IndicatorInfo]) -> None:
-        """The indicators to pick from (in the database ``store``)."""
+        """The indicators to pick from (in the database ``store``; ``None``: none is open)."""
         self.store = store
         sel = self.query_one("#compare-indicator", Select)
         with sel.prevent(Select.Changed):
@@ -51,7 +53,12 @@ class CompareTab(WorkerFailures, DataTab):
     def _picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.code:
             self.code = event.value
+            self.table.focus()  # the ranking is what was asked for
             self.load(event.value)
+
+    @on(Picker.Picked, "#compare-indicator")
+    def _picked_again(self) -> None:
+        self.table.focus()  # the ranking, even when the same indicator was picked
 
     def compare(self, code: str) -> None:
         """Rank every partnership on ``code``."""
@@ -67,6 +74,9 @@ class CompareTab(WorkerFailures, DataTab):
             self.load(self.code)
 
     def load(self, code: str) -> None:
+        if self.store is None:  # the database could not be opened: nothing to rank from
+            self.show_failure(f"Cannot compare {code}: no database is open; fix it and press F5")
+            return
         self.run_thread(partial(self._load, self.store, code), failure=f"Cannot compare {code}",
                         group="compare")
 

@@ -14,13 +14,12 @@ from textual.widgets import Static
 from dat.cli.tui.format import bar, fmt_money, fmt_pct, right
 from dat.cli.tui.messages import FundingLoaded
 from dat.cli.tui.widgets.table import DataTab, PagedTable
-from dat.cli.tui.workers import WorkerFailures
 
 if TYPE_CHECKING:
     from dat.core.services.types import FundingResult
 
 
-class FundingTab(WorkerFailures, DataTab):
+class FundingTab(DataTab):
     TABLE_ID = "fund-table"
 
     def __init__(self) -> None:
@@ -30,7 +29,7 @@ class FundingTab(WorkerFailures, DataTab):
 
     def compose(self) -> ComposeResult:
         yield PagedTable(id=self.TABLE_ID)
-        yield Static("", id="fund-total")
+        yield Static("", id="fund-total", classes="reason")
 
     def on_mount(self) -> None:
         self.table.add_columns("Stream", "Line", "Amount", "Share", "", "Banked by", "Used for")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from dat.cli.tui.format import arrow, bench_text, clip, rag_cell, right, sparkline, target_text, value_text
 from dat.cli.tui.messages import (
@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 #: the RAG filter's choices: (label, value)
 RAG_FILTERS = [("All RAG", "all"), ("Red", "R"), ("Amber", "A"), ("Green", "G"),
                ("Not rated", "none")]
+#: the headline of a failed benchmark look-up: the scorecard stays, its cells stay "–"
+BENCH_FAILURE = "Benchmarks unavailable"
 COLUMNS = [("RAG", "rag"), ("Indicator", "name"), ("Value", "value"), ("Target", "target"),
            ("Travel", "travel"), ("vs national", "bench"), ("Trend", "trend"), ("Period", "period"),
            ("Code", "code")]
 
 
-class ScorecardTab(WorkerFailures, DataTab):
+class ScorecardTab(DataTab):
     """Loads a scorecard (:meth:`load`) and posts :class:`ScorecardLoaded` and
     :class:`FiguresLoaded`; the cursor's row goes out as :class:`IndicatorHighlighted`."""
 
@@ -54,6 +56,7 @@ class ScorecardTab(WorkerFailures, DataTab):
         self.search = ""
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="score-reason", classes="reason")
         yield PagedTable(id=self.TABLE_ID)
         yield DetailPane(id="detail")
 
@@ -87,7 +90,7 @@ class ScorecardTab(WorkerFailures, DataTab):
         codes = [r["code"] for r in card["rows"] if r["value"] is not None]
         if not card.get("reason") and codes and card["period"]:
             self.run_thread(partial(self._load_benchmarks, self.store, event.slug, card["period"], codes),
-                            failure="Benchmarks unavailable", group="bench")
+                            failure=BENCH_FAILURE, group="bench")
 
     @on(FiguresLoaded)
     def _figures_loaded(self, event: FiguresLoaded) -> None:
@@ -154,9 +157,25 @@ class ScorecardTab(WorkerFailures, DataTab):
               r["target_kind"], r["rag"], r["rag_basis"], r["direction"],
               self.bench.get(r["code"])] for r in rows])
         if self.card is not None and not rows:
-            self.post_message(NothingHighlighted(
-                "No figures match the filter." if self.card.get("rows")
-                else (self.card.get("reason") or "No figures.")))
+            reason = ("No figures match the filter." if self.card.get("rows")
+                      else (self.card.get("reason") or "No figures."))
+            self.show_reason(reason)
+            self.post_message(NothingHighlighted(reason))
+        else:
+            self.show_reason(None)
+
+    def say_empty(self, text: str) -> None:
+        """No scorecard (the database could not be opened, the load failed): the table is
+        emptied, and its reason line and the detail pane say why."""
+        self.card, self.figures, self.bench = None, None, {}
+        super().say_empty(text)
+        self.post_message(NothingHighlighted(text))
+
+    def show_failure(self, text: str) -> None:
+        if text.startswith(BENCH_FAILURE):  # the figures stay; only the status line says it
+            WorkerFailures.show_failure(self, text)
+        else:
+            super().show_failure(text)
 
     def move_to(self, code: str) -> bool:
         """Put the cursor on ``code``'s row (if it is on show) and focus the table."""
