@@ -30,7 +30,6 @@ from test_tui import (  # noqa: E402
     seeded_db,
     settle,
     status,
-    table_rows,
     url,
 )
 from textual.widgets import Input, Select, TabbedContent, Tree  # noqa: E402
@@ -267,8 +266,11 @@ async def test_f1_ctrl_c_ctrl_q_and_the_help_lists_every_binding(url, tmp_path):
         app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
         await pilot.press("ctrl+c")
         await pilot.pause()
-        row = "\t".join(table_rows(app, "#score-table")[row_keys(app, "#score-table").index("NTA.RET12")])
-        assert copied == [row] and row.startswith("R Red\t")
+        header, records = app.scorecard.records
+        values = records[row_keys(app, "#score-table").index("NTA.RET12")]
+        row = "\t".join("" if v is None else str(v) for v in values)
+        assert copied == [row]
+        assert row.startswith("NTA.RET12\tRetained in treatment 12 weeks or more\t2007/08 Q1\t70")
         assert (tmp_path / "dat-clipboard.txt").read_text(encoding="utf-8") == row + "\n"
         assert "Copied the NTA.RET12 row" in status(app)
         assert not any("quit" in n.message.lower() for n in app._notifications)
@@ -295,6 +297,18 @@ async def test_q_quits_and_the_footer_keeps_quit_tabs_and_tree_at_80x24(url, tmp
             region = shown[what].region
             assert region.width and region.right <= 80, (what, region)
         assert shown["Tabs"].key_display == "1–4"
+        assert (shown["Quit"].key, shown["Help"].key) == ("q", "question_mark")
+        # while a picker takes the letters, q is typed: the footer offers ctrl+q and F1 instead
+        await pilot.press("4")
+        app.query_one("#compare-indicator", Select).focus()
+        await pilot.press("u")
+        await pilot.pause()
+        shown = {fk.description: fk for fk in app.screen.query(FooterKey)}
+        assert (shown["Quit"].key, shown["Help"].key) == ("ctrl+q", "f1")
+        assert shown["Quit"].region.right <= 80
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        app.query_one("#score-table").focus()
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
@@ -335,6 +349,7 @@ async def test_f5_after_the_file_is_deleted_says_so_and_clears_every_pane(url, t
             assert row_keys(app, table) == [], table
         assert "Cannot open the database" in detail(app)
         assert app.areas.nodes == {}
+        assert app.query_one("#period", Select).is_blank()
         # the file is back: F5 shows Dudley again, as it was
         shutil.move(saved, db)
         await pilot.press("f5")

@@ -18,6 +18,7 @@ is app-wide: the database, the partnership and period on show, the output folder
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,11 @@ def _plugin_problems(store: Any) -> list[str]:
             for p in store.host.plugins.values() if p.status != "ok"]
 
 
-class DatApp(WorkerFailures, App):
-    """Browse scorecards, funding, action plans and comparisons of partnerships."""
+class DatApp(WorkerFailures, App, inherit_bindings=False):
+    """Browse scorecards, funding, action plans and comparisons of partnerships.
+
+    Every binding is one of :data:`dat.cli.tui.keys.KEYS` (Textual's own App bindings, ctrl+q
+    and ctrl+c's "press ctrl+q to quit" notice, are replaced by ours, not inherited)."""
 
     TITLE = "dat"
     SUB_TITLE = "Drug Action Team performance"
@@ -89,7 +93,8 @@ class DatApp(WorkerFailures, App):
     def __init__(self, db_url: str | None = None, out_dir: str | Path | None = None) -> None:
         super().__init__()
         self.db_url = db_url
-        self.out_dir = Path(out_dir) if out_dir else Path.cwd()
+        # absolute, so every message and question names the whole path
+        self.out_dir = Path(os.path.abspath(out_dir)) if out_dir else Path.cwd()
         self.store: Any = None
         self.state = State()
         self.partnerships: list[PartnershipRow] = []
@@ -238,6 +243,10 @@ class DatApp(WorkerFailures, App):
         text = f"{reason}. Fix it and press F5."
         self.store, self.partnerships = None, []
         self.areas.show_partnerships([])
+        self.sub_title = "no database"
+        period = self.query_one("#period", Select)
+        with period.prevent(Select.Changed):
+            period.set_options([])
         self.compare_tab.set_indicators(None, self.indicators)
         for tab in TABS:
             self._tab(tab).say_empty(text)
@@ -538,7 +547,7 @@ class DatApp(WorkerFailures, App):
         from dat.core.files import write_text
 
         tab = self.query_one("#tabs", TabbedContent).active
-        found = _row_text(self._tab(tab).table) if tab in TABS else None
+        found = _row_text(self._tab(tab)) if tab in TABS else None
         if found is None:
             self.notify("Nothing to copy: the table is empty.", severity="warning")
             return
@@ -554,15 +563,21 @@ class DatApp(WorkerFailures, App):
         self._told(f"Copied the {key} row to the clipboard and to {path}")
 
 
-def _row_text(table: Any) -> tuple[str, str] | None:
-    """The highlighted row of ``table`` as tab-separated plain text, and its key."""
+def _row_text(tab: DataTab) -> tuple[str, str] | None:
+    """The highlighted row of ``tab``'s table as tab-separated text, and its key: the row's
+    plain values as the CSV export has them (whole names, unformatted numbers)."""
     from textual.coordinate import Coordinate
 
+    table = tab.table
     if not table.row_count or not 0 <= table.cursor_row < table.row_count:
         return None
     key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
-    cells = table.get_row_at(table.cursor_row)
-    return "\t".join(str(getattr(c, "plain", c)).strip() for c in cells), str(key)
+    records = tab.records[1]
+    if len(records) == table.row_count:  # the table's rows, in its order
+        values = records[table.cursor_row]
+    else:  # a table filled some other way: its cells as shown
+        values = [getattr(c, "plain", c) for c in table.get_row_at(table.cursor_row)]
+    return "\t".join("" if v is None else str(v).strip() for v in values), str(key)
 
 
 def _newest_first(periods: list[str]) -> list[str]:

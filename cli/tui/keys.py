@@ -33,15 +33,16 @@ class Key:
                        key_display=self.key_display, priority=self.priority)
 
 
-#: in the help screen's order. The footer shows the keys with ``show`` in ``order``: Quit and
-#: Help first, so a narrow terminal (80 columns) cuts the least used keys, never Quit. Letter
-#: keys never fire while a text field or a picker has the focus: typing goes to it (see
-#: :class:`dat.cli.tui.widgets.pickers.Picker`).
+#: in the help screen's order. The footer shows the keys with ``show`` in ``order``, one key
+#: per action (the first that works where the focus is): Quit and Help first, so a narrow
+#: terminal (80 columns) cuts the least used keys, never Quit; while a text field or a picker
+#: takes the letters, ``^q Quit`` and ``F1 Help`` stand in for ``q`` and ``?``. Letter keys
+#: never fire there: typing goes to the field (see :class:`dat.cli.tui.widgets.pickers.Picker`).
 KEYS: tuple[Key, ...] = (
     Key(MOVING, "a", "go to the partnerships tree (↑ ↓ move, enter opens the partnership)",
-        keys="a", action="focus_tree", description="Tree", order=3),
+        keys="a", action="focus_tree", description="Tree", order=5),
     Key(MOVING, "1 2 3 4", "Scorecard, Funding, Actions, Compare tabs (the footer's 1–4)",
-        keys="1", action="tab('scorecard')", description="Tabs", order=4, key_display="1–4"),
+        keys="1", action="tab('scorecard')", description="Tabs", order=6, key_display="1–4"),
     Key(MOVING, "2", None, keys="2", action="tab('funding')", description="Funding", order=20, show=False),
     Key(MOVING, "3", None, keys="3", action="tab('actions')", description="Actions", order=21, show=False),
     Key(MOVING, "4", None,
@@ -55,29 +56,31 @@ KEYS: tuple[Key, ...] = (
     Key(MOVING, "↑ ↓ enter", "move in the tree or a table; enter opens the partnership"),
     Key(MOVING, "ctrl+p", "command palette: jump to a partnership, an indicator or a report"),
     Key(FILTERING, "p", "choose the period (type part of it to jump there)",
-        keys="p", action="focus_period", description="Period", order=5),
+        keys="p", action="focus_period", description="Period", order=7),
     Key(FILTERING, "f", "cycle the RAG filter: all, Red, Amber, Green, not rated",
-        keys="f", action="cycle_rag", description="RAG", order=6),
+        keys="f", action="cycle_rag", description="RAG", order=8),
     Key(FILTERING, "/", "search the scorecard by code or name (enter returns to the table)",
-        keys="slash", action="focus_search", description="Search", order=7, key_display="/"),
+        keys="slash", action="focus_search", description="Search", order=9, key_display="/"),
     Key(DOING, "c", "compare the highlighted indicator across partnerships",
-        keys="c", action="compare_current", description="Compare", order=8),
+        keys="c", action="compare_current", description="Compare", order=10),
     Key(DOING, "r", "render a report for this partnership and period to a file",
-        keys="r", action="report", description="Report", order=9),
+        keys="r", action="report", description="Report", order=11),
     Key(DOING, "e", "export the table on screen to a CSV file (asks before replacing one)",
-        keys="e", action="export_table", description="CSV", order=10),
+        keys="e", action="export_table", description="CSV", order=12),
     Key(DOING, "ctrl+c", "copy the highlighted row (tab-separated; also to dat-clipboard.txt)",
-        keys="ctrl+c", action="copy", description="Copy", order=11, key_display="^c"),
+        keys="ctrl+c", action="copy", description="Copy", order=13, key_display="^c"),
     Key(DOING, "F5", "reopen the database and reload",
-        keys="f5,ctrl+r", action="reload", description="Reload", order=12, key_display="F5"),
+        keys="f5,ctrl+r", action="reload", description="Reload", order=14, key_display="F5"),
     Key(DOING, "t", "switch between the light and dark theme",
-        keys="t", action="toggle_theme", description="Theme", order=13),
+        keys="t", action="toggle_theme", description="Theme", order=15),
     Key(DOING, "? F1", "this help",
-        keys="question_mark,f1", action="help", description="Help", order=2, key_display="?"),
+        keys="question_mark", action="help", description="Help", order=3, key_display="?"),
+    Key(DOING, "F1", None, keys="f1", action="help", description="Help", order=4, key_display="F1"),
     Key(DOING, "q ctrl+q", "quit",
         keys="q", action="quit", description="Quit", order=1),
+    # shown too: where q is typed into a field, the footer shows ^q Quit instead of q Quit
     Key(DOING, "ctrl+q", None,
-        keys="ctrl+q", action="quit", description="Quit", order=25, show=False, priority=True),
+        keys="ctrl+q", action="quit", description="Quit", order=2, key_display="^q", priority=True),
 )
 
 #: the App's key bindings
