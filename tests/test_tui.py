@@ -155,24 +155,32 @@ async def test_opens_on_a_partnership_with_figures_and_lists_all_in_a_tree(url, 
 
 
 @pytest.mark.anyio
-async def test_tree_navigation_opens_the_highlighted_partnership(url, tmp_path):
+async def test_tree_arrows_preview_nothing_and_enter_opens_into_the_scorecard(url, tmp_path):
     app = DatApp(url, out_dir=tmp_path)
     async with app.run_test(size=BIG) as pilot:
         await settle(app, pilot)
+        first = app.state.partnership
         tree = app.query_one("#areas", Tree)
         target_line = app.areas.nodes["dudley"].line
         steps = target_line - tree.cursor_line
+        assert steps, "the test needs Dudley away from the first partnership"
         await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps))
-        await pilot.pause(0.4)  # the tree opens a partnership once the cursor rests
+        await pilot.pause(0.6)  # resting on a partnership opens nothing
+        await settle(app, pilot)
+        assert app.state.partnership == first and tree.has_focus
+        assert tree.cursor_node.data == "dudley"
+        await pilot.press("enter")
         await settle(app, pilot)
         assert app.state.partnership == "dudley"
         assert app.sub_title == "Dudley"
         expected = scorecard(url, "dudley")
         assert row_keys(app, "#score-table") == [r["code"] for r in expected["rows"]]
-        # enter on another node opens it at once
-        await pilot.press("up", "enter")
+        # the focus followed: the next arrow moves through Dudley's figures, not the tree
+        assert app.focused is app.query_one("#score-table", DataTable)
+        await pilot.press("down")
         await settle(app, pilot)
-        assert app.state.partnership == tree.cursor_node.data != "dudley"
+        assert app.state.partnership == "dudley"
+        assert app.detail.code == cursor_key(app, "#score-table")
 
 
 # -- period, RAG filter, search -------------------------------------------------------------------
@@ -1131,9 +1139,11 @@ async def test_a_database_that_goes_away_is_a_message(db_url, tmp_path):
 
             base, name = db_url.rsplit("/", 1)
             _pg_admin(base + "/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await pilot.press("f5")
+        await pilot.press("f5")  # reopens the database: its error, and no stale figures
         await settle(app, pilot)
-        assert "Cannot load dudley" in status(app)
+        assert "Cannot open the database" in status(app)
+        assert row_keys(app, "#score-table") == []
+        assert "Cannot open the database" in detail(app)
         app.compare_indicator("NTA.RET12")
         await settle(app, pilot)
         assert "Cannot compare NTA.RET12" in status(app)

@@ -119,7 +119,7 @@ def test_dat_tui_in_a_real_terminal(tui, tmp_path):
     # export the table on screen, then quit cleanly
     tui.keys("e")
     tui.wait_for("Exported")
-    assert (tmp_path / "bromley-funding.csv").exists()
+    assert (tmp_path / "bromley-funding-2009-10.csv").exists()
     tui.keys("q")
     screen = tui.wait_for("dat exited", timeout=15)
     assert "dat exited 0" in screen and "Traceback" not in screen

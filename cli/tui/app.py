@@ -18,6 +18,8 @@ is app-wide: the database, the partnership and period on show, the output folder
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +28,10 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input, Select, Static, TabbedContent
+from textual.worker import Worker, WorkerState
 
 from dat.cli.tui import keys
-from dat.cli.tui.format import esc
+from dat.cli.tui.format import esc, file_name
 from dat.cli.tui.messages import (
     CompareLoaded,
     DatabaseOpened,
@@ -42,15 +45,16 @@ from dat.cli.tui.messages import (
     WorkFailed,
 )
 from dat.cli.tui.palette import JumpProvider
-from dat.cli.tui.screens import HelpScreen, ReportScreen
+from dat.cli.tui.screens import ConfirmScreen, HelpScreen, ReportScreen
 from dat.cli.tui.widgets.actions import ActionsTab
 from dat.cli.tui.widgets.areas import AreasPane
 from dat.cli.tui.widgets.compare import CompareTab
 from dat.cli.tui.widgets.detail import DetailPane
 from dat.cli.tui.widgets.funding import FundingTab
+from dat.cli.tui.widgets.pickers import Picker
 from dat.cli.tui.widgets.scorecard import RAG_FILTERS, ScorecardTab
 from dat.cli.tui.widgets.table import DataTab, FilterChanged, SortFilterTab
-from dat.cli.tui.workers import WorkerFailures
+from dat.cli.tui.workers import WorkerFailures, describe
 
 if TYPE_CHECKING:
     from dat.core.services.types import IndicatorInfo, PartnershipRow
@@ -75,8 +79,11 @@ def _plugin_problems(store: Any) -> list[str]:
             for p in store.host.plugins.values() if p.status != "ok"]
 
 
-class DatApp(WorkerFailures, App):
-    """Browse scorecards, funding, action plans and comparisons of partnerships."""
+class DatApp(WorkerFailures, App, inherit_bindings=False):
+    """Browse scorecards, funding, action plans and comparisons of partnerships.
+
+    Every binding is one of :data:`dat.cli.tui.keys.KEYS` (Textual's own App bindings, ctrl+q
+    and ctrl+c's "press ctrl+q to quit" notice, are replaced by ours, not inherited)."""
 
     TITLE = "dat"
     SUB_TITLE = "Drug Action Team performance"
@@ -89,7 +96,8 @@ class DatApp(WorkerFailures, App):
     def __init__(self, db_url: str | None = None, out_dir: str | Path | None = None) -> None:
         super().__init__()
         self.db_url = db_url
-        self.out_dir = Path(out_dir) if out_dir else Path.cwd()
+        # absolute, so every message and question names the whole path
+        self.out_dir = Path(os.path.abspath(out_dir)) if out_dir else Path.cwd()
         self.store: Any = None
         self.state = State()
         self.partnerships: list[PartnershipRow] = []
@@ -97,6 +105,7 @@ class DatApp(WorkerFailures, App):
         self.templates: list[dict] = []
         self.problems: list[str] = []
         self._marks_due = False
+        self._first_open = True
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -105,8 +114,8 @@ class DatApp(WorkerFailures, App):
             yield AreasPane(id="left")
             with Vertical(id="right"):
                 with Horizontal(id="controls"):
-                    yield Select([], prompt="Period", id="period", allow_blank=True)
-                    yield Select(RAG_FILTERS, value="all", id="rag", allow_blank=False)
+                    yield Picker([], prompt="Period", id="period", allow_blank=True)
+                    yield Picker(RAG_FILTERS, value="all", id="rag", allow_blank=False)
                     yield Input(placeholder=SEARCH_HINT["scorecard"], id="search")
                 with TabbedContent(initial="scorecard", id="tabs"):
                     yield ScorecardTab()
@@ -174,6 +183,8 @@ class DatApp(WorkerFailures, App):
     def _open(self) -> None:
         from dat.core import services
 
+        if self.store is not None:  # F5: open afresh, never recreating a file that went away
+            self._reopen_check(self.store)
         store = services.Store(self.db_url)
         parts = services.list_partnerships(store)
         inds = services.list_indicators(store)
@@ -208,8 +219,45 @@ class DatApp(WorkerFailures, App):
             wanted = (self.state.partnership if self.state.partnership in areas.nodes
                       else (event.first or parts[0]["slug"]))
             self.select_partnership(wanted, self.state.period)
-            areas.focus_tree()
+            if self._first_open:
+                areas.focus_tree()
             self._marks_due = True  # started once the first scorecard is on screen
+        self._first_open = False
+        self.compare_tab.reload()
+
+    @staticmethod
+    def _reopen_check(old: Any) -> None:
+        """Before F5 reopens the database: drop the old connections (an SQLite file deleted
+        under them would still be read through them) and refuse to create an SQLite file that
+        went away (a new empty file is not the database that was on show)."""
+        from dat.core.db import get_engine
+
+        old.engine.dispose()
+        get_engine(old.url, must_exist=True)
+
+    @on(Worker.StateChanged)
+    def _open_failed(self, event: Worker.StateChanged) -> None:
+        """The database could not be opened (or reopened): no pane keeps stale data, each says
+        why it is empty. (The mixin's handler shows the error itself.)"""
+        worker = event.worker
+        if worker.group == "open" and event.state is WorkerState.ERROR and not worker.is_cancelled:
+            self.clear_panes(f"{worker.name}: {describe(worker.error)}" if worker.error
+                             else str(worker.name))
+
+    def clear_panes(self, reason: str) -> None:
+        """Nothing can be shown: empty the tree and every tab, and say ``reason`` in each."""
+        text = f"{reason}. Fix it and press F5."
+        self.store, self.partnerships = None, []
+        self.areas.show_partnerships([])
+        self.sub_title = "no database"
+        period = self.query_one("#period", Select)
+        with period.prevent(Select.Changed):
+            period.set_options([])
+        self.compare_tab.set_indicators(None, self.indicators)
+        for tab in TABS:
+            self._tab(tab).say_empty(text)
+        self.detail.forget()
+        self.detail.clear(text)
 
     def load_marks(self) -> None:
         """After the first paint: dim the partnerships that have no figures, and load the
@@ -241,6 +289,9 @@ class DatApp(WorkerFailures, App):
     # -- a partnership ------------------------------------------------------------------------
     def select_partnership(self, slug: str, period: str | None = None) -> None:
         """Show ``slug``'s scorecard (for ``period``, default its latest), funding and actions."""
+        if self.store is None:
+            self.show_error("No database is open: fix it and press F5.")
+            return
         if slug != self.state.partnership:
             self.detail.forget()
         self.areas.follow(slug)
@@ -249,10 +300,16 @@ class DatApp(WorkerFailures, App):
         self.set_status(f"Loading {self.sub_title}…")
         self.scorecard.load(self.store, slug, period)
 
+    def open_partnership(self, slug: str, period: str | None = None) -> None:
+        """A jump to ``slug`` (the tree's enter, the palette): its scorecard, with the focus in
+        the scorecard table, so the next arrow key moves through its figures."""
+        if slug != self.state.partnership or period is not None:
+            self.select_partnership(slug, period)
+        self.action_tab("scorecard")
+
     @on(PartnershipChosen)
     def _partnership_chosen(self, event: PartnershipChosen) -> None:
-        if event.slug != self.state.partnership:
-            self.select_partnership(event.slug)
+        self.open_partnership(event.slug)
 
     @on(ScorecardLoaded)
     def _scorecard_loaded(self, event: ScorecardLoaded) -> None:
@@ -308,9 +365,10 @@ class DatApp(WorkerFailures, App):
 
     # -- compare ------------------------------------------------------------------------------------
     def compare_indicator(self, code: str) -> None:
-        """Rank every partnership on ``code`` (the Compare tab)."""
+        """Rank every partnership on ``code`` (the Compare tab, its table focused)."""
         self.query_one("#tabs", TabbedContent).active = "compare"
         self.compare_tab.compare(code)
+        self.compare_tab.table.focus()
 
     @on(CompareLoaded)
     def _compare_loaded(self, event: CompareLoaded) -> None:
@@ -326,6 +384,11 @@ class DatApp(WorkerFailures, App):
             self.set_status(f"Loading {self.sub_title}, {event.value}…")
             self.scorecard.load(self.store, self.state.partnership, event.value)
             self._focus_current_table()
+
+    @on(Picker.Picked, "#period, #rag")
+    def _picked(self) -> None:
+        """A period or RAG filter picked: back to the table, whose figures it chose."""
+        self._focus_current_table()
 
     @on(Select.Changed, "#rag")
     def _rag_changed(self, event: Select.Changed) -> None:
@@ -415,6 +478,12 @@ class DatApp(WorkerFailures, App):
         self._sync_filter_controls()
         self._tab(tab).table.focus()
 
+    def action_step_tab(self, step: int) -> None:
+        """``[`` and ``]``: the previous or next tab (round the end), its table focused."""
+        now = self.query_one("#tabs", TabbedContent).active
+        at = TABS.index(now) if now in TABS else 0
+        self.action_tab(TABS[(at + step) % len(TABS)])
+
     def action_focus_tree(self) -> None:
         self.areas.focus_tree()
 
@@ -450,14 +519,10 @@ class DatApp(WorkerFailures, App):
         self.compare_indicator(code)
 
     def action_reload(self) -> None:
-        if self.store is None:
-            self.set_status("Opening the database…")
-            self.open_database()
-            return
-        if self.state.partnership:
-            self.set_status(f"Reloading {self.sub_title}…")
-            self.scorecard.load(self.store, self.state.partnership, self.state.period)
-        self.compare_tab.reload()
+        """F5: reopen the database (its errors show, and no pane keeps stale data), then the
+        partnership, period and comparison on show again, the cursors on the same rows."""
+        self.set_status("Reopening the database…")
+        self.open_database()
 
     def action_report(self) -> None:
         if not self.state.partnership or self.store is None:
@@ -477,16 +542,30 @@ class DatApp(WorkerFailures, App):
         if not self.state.partnership or self.store is None:
             self.notify("Choose a partnership first.", severity="warning")
             return
-        period = (self.state.period or "latest").replace("/", "-").replace(" ", "_")
-        path = self.out_dir / f"{self.state.partnership}-{template}-{period}.md"
+        path = self.out_dir / file_name(self.state.partnership, template, self.state.period or "latest",
+                                        suffix=".md")
         self._render(template, self.state.partnership, self.state.period, path)
 
     def _render(self, template: str, slug: str, period: str | None, path: Path) -> None:
         if not path.is_absolute():
             path = self.out_dir / path
-        self.run_thread(lambda: self._write_report(template, slug, period, path),
-                        failure="Report not written", group="report", exclusive=False,
-                        finish_on_quit=True)
+        self.unless_kept(path, "report", lambda: self.run_thread(
+            lambda: self._write_report(template, slug, period, path),
+            failure="Report not written", group="report", exclusive=False, finish_on_quit=True))
+    def unless_kept(self, path: Path, what: str, write: Callable[[], object]) -> None:
+        """Run ``write`` at once, or, when ``path`` exists, after the user says to replace it
+        (:class:`ConfirmScreen`, with the whole path); a file kept is said in the status line."""
+        if not path.exists():
+            write()
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                write()
+            else:
+                self._told(f"Kept {path}; nothing written.")
+
+        self.push_screen(ConfirmScreen(path, what), answered)
 
     def _write_report(self, template: str, slug: str, period: str | None, path: Path) -> None:
         from dat.core.reports import write_report
@@ -505,11 +584,25 @@ class DatApp(WorkerFailures, App):
         if tab not in TABS or not self._tab(tab).records[1]:
             self.notify("Nothing to export: the table is empty.", severity="warning")
             return
-        name = self.compare_tab.code if tab == "compare" else (self.state.partnership or "all")
-        period = ""
-        if tab == "scorecard" and self.state.period:
-            period = "-" + self.state.period.replace("/", "-").replace(" ", "_")
-        path = self.out_dir / f"{name}-{tab}{period}.csv"
+        path = self.out_dir / self.export_name(tab)
+        self.unless_kept(path, "export", lambda: self._export(tab, path))
+
+    def export_name(self, tab: str) -> str:
+        """The default CSV name: who, what and the period on show (``dudley-scorecard-2007-08_Q1.csv``,
+        ``bromley-funding-2009-10.csv`` for the financial year shown, ``NTA.RET12-compare-<period>.csv``,
+        ``dudley-actions.csv``)."""
+        period: str | None = None
+        if tab == "compare":
+            result = self.compare_tab.result
+            return file_name(self.compare_tab.code, tab, result["period"] if result else None, suffix=".csv")
+        if tab == "scorecard":
+            period = self.state.period
+        elif tab == "funding":
+            funding = self.query_one(FundingTab).funding
+            period = funding.get("year") if funding else None
+        return file_name(self.state.partnership or "all", tab, period, suffix=".csv")
+
+    def _export(self, tab: str, path: Path) -> None:
         from dat.core.errors import DatError
 
         try:

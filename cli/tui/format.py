@@ -104,3 +104,11 @@ def one_line(exc: BaseException) -> str:
     """An exception as one readable line (no traceback)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def file_name(*parts: str | None, suffix: str) -> str:
+    """A default file name from its parts (partnership or indicator, what, period): the parts
+    that are given, joined by ``-``, a period's ``/`` as ``-`` and spaces as ``_``
+    (``dudley``, ``scorecard``, ``2007/08 Q1`` -> ``dudley-scorecard-2007-08_Q1.csv``)."""
+    named = [p.replace("/", "-").replace(" ", "_") for p in parts if p]
+    return "-".join(named) + suffix

@@ -68,7 +68,7 @@ class WorkFailed(Message):
 
 
 class PartnershipChosen(Message):
-    """The user chose a partnership in the tree (enter, or the cursor rested on it)."""
+    """The user chose a partnership in the tree (enter)."""
 
     def __init__(self, slug: str) -> None:
         super().__init__()

@@ -20,7 +20,7 @@ class JumpProvider(Provider):
         app: DatApp = self.app  # type: ignore[assignment]
         for p in app.partnerships:
             yield (f"Partnership {p['name']} ({p['slug']})",
-                   partial(app.select_partnership, p["slug"]), "open its scorecard")
+                   partial(app.open_partnership, p["slug"]), "open its scorecard")
         for row in (app.scorecard.card["rows"] if app.scorecard.card else []):
             yield (f"Show {row['code']} {row['name']}", partial(app.show_indicator, row["code"]),
                    f"the {row['code']} row of {app.state.partnership}'s scorecard")
@@ -35,7 +35,7 @@ class JumpProvider(Provider):
         app: DatApp = self.app  # type: ignore[assignment]
         for p in app.partnerships:
             yield DiscoveryHit(f"Partnership {p['name']} ({p['slug']})",
-                               partial(app.select_partnership, p["slug"]), help="open its scorecard")
+                               partial(app.open_partnership, p["slug"]), help="open its scorecard")
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

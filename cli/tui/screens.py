@@ -1,4 +1,5 @@
-"""Modal screens of the TUI: the key list (``?``) and the report dialog (``r``)."""
+"""Modal screens of the TUI: the key list (``?``), the report dialog (``r``) and the question
+before a file is replaced."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
+from dat.cli.tui.format import esc, file_name
 from dat.cli.tui.keys import help_groups
+from dat.cli.tui.widgets.pickers import Picker
 
 
 class HelpScreen(ModalScreen[None]):
     """Every key, grouped (from :data:`dat.cli.tui.keys.KEYS`)."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
         lines = ["[b]dat — keys[/b]"]
@@ -43,15 +46,14 @@ class ReportScreen(ModalScreen["tuple[str, str] | None"]):
         with Vertical(id="report-box"):
             yield Label(f"Report for {self.partnership}, {self.period or 'latest period'}",
                         classes="pane-title")
-            yield Select([(f"{t['title']} ({t['name']})", t["name"]) for t in self.templates],
+            yield Picker([(f"{t['title']} ({t['name']})", t["name"]) for t in self.templates],
                          value=first, allow_blank=False, id="report-template")
             yield Input(str(self.default_path(first)), id="report-path")
             yield Static("Format from the suffix: .md .html .docx .xlsx.  "
                          "Enter writes, escape cancels.", classes="hint")
 
     def default_path(self, template: str) -> Path:
-        period = (self.period or "latest").replace("/", "-").replace(" ", "_")
-        return self.out_dir / f"{self.partnership}-{template}-{period}.md"
+        return self.out_dir / file_name(self.partnership, template, self.period or "latest", suffix=".md")
 
     def on_mount(self) -> None:
         self.query_one("#report-path", Input).focus()
@@ -71,3 +73,24 @@ class ReportScreen(ModalScreen["tuple[str, str] | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Replace a file that exists? The whole path is shown; ``y`` or ``enter`` replaces it,
+    ``n`` or ``escape`` keeps it. Dismisses with ``True`` to replace."""
+
+    BINDINGS = [Binding("y,enter", "answer(True)", "Replace"),
+                Binding("n,escape", "answer(False)", "Keep it")]
+
+    def __init__(self, path: Path, what: str = "file") -> None:
+        super().__init__()
+        self.path, self.what = path, what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(f"[b]Replace the {esc(self.what)}?[/b]\n\n{esc(str(self.path))}\n\n"
+                         "exists already.  y or enter replaces it, n or escape keeps it.",
+                         id="confirm-text")
+
+    def action_answer(self, replace: bool) -> None:
+        self.dismiss(replace)

@@ -15,7 +15,6 @@ from textual.widgets import Select, Static
 from dat.cli.tui.format import esc
 from dat.cli.tui.messages import ActionsLoaded
 from dat.cli.tui.widgets.table import PagedTable, Row, SortFilterTab, period_order
-from dat.cli.tui.workers import WorkerFailures
 from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ def _due_order(due: str | None) -> Any:
     return found[1] if found else due
 
 
-class ActionsTab(WorkerFailures, SortFilterTab):
+class ActionsTab(SortFilterTab):
     TABLE_ID = "action-table"
     NOUN = "actions"
     MAIN_COLUMN = 2  # Y copies the action's full text (or the column sorted on)
@@ -86,6 +85,7 @@ class ActionsTab(WorkerFailures, SortFilterTab):
         with Horizontal(id="action-bar"):
             yield Select(STATUS_CHOICES, value="all", allow_blank=False, id="action-status")
             yield Static("", id="action-count")
+        yield Static("", id="action-reason", classes="reason")
         yield self.info_line()
         yield PagedTable(id=self.TABLE_ID)
 
@@ -186,6 +186,8 @@ class ActionsTab(WorkerFailures, SortFilterTab):
         as_of = self.actions["as_of"] if self.actions else ""
         self.query_one("#action-count", Static).update(
             f"{count}; {overdue} overdue as of {as_of}" if self.actions else "")
+        self.show_reason(None if everything or self.actions is None
+                         else f"No action plan recorded for {self.slug}.")
 
     def detail_text(self, key: str) -> str | None:
         """An action in full: its text, theme, lead, targets, milestones, dependencies, due

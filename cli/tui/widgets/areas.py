@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.widgets import Label, Tree
 from textual.widgets.tree import TreeNode
 
@@ -16,8 +15,6 @@ from dat.cli.tui.messages import PartnershipChosen
 if TYPE_CHECKING:
     from dat.core.services.types import PartnershipRow
 
-#: how long the cursor rests on a partnership before it opens
-SETTLE = 0.25
 #: the tree's width (dat.tcss) below WIDE_AT columns; from there it grows to fit the names,
 #: up to a fifth of the screen
 TREE_WIDTH, WIDE_AT = 28, 150
@@ -36,8 +33,8 @@ def tree_label(p: PartnershipRow, has_figures: bool):
 
 
 class AreasPane(Vertical):
-    """Choosing a partnership (``enter``, or resting the cursor on it) posts
-    :class:`PartnershipChosen`; :meth:`follow` puts the cursor on the one the App shows."""
+    """Choosing a partnership (``enter``) posts :class:`PartnershipChosen`; moving the cursor
+    with the arrows opens nothing. :meth:`follow` puts the cursor on the one the App shows."""
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
@@ -46,11 +43,6 @@ class AreasPane(Vertical):
         self.nodes: dict[str, TreeNode[str]] = {}
         #: the partnership on show (set by the App through follow)
         self.current: str | None = None
-        self._timer: Timer | None = None
-        # cursor moves the pane makes itself (to follow the App) must not choose anything, and a
-        # choice made after a move wins over it (see _moved)
-        self._synced_nodes: set[int] = set()
-        self._follow_seq = 0
 
     def compose(self) -> ComposeResult:
         yield Label("Partnerships", classes="pane-title")
@@ -97,11 +89,7 @@ class AreasPane(Vertical):
                 node.set_label(tree_label(p, False))
 
     def follow(self, slug: str) -> None:
-        """The App shows ``slug``: put the cursor on it, and drop a pending cursor move."""
-        if self._timer is not None:  # an explicit choice wins over a pending tree move
-            self._timer.stop()
-            self._timer = None
-        self._follow_seq += 1
+        """The App shows ``slug``: put the cursor on it."""
         self.current = slug
         self.query_one("#areas", Tree).call_after_refresh(self._sync_cursor)
 
@@ -116,34 +104,10 @@ class AreasPane(Vertical):
         tree: Tree[Any] = found.first(Tree)
         node = self.nodes.get(self.current or "")
         if node is not None and tree.cursor_node is not node:
-            self._synced_nodes.add(id(node))  # its NodeHighlighted is ours, not the user's
             tree.move_cursor(node, animate=False)
 
     @on(Tree.NodeSelected, "#areas")
     def _selected(self, event: Tree.NodeSelected) -> None:
         slug = event.node.data
-        if slug and slug != self.current:
+        if slug:  # the one on show too: the App then moves to its scorecard
             self.post_message(PartnershipChosen(slug))
-
-    @on(Tree.NodeHighlighted, "#areas")
-    def _moved(self, event: Tree.NodeHighlighted) -> None:
-        """Moving through the tree opens each partnership once the cursor rests a moment."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if id(event.node) in self._synced_nodes:  # the pane followed the App: nothing to do
-            self._synced_nodes.discard(id(event.node))
-            return
-        seq = self._follow_seq
-        self._timer = self.set_timer(SETTLE, lambda: self._settled(seq))
-
-    def _settled(self, seq: int) -> None:
-        if seq != self._follow_seq:
-            return  # something else was chosen since the cursor moved
-        found = self.query("#areas")
-        if not found:  # the timer fired while the app was closing
-            return
-        tree: Tree[Any] = found.first(Tree)
-        node = tree.cursor_node
-        if tree.has_focus and node is not None and node.data and node.data != self.current:
-            self.post_message(PartnershipChosen(node.data))

@@ -11,8 +11,8 @@ from textual.widgets import Select, Static
 
 from dat.cli.tui.format import arrow, bench_text, esc, fmt_num, rag_cell, rag_word, right
 from dat.cli.tui.messages import CompareLoaded
+from dat.cli.tui.widgets.pickers import Picker
 from dat.cli.tui.widgets.table import BENCH_ORDER, RAG_ORDER, TRAVEL_ORDER, PagedTable, Row, SortFilterTab
-from dat.cli.tui.workers import WorkerFailures
 from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ COLUMNS = [("Rank", "rank", Fit(priority=1, whole=True)),
            ("Note", "note", Fit(priority=3, min=12))]
 
 
-class CompareTab(WorkerFailures, SortFilterTab):
+class CompareTab(SortFilterTab):
     """Pick an indicator in the select, or have the App :meth:`compare` one; the ranking goes
     out as :class:`CompareLoaded` once it is on show."""
 
@@ -47,8 +47,10 @@ class CompareTab(WorkerFailures, SortFilterTab):
         self.result: CompareResult | None = None
 
     def compose(self) -> ComposeResult:
-        yield Select([], prompt="Indicator to compare (type to search)", id="compare-indicator")
-        yield Static("Pick an indicator, or press c on a scorecard row.", id="compare-title")
+        yield Picker([], prompt="Indicator to compare (type part of a code or name)",
+                     id="compare-indicator")
+        yield Static("Pick an indicator, or press c on a scorecard row.", id="compare-title",
+                     classes="reason")
         yield self.info_line()
         yield PagedTable(id=self.TABLE_ID)
 
@@ -56,7 +58,7 @@ class CompareTab(WorkerFailures, SortFilterTab):
         self.set_columns(COLUMNS)
 
     def set_indicators(self, store: Any, indicators: list[IndicatorInfo]) -> None:
-        """The indicators to pick from (in the database ``store``)."""
+        """The indicators to pick from (in the database ``store``; ``None``: none is open)."""
         self.store = store
         sel = self.query_one("#compare-indicator", Select)
         with sel.prevent(Select.Changed):
@@ -66,7 +68,12 @@ class CompareTab(WorkerFailures, SortFilterTab):
     def _picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.code:
             self.code = event.value
+            self.table.focus()  # the ranking is what was asked for
             self.load(event.value)
+
+    @on(Picker.Picked, "#compare-indicator")
+    def _picked_again(self) -> None:
+        self.table.focus()  # the ranking, even when the same indicator was picked
 
     def compare(self, code: str) -> None:
         """Rank every partnership on ``code``."""
@@ -82,6 +89,9 @@ class CompareTab(WorkerFailures, SortFilterTab):
             self.load(self.code)
 
     def load(self, code: str) -> None:
+        if self.store is None:  # the database could not be opened: nothing to rank from
+            self.show_failure(f"Cannot compare {code}: no database is open; fix it and press F5")
+            return
         self.run_thread(partial(self._load, self.store, code), failure=f"Cannot compare {code}",
                         group="compare")
 

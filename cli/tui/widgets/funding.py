@@ -14,7 +14,6 @@ from textual.widgets import Static
 from dat.cli.tui.format import bar, esc, fmt_money, fmt_pct, right
 from dat.cli.tui.messages import FundingLoaded
 from dat.cli.tui.widgets.table import PagedTable, Row, SortFilterTab
-from dat.cli.tui.workers import WorkerFailures
 from dat.cli.widths import Fit
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ COLUMNS = [("Stream", "stream", Fit(priority=0, min=12, grow=True)),
            ("Used for", "used_for", Fit(priority=5, min=12))]
 
 
-class FundingTab(WorkerFailures, SortFilterTab):
+class FundingTab(SortFilterTab):
     TABLE_ID = "fund-table"
     NOUN = "lines"
     MAIN_COLUMN = 2  # Y copies the amount (or the column sorted on)
@@ -47,7 +46,7 @@ class FundingTab(WorkerFailures, SortFilterTab):
     def compose(self) -> ComposeResult:
         yield self.info_line()
         yield PagedTable(id=self.TABLE_ID)
-        yield Static("", id="fund-total")
+        yield Static("", id="fund-total", classes="reason")
 
     def on_mount(self) -> None:
         self.set_columns(COLUMNS)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from dat.cli.tui.format import arrow, bench_text, rag_cell, rag_word, right, sparkline, target_text, value_text
 from dat.cli.tui.messages import (
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 #: the RAG filter's choices: (label, value)
 RAG_FILTERS = [("All RAG", "all"), ("Red", "R"), ("Amber", "A"), ("Green", "G"),
                ("Not rated", "none")]
+#: the headline of a failed benchmark look-up: the scorecard stays, its cells stay "–"
+BENCH_FAILURE = "Benchmarks unavailable"
 #: the columns: (header, key, how it fits; cli/widths.py): RAG and value never cut, the name
 #: takes the spare width, the period and the code go first on a narrow screen
 COLUMNS = [("RAG", "rag", Fit(priority=0, whole=True)),
@@ -43,7 +45,7 @@ COLUMNS = [("RAG", "rag", Fit(priority=0, whole=True)),
            ("Code", "code", Fit(priority=7, min=10))]
 
 
-class ScorecardTab(WorkerFailures, SortFilterTab):
+class ScorecardTab(SortFilterTab):
     """Loads a scorecard (:meth:`load`) and posts :class:`ScorecardLoaded` and
     :class:`FiguresLoaded`; the cursor's row goes out as :class:`IndicatorHighlighted`."""
 
@@ -68,6 +70,7 @@ class ScorecardTab(WorkerFailures, SortFilterTab):
         return self.view.text
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="score-reason", classes="reason")
         yield self.info_line()
         yield PagedTable(id=self.TABLE_ID)
         yield DetailPane(id="detail")
@@ -101,7 +104,7 @@ class ScorecardTab(WorkerFailures, SortFilterTab):
         codes = [r["code"] for r in card["rows"] if r["value"] is not None]
         if not card.get("reason") and codes and card["period"]:
             self.run_thread(partial(self._load_benchmarks, self.store, event.slug, card["period"], codes),
-                            failure="Benchmarks unavailable", group="bench")
+                            failure=BENCH_FAILURE, group="bench")
 
     @on(FiguresLoaded)
     def _figures_loaded(self, event: FiguresLoaded) -> None:
@@ -192,9 +195,25 @@ class ScorecardTab(WorkerFailures, SortFilterTab):
 
     def rows_shown(self, rows: list[Row]) -> None:
         if self.card is not None and not rows:
-            self.post_message(NothingHighlighted(
-                "No figures match the filter (x clears it)." if self.card.get("rows")
-                else (self.card.get("reason") or "No figures.")))
+            reason = ("No figures match the filter (x clears it)." if self.card.get("rows")
+                      else (self.card.get("reason") or "No figures."))
+            self.show_reason(reason)
+            self.post_message(NothingHighlighted(reason))
+        else:
+            self.show_reason(None)
+
+    def say_empty(self, text: str) -> None:
+        """No scorecard (the database could not be opened, the load failed): the table is
+        emptied, and its reason line and the detail pane say why."""
+        self.card, self.figures, self.bench = None, None, {}
+        super().say_empty(text)
+        self.post_message(NothingHighlighted(text))
+
+    def show_failure(self, text: str) -> None:
+        if text.startswith(BENCH_FAILURE):  # the figures stay; only the status line says it
+            WorkerFailures.show_failure(self, text)
+        else:
+            super().show_failure(text)
 
     def move_to(self, code: str) -> bool:
         """Put the cursor on ``code``'s row (if it is on show) and focus the table."""

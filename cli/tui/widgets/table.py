@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabPane
 
 from dat.cli.tui.format import esc
+from dat.cli.tui.workers import WorkerFailures
 from dat.cli.widths import Fit, allocate, clip
 
 #: rows added to a table in one go; the rest follow on later ticks so a long table paints at once
@@ -145,8 +146,9 @@ def _cut(cell: Any, width: int) -> Any:
     return text if cell_len(text) <= width else clip(text, width)
 
 
-class DataTab(TabPane):
-    """A tab around one :class:`PagedTable`; ``records`` is what ``e`` exports from it."""
+class DataTab(WorkerFailures, TabPane):
+    """A tab around one :class:`PagedTable`; ``records`` is what ``e`` exports from it. Its
+    workers' failures empty the table and say why in the tab (:meth:`show_failure`)."""
 
     TABLE_ID: ClassVar[str]
 
@@ -157,6 +159,27 @@ class DataTab(TabPane):
     @property
     def table(self) -> PagedTable:
         return self.query_one(f"#{self.TABLE_ID}", PagedTable)
+
+    # -- why the table is empty ------------------------------------------------------------------
+    def show_reason(self, text: str | None) -> None:
+        """The tab's reason line (its Static of class ``reason``): why the table is empty, or
+        hidden (``None``) while it has rows. Funding and Compare use their summary line."""
+        for note in self.query(".reason").results(Static):
+            note.update(text or "")
+            note.display = bool(text)
+
+    def say_empty(self, text: str) -> None:
+        """Nothing to show (the database could not be opened, a load failed): empty the table,
+        so nothing stale stays on screen, and say why."""
+        self.table.fill([], [])
+        self.records = ([], [])
+        self.show_reason(text)
+
+    def show_failure(self, text: str) -> None:
+        """A load of this tab failed: the table is emptied and its reason line says why; the
+        status line says it too (the tabs are :class:`~dat.cli.tui.workers.WorkerFailures`)."""
+        self.say_empty(text)
+        super().show_failure(text)
 
     def write_csv(self, path: Path) -> int:
         """Write :attr:`records` to ``path`` (``None`` as an empty cell, text that a
@@ -326,6 +349,10 @@ class SortFilterTab(DataTab):
     def detail_text(self, key: str) -> str | None:
         """The row ``key`` in full, for the detail dialog; ``None``: no dialog."""
         return None
+
+    def say_empty(self, text: str) -> None:
+        self.view.rows = []  # a later filter or sort must not bring stale rows back
+        super().say_empty(text)
 
     def rows_shown(self, rows: list[Row]) -> None:
         """Called after each refill with the rows now on show."""
