@@ -594,12 +594,12 @@ def test_office_renderers_refuse_past_their_limits_quickly(backend, tmp_path, ca
     store, url, before = backend
     tables = {"t": _table(6000, 10), "t2": _table(10000, 11), "wide": _table(0, 20000),
               "big": _table(99999, 10)}
-    real = reports.render_source
+    real = reports.build_context
 
-    def with_tables(src, context, **kw):  # the big tables come from the context, not the loop budget
-        return real(src, {**context, **tables}, **kw)
+    def with_tables(*args, **kw):  # the big tables come from the context, not the loop budget
+        return {**real(*args, **kw), **tables}
 
-    monkeypatch.setattr(reports, "render_source", with_tables)
+    monkeypatch.setattr(reports, "build_context", with_tables)
     tpl = tmp_path / "big.md.j2"
     tpl.write_text(source, encoding="utf-8")
     out = tmp_path / f"out{suffix}"
