@@ -77,15 +77,20 @@ def test_dat_tui_in_a_real_terminal(tui, tmp_path):
 
     # Dudley, 2007/08 Q1, search "retained": Red 70% against an 85% local target
     tui.keys("C-p")
+    time.sleep(0.8)  # the palette must be open before the letters: else they are commands
     tui.type("dudley")
     time.sleep(0.5)
     tui.keys("Enter")
     tui.wait_for("Dudley, 20")
+    time.sleep(0.5)
     tui.keys("p", "Enter")
+    time.sleep(0.8)
     tui.type("Q1")
     tui.keys("Enter")
     tui.wait_for("Dudley, 2007/08 Q1: ")
+    time.sleep(0.5)
     tui.keys("/")
+    time.sleep(0.8)
     tui.type("retained")
     tui.keys("Enter")
     screen = tui.wait_for("Retained in treatment", "85% local")
@@ -94,11 +99,14 @@ def test_dat_tui_in_a_real_terminal(tui, tmp_path):
 
     # Bromley's 2009/10 funding total
     tui.keys("C-p")
+    time.sleep(0.8)  # the palette must be open before the letters: else they are commands
     tui.type("bromley")
     time.sleep(0.5)
     tui.keys("Enter")
     tui.wait_for("Bromley, 20")
+    time.sleep(0.5)
     tui.keys("p", "Enter")
+    time.sleep(0.8)
     tui.type("2009/10")
     tui.keys("Enter")
     tui.wait_for("Bromley, 2009/10: ")
@@ -106,8 +114,9 @@ def test_dat_tui_in_a_real_terminal(tui, tmp_path):
     tui.wait_for("Stream", "Total 2009/10: £3,109,598")
 
     # filter the funding lines, sort them (a capital letter is a key of its own), clear the filter
+    time.sleep(0.5)
     tui.keys("/")
-    time.sleep(0.5)  # a key reaches the app's bindings only after the focused widget passed it on
+    time.sleep(0.8)  # a key reaches the app's bindings only after the focused widget passed it on
     tui.type("pct")
     tui.keys("Enter")
     tui.wait_for("3 of 6 lines shown · filter: 'pct'")
