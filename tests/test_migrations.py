@@ -158,17 +158,11 @@ def test_a_revision_0003_sqlite_database_with_data_upgrades_whole(tmp_path):
     enforced and pysqlite running DDL outside a transaction, a database holding figures failed
     half-way, left ``_alembic_tmp_partnership`` behind, and every later command failed. The
     fixture is the dump of a real revision-0003 database (19 partnerships, 140 figures)."""
-    import gzip
     import sqlite3
     import subprocess
     import sys
 
-    path = tmp_path / "old.sqlite3"
-    with gzip.open(Path(__file__).with_name("data") / "rev0003_with_data.sql.gz", "rt", encoding="utf-8") as fh:
-        sql = fh.read()
-    con = sqlite3.connect(path)
-    con.executescript(sql)
-    con.close()
+    path = _old_database(tmp_path)
     url = f"sqlite:///{path}"
     assert current_revision(get_engine(url)) == "0003"
     res = subprocess.run([sys.executable, "-m", "dat.cli.main", "--db", url, "partnerships"],
